@@ -1,0 +1,721 @@
+import CRabbitMQ
+import Foundation
+import Logging
+import Synchronization
+
+/// The engine of a connection. One dedicated I/O thread owns the librabbitmq connection state
+/// (which is not thread-safe) and everything in this class marked "I/O thread". Callers talk to
+/// it only through `inbox`.
+///
+/// Each turn of the loop: take posted commands and settlements, read every frame the socket
+/// has, hand deliveries out in batches, send coalesced acks, then `poll` the socket and the
+/// inbox's eventfd. Reading with a zero timeout lets librabbitmq send heartbeats and notice a
+/// silent broker, and the poll timeout never exceeds a quarter of the heartbeat interval, so
+/// heartbeats flow whatever the callers are doing.
+final class ConnectionCore: @unchecked Sendable {
+    /// Channel used to re-declare recorded topology after a reconnection; callers get 2 and up.
+    static let topologyChannel: UInt16 = 1
+
+    struct Status {
+        var endpoint: Endpoint?
+        var connected = false
+        var blocked = false
+        var reconnects = 0
+    }
+
+    let configuration: ConnectionConfiguration
+    let inbox = Inbox()
+    let status = Mutex(Status())
+    let events: AsyncStream<ConnectionEvent>
+    private let eventContinuation: AsyncStream<ConnectionEvent>.Continuation
+    private var logger: Logger
+
+    // I/O thread state.
+    private var session: Session?
+    private var encoder: MethodEncoder?
+    private let arena = CArena()
+    private var channels: [UInt16: ChannelState] = [:]
+    private var topology = RecordedTopology()
+    private var blocked = false
+    private var reconnectAttempt = 0
+    private var reconnectAt: ContinuousClock.Instant?
+    private var nextEndpoint = 0
+    private var lastSend = ContinuousClock.now
+    private var sentThisTurn = false
+    private var exitRequested = false
+    private var dead = false
+    private var hasConnectedBefore = false
+    private var closeCompletions: [@Sendable () -> Void] = []
+    private var commandBuffer: [Command] = []
+    private var settlementBuffer: [Settlement] = []
+    private var touchedChannels = Set<UInt16>()
+
+    init(configuration: ConnectionConfiguration) {
+        self.configuration = configuration
+        self.logger = configuration.logger
+        (events, eventContinuation) = AsyncStream.makeStream(of: ConnectionEvent.self, bufferingPolicy: .bufferingNewest(64))
+    }
+
+    /// Starts the I/O thread; `firstConnect` reports the outcome of the first connection attempt
+    /// (every endpoint tried once). On failure the thread ends.
+    func start(firstConnect: @escaping @Sendable (Result<Void, AMQPError>) -> Void) {
+        let thread = Thread { [self] in
+            self.run(firstConnect: firstConnect)
+        }
+        thread.name = "amqp-io"
+        thread.start()
+    }
+
+    // MARK: - Loop
+
+    private func run(firstConnect: @Sendable (Result<Void, AMQPError>) -> Void) {
+        do {
+            try connectToAnyEndpoint()
+            firstConnect(.success(()))
+        } catch {
+            firstConnect(.failure(error))
+            shutdown()
+            return
+        }
+        while true {
+            inbox.take(commands: &commandBuffer, settlements: &settlementBuffer)
+            for command in commandBuffer { handle(command) }
+            commandBuffer.removeAll(keepingCapacity: true)
+            for settlement in settlementBuffer { handle(settlement) }
+            settlementBuffer.removeAll(keepingCapacity: true)
+            if exitRequested {
+                shutdown()
+                return
+            }
+
+            var framesRead = 0
+            if session != nil {
+                framesRead = readFrames()
+                handOutDeliveries()
+                flushAcks()
+                expireRPCs()
+                sendHeartbeatIfIdle()
+            } else if let at = reconnectAt, ContinuousClock.now >= at {
+                attemptReconnect()
+                continue
+            }
+            if framesRead > 0 { continue }
+            guard let lazyLimit = inbox.prepareToSleep() else { continue }
+            sleep(upTo: lazyLimit)
+        }
+    }
+
+    private func sleep(upTo lazyLimit: Int32) {
+        var timeout = lazyLimit
+        func limit(_ milliseconds: Int64) {
+            let value = Int32(clamping: max(0, milliseconds))
+            timeout = timeout < 0 ? value : min(timeout, value)
+        }
+        let now = ContinuousClock.now
+        if let session, session.heartbeatSeconds > 0 {
+            limit(Int64(session.heartbeatSeconds) * 250)
+        }
+        if let deadline = nearestRPCDeadline() { limit((deadline - now).milliseconds + 1) }
+        if session == nil, let at = reconnectAt { limit((at - now).milliseconds + 1) }
+
+        var fds = [pollfd(fd: inbox.eventFD, events: Int16(POLLIN), revents: 0)]
+        if let session { fds.append(pollfd(fd: session.fileDescriptor, events: Int16(POLLIN), revents: 0)) }
+        _ = poll(&fds, nfds_t(fds.count), timeout)
+        inbox.awake(eventFDReadable: fds[0].revents & Int16(POLLIN) != 0)
+    }
+
+    // MARK: - Connecting
+
+    private func connectToAnyEndpoint() throws(AMQPError) {
+        let endpoints = configuration.endpoints
+        var lastError = AMQPError.connectionFailed(endpoint: "(none)", reason: "no endpoint configured")
+        for offset in 0..<endpoints.count {
+            let index = (nextEndpoint + offset) % endpoints.count
+            do {
+                let session = try Session.open(endpoints[index], configuration: configuration, arena: arena)
+                nextEndpoint = (index + 1) % endpoints.count
+                established(session)
+                return
+            } catch {
+                logger.warning("cannot connect", metadata: ["endpoint": "\(endpoints[index])", "error": "\(error)"])
+                lastError = error
+            }
+        }
+        nextEndpoint = (nextEndpoint + 1) % max(endpoints.count, 1)
+        throw lastError
+    }
+
+    private func attemptReconnect() {
+        do {
+            try connectToAnyEndpoint()
+            reconnectAttempt = 0
+            reconnectAt = nil
+        } catch {
+            let delay = configuration.reconnect.delay(attempt: reconnectAttempt)
+            reconnectAttempt += 1
+            reconnectAt = ContinuousClock.now + delay
+        }
+    }
+
+    private func established(_ session: Session) {
+        self.session = session
+        self.encoder = MethodEncoder(session: session, arena: arena)
+        lastSend = .now
+        status.withLock { status in
+            status.endpoint = session.endpoint
+            status.connected = true
+            status.blocked = false
+            if hasConnectedBefore { status.reconnects += 1 }
+        }
+        hasConnectedBefore = true
+        logger.info("connected", metadata: ["endpoint": "\(session.endpoint)", "heartbeat": "\(session.heartbeatSeconds)s"])
+        eventContinuation.yield(.connected(session.endpoint))
+        restoreTopology()
+    }
+
+    /// Re-declares recorded topology on the topology channel, then reopens every caller channel
+    /// with its consumers, so queues exist before consumers subscribe to them.
+    private func restoreTopology() {
+        // Only channels that exist now need reopening; ones opened later open themselves.
+        let toReopen = channels.keys.filter { $0 != Self.topologyChannel }.sorted()
+        let channel = ChannelState(number: Self.topologyChannel, confirms: false, inbox: inbox)
+        channels[Self.topologyChannel] = channel
+        let declarations = topology.declarations
+        let restoreChannels: RPCCompletion = { [self] _ in restoreCallerChannels(toReopen) }
+        sendRPC(.channelOpen, on: channel, completion: declarations.isEmpty ? restoreChannels : nil)
+        for (index, declaration) in declarations.enumerated() {
+            let isLast = index == declarations.count - 1
+            sendRPC(RecordedTopology.request(for: declaration), on: channel) { [self] result in
+                if case .failure(let error) = result {
+                    logger.error("cannot restore topology", metadata: ["declaration": "\(declaration)", "error": "\(error)"])
+                }
+                if isLast { restoreCallerChannels(toReopen) }
+            }
+        }
+    }
+
+    private func restoreCallerChannels(_ numbers: [UInt16]) {
+        guard session != nil else { return }
+        for number in numbers {
+            if let channel = channels[number], !channel.isOpen, channel.pending.isEmpty { reopen(channel) }
+        }
+    }
+
+    /// Opens a channel on the broker again with its confirm mode, prefetch and consumers, then
+    /// sends the publishes that waited for it.
+    private func reopen(_ channel: ChannelState) {
+        sendRPC(.channelOpen, on: channel, completion: nil)
+        if channel.confirms { sendRPC(.confirmSelect, on: channel, completion: nil) }
+        if let prefetch = channel.prefetch {
+            sendRPC(.qos(prefetchCount: prefetch.count, global: prefetch.global), on: channel, completion: nil)
+        }
+        for registration in channel.consumers.values.sorted(by: { $0.tag < $1.tag }) {
+            subscribe(registration, on: channel, completion: nil)
+        }
+        sendWaitingPublishes(on: channel)
+    }
+
+    // MARK: - Losing the connection
+
+    /// Tears down the session after a failure; everything in flight fails with `connectionLost`.
+    private func connectionFailed(_ error: AMQPError) {
+        guard let session else { return }
+        logger.warning("connection lost", metadata: ["endpoint": "\(session.endpoint)", "error": "\(error)"])
+        self.session = nil
+        self.encoder = nil
+        session.destroy()
+        blocked = false
+        inbox.resetUnsettled()
+        status.withLock {
+            $0.connected = false
+            $0.blocked = false
+        }
+        eventContinuation.yield(.disconnected(error))
+        let lost = AMQPError.connectionLost(reason: error.description)
+        channels[Self.topologyChannel] = nil
+        for number in channels.keys.sorted() {
+            guard let channel = channels[number] else { continue }
+            failEverything(on: channel, with: lost)
+            channel.resetForReopen(inbox: inbox)
+            if channel.closingByClient {
+                forget(channel)
+            }
+        }
+        if configuration.reconnect.enabled && !exitRequested {
+            reconnectAt = ContinuousClock.now + configuration.reconnect.delay(attempt: reconnectAttempt)
+            reconnectAttempt += 1
+        } else {
+            dead = true
+            for channel in channels.values { forget(channel) }
+        }
+    }
+
+    private func failEverything(on channel: ChannelState, with error: AMQPError) {
+        let pending = channel.pending
+        channel.pending.removeAll()
+        for rpc in pending { rpc.completion?(.failure(error)) }
+        for completion in channel.confirmTracker.failUnconfirmed() { completion(.failure(error)) }
+        let waiting = channel.confirmTracker.waiting
+        channel.confirmTracker.waiting.removeAll()
+        for publication in waiting { publication.completion(.failure(error)) }
+    }
+
+    /// Removes a channel for good: its consumers end, its deliveries become stale.
+    private func forget(_ channel: ChannelState) {
+        channel.acknowledger.markStale()
+        for registration in channel.consumers.values { registration.sink.finish() }
+        channel.consumers.removeAll()
+        failEverything(on: channel, with: .closedByClient)
+        channels[channel.number] = nil
+    }
+
+    private func shutdown() {
+        if let session {
+            session.close()
+            self.session = nil
+            self.encoder = nil
+        }
+        for command in inbox.close() { fail(command, with: .closedByClient) }
+        for channel in channels.values { forget(channel) }
+        status.withLock { $0.connected = false }
+        eventContinuation.finish()
+        for completion in closeCompletions { completion() }
+        closeCompletions.removeAll()
+    }
+
+    private func fail(_ command: Command, with error: AMQPError) {
+        switch command {
+        case .openChannel(_, _, let completion), .rpc(_, _, let completion), .consume(_, _, let completion):
+            completion(.failure(error))
+        case .publish(_, let publication):
+            publication.completion(.failure(error))
+        case .cancelConsumer(_, _, let completion):
+            completion?(.failure(error))
+        case .close(let completion):
+            completion()
+        }
+    }
+
+    // MARK: - Commands
+
+    private func handle(_ command: Command) {
+        if case .close(let completion) = command {
+            exitRequested = true
+            closeCompletions.append(completion)
+            return
+        }
+        if dead {
+            fail(command, with: .notConnected)
+            return
+        }
+        switch command {
+        case .openChannel(let number, let confirms, let completion):
+            openChannel(number, confirms: confirms, completion: completion)
+        case .rpc(let number, let request, let completion):
+            guard session != nil else { return completion(.failure(.notConnected)) }
+            guard let channel = channels[number] else { return completion(.failure(Self.channelGone(number))) }
+            if case .qos(let count, let global) = request { channel.prefetch = (count, global) }
+            sendRPC(request, on: channel, completion: recording(request, completion))
+        case .publish(let number, let publication):
+            guard session != nil else { return publication.completion(.failure(.notConnected)) }
+            guard let channel = channels[number] else { return publication.completion(.failure(Self.channelGone(number))) }
+            channel.confirmTracker.waiting.append(publication)
+            sendWaitingPublishes(on: channel)
+        case .consume(let number, let registration, let completion):
+            guard let channel = channels[number] else { return completion(.failure(Self.channelGone(number))) }
+            channel.consumers[registration.tag] = registration
+            if session != nil {
+                subscribe(registration, on: channel, completion: completion)
+            } else {
+                completion(.success(.done))  // subscribed when the connection is back
+            }
+        case .cancelConsumer(let number, let tag, let completion):
+            guard let channel = channels[number], let registration = channel.consumers.removeValue(forKey: tag) else {
+                completion?(.success(.done))
+                return
+            }
+            if session != nil, channel.isOpen || !channel.pending.isEmpty {
+                sendRPC(.cancel(tag: tag), on: channel) { result in
+                    registration.sink.finish()
+                    completion?(result)
+                }
+            } else {
+                registration.sink.finish()
+                completion?(.success(.done))
+            }
+        case .close:
+            break
+        }
+    }
+
+    private static func channelGone(_ number: UInt16) -> AMQPError {
+        .channelClosed(code: 504, text: "channel \(number) is closed")
+    }
+
+    private func openChannel(_ number: UInt16, confirms: Bool, completion: @escaping RPCCompletion) {
+        let channel = ChannelState(number: number, confirms: confirms, inbox: inbox)
+        channels[number] = channel
+        guard session != nil else { return completion(.success(.done)) }  // opened on reconnect
+        // A connection lost meanwhile does not fail the open: the channel is reopened with the
+        // connection. A broker refusal does.
+        let finish: RPCCompletion = { [self] result in
+            if case .failure(let error) = result, case .connectionLost = error {
+                completion(.success(.done))
+            } else if case .failure = result {
+                channels[number] = nil
+                completion(result)
+            } else {
+                completion(result)
+            }
+        }
+        sendRPC(.channelOpen, on: channel, completion: confirms ? nil : finish)
+        if confirms { sendRPC(.confirmSelect, on: channel, completion: finish) }
+    }
+
+    /// Records declarations that succeed and forgets deleted ones, for restoring after a reconnect.
+    private func recording(_ request: RPCRequest, _ completion: @escaping RPCCompletion) -> RPCCompletion {
+        { [self] result in
+            if case .success = result {
+                switch request {
+                case .exchangeDeclare(let spec, passive: false): topology.record(.exchange(spec))
+                case .queueDeclare(let spec): topology.record(.queue(spec))
+                case .queueBind(let binding): topology.record(.binding(binding))
+                case .queueUnbind(let binding): topology.forgetBinding(binding)
+                case .exchangeDelete(let name, _): topology.forgetExchange(name)
+                case .queueDelete(let name, _, _): topology.forgetQueue(name)
+                default: break
+                }
+            }
+            completion(result)
+        }
+    }
+
+    private func subscribe(_ registration: ConsumerRegistration, on channel: ChannelState, completion: RPCCompletion?) {
+        let request = RPCRequest.consume(queue: registration.queue, tag: registration.tag,
+                                         exclusive: registration.exclusive, arguments: registration.arguments)
+        let number = channel.number
+        sendRPC(request, on: channel) { [self] result in
+            switch result {
+            case .success:
+                completion?(result)
+            case .failure(.connectionLost):
+                completion?(.success(.done))  // subscribed again when the connection is back
+            case .failure(let error):
+                if channels[number]?.consumers.removeValue(forKey: registration.tag) != nil {
+                    logger.error("consumer refused", metadata: ["queue": "\(registration.queue)", "error": "\(error)"])
+                }
+                registration.sink.finish()
+                completion?(result)
+            }
+        }
+    }
+
+    // MARK: - Sending
+
+    private func sendRPC(_ request: RPCRequest, on channel: ChannelState, completion: RPCCompletion?) {
+        guard let encoder else {
+            completion?(.failure(.notConnected))
+            return
+        }
+        if case .channelClose = request { channel.closingByClient = true }
+        let status = encoder.send(request, on: channel.number)
+        sentThisTurn = true
+        channel.pending.append(.init(request: request, deadline: .now + configuration.operationTimeout, completion: completion))
+        if status != AMQP_STATUS_OK.rawValue {
+            connectionFailed(Self.libraryError(status))
+        }
+    }
+
+    private func sendWaitingPublishes(on channel: ChannelState) {
+        guard let encoder, !blocked else { return }
+        let window = configuration.publishWindow
+        while !channel.confirmTracker.waiting.isEmpty {
+            if channel.confirms && channel.confirmTracker.inFlight >= window { return }
+            let publication = channel.confirmTracker.waiting.removeFirst()
+            let status = encoder.publish(publication, on: channel.number)
+            sentThisTurn = true
+            if status != AMQP_STATUS_OK.rawValue {
+                let error = Self.libraryError(status)
+                publication.completion(.failure(.connectionLost(reason: error.description)))
+                connectionFailed(error)
+                return
+            }
+            if channel.confirms {
+                channel.confirmTracker.sent(publication)
+            } else {
+                publication.completion(.success(()))
+            }
+        }
+    }
+
+    private func handle(_ settlement: Settlement) {
+        guard let encoder, let channel = channels[settlement.acknowledger.channel],
+              channel.acknowledger === settlement.acknowledger else { return }  // stale: broker requeued it
+        if let frame = channel.ackTracker.settle(settlement.deliveryTag, settlement.kind) {
+            let status = encoder.send(frame, on: channel.number)
+            sentThisTurn = true
+            if status != AMQP_STATUS_OK.rawValue { return connectionFailed(Self.libraryError(status)) }
+        }
+        touchedChannels.insert(channel.number)
+    }
+
+    private func flushAcks() {
+        guard !touchedChannels.isEmpty else { return }
+        defer { touchedChannels.removeAll(keepingCapacity: true) }
+        for number in touchedChannels {
+            guard let encoder, let channel = channels[number] else { return }
+            for frame in channel.ackTracker.flush() {
+                let status = encoder.send(frame, on: number)
+                sentThisTurn = true
+                if status != AMQP_STATUS_OK.rawValue { return connectionFailed(Self.libraryError(status)) }
+            }
+        }
+    }
+
+    private func sendHeartbeatIfIdle() {
+        let now = ContinuousClock.now
+        if sentThisTurn {
+            lastSend = now
+            sentThisTurn = false
+            return
+        }
+        guard let session, let encoder, session.heartbeatSeconds > 0 else { return }
+        // librabbitmq sends heartbeats from its read path; this covers turns where the socket
+        // always had data buffered and the library never reached that path.
+        if now - lastSend >= .milliseconds(session.heartbeatSeconds * 500) {
+            let status = encoder.sendHeartbeat()
+            lastSend = now
+            if status != AMQP_STATUS_OK.rawValue { connectionFailed(Self.libraryError(status)) }
+        }
+    }
+
+    private func nearestRPCDeadline() -> ContinuousClock.Instant? {
+        channels.values.compactMap { $0.pending.first?.deadline }.min()
+    }
+
+    private func expireRPCs() {
+        let now = ContinuousClock.now
+        for channel in channels.values {
+            guard let first = channel.pending.first, first.deadline <= now else { continue }
+            channel.pending.removeFirst()
+            let error = AMQPError.timeout(operation: first.request.name)
+            first.completion?(.failure(error))
+            // The reply may still come and would be matched to the wrong request: start over.
+            connectionFailed(error)
+            return
+        }
+    }
+
+    // MARK: - Receiving
+
+    private func readFrames() -> Int {
+        guard let session else { return 0 }
+        var frame = amqp_frame_t()
+        var immediately = timeval(tv_sec: 0, tv_usec: 0)
+        var count = 0
+        while count < 20_000 {
+            let status = amqp_simple_wait_frame_noblock(session.state, &frame, &immediately)
+            if status == AMQP_STATUS_TIMEOUT.rawValue { break }
+            guard status == AMQP_STATUS_OK.rawValue else {
+                connectionFailed(Self.libraryError(status))
+                return count
+            }
+            count += 1
+            handle(frame)
+            guard self.session === session else { return count }
+        }
+        amqp_maybe_release_buffers(session.state)
+        return count
+    }
+
+    private func handle(_ frame: amqp_frame_t) {
+        switch Int32(frame.frame_type) {
+        case AMQP_FRAME_METHOD:
+            handleMethod(frame.payload.method, channel: frame.channel)
+        case AMQP_FRAME_HEADER:
+            guard let channel = channels[frame.channel], channel.incoming != nil else { return }
+            if let decoded = frame.payload.properties.decoded {
+                channel.incoming!.properties = BasicProperties(decoded.assumingMemoryBound(to: amqp_basic_properties_t.self).pointee)
+            }
+            channel.incoming!.bodySize = Int(frame.payload.properties.body_size)
+            channel.incoming!.headerSeen = true
+            channel.incoming!.body.reserveCapacity(channel.incoming!.bodySize)
+            if channel.incoming!.bodySize == 0 { completeContent(on: channel) }
+        case AMQP_FRAME_BODY:
+            guard let channel = channels[frame.channel], channel.incoming?.headerSeen == true else { return }
+            let fragment = frame.payload.body_fragment
+            if fragment.len > 0, let bytes = fragment.bytes {
+                channel.incoming!.body.append(bytes.assumingMemoryBound(to: UInt8.self), count: fragment.len)
+            }
+            if channel.incoming!.body.count >= channel.incoming!.bodySize { completeContent(on: channel) }
+        default:
+            break
+        }
+    }
+
+    private func completeContent(on channel: ChannelState) {
+        guard let content = channel.incoming else { return }
+        channel.incoming = nil
+        switch content.method {
+        case .deliver(let consumerTag, let deliveryTag, let redelivered, let exchange, let routingKey):
+            channel.ackTracker.delivered(deliveryTag)
+            guard channel.consumers[consumerTag] != nil else {
+                // Arrived after this client cancelled the consumer: give it back to the queue.
+                if let frame = channel.ackTracker.settle(deliveryTag, .reject(requeue: true)), let encoder {
+                    _ = encoder.send(frame, on: channel.number)
+                    sentThisTurn = true
+                }
+                touchedChannels.insert(channel.number)
+                return
+            }
+            let delivery = Delivery(body: content.body, properties: content.properties, exchange: exchange,
+                                    routingKey: routingKey, redelivered: redelivered, deliveryTag: deliveryTag,
+                                    consumerTag: consumerTag, acknowledger: channel.acknowledger)
+            channel.batches[consumerTag, default: []].append(delivery)
+        case .return(let code, let text, let exchange, let routingKey):
+            channel.confirmTracker.returned(
+                exchange: exchange, routingKey: routingKey, messageID: content.properties.messageID,
+                error: .returned(code: code, text: text, exchange: exchange, routingKey: routingKey))
+        }
+    }
+
+    private func handOutDeliveries() {
+        for channel in channels.values where !channel.batches.isEmpty {
+            let batches = channel.batches
+            channel.batches.removeAll(keepingCapacity: true)
+            inbox.handedOut(batches.values.reduce(0) { $0 + $1.count })
+            for (tag, batch) in batches {
+                channel.consumers[tag]?.sink.yield(batch)
+            }
+        }
+    }
+
+    private func handleMethod(_ method: amqp_method_t, channel number: UInt16) {
+        let id = method.id
+        let decoded = method.decoded
+        if number == 0 {
+            handleConnectionMethod(id, decoded)
+            return
+        }
+        guard let channel = channels[number] else {
+            logger.debug("method on unknown channel", metadata: ["channel": "\(number)", "method": "\(id)"])
+            return
+        }
+        switch id {
+        case AMQP_BASIC_DELIVER_METHOD:
+            let m = decoded!.assumingMemoryBound(to: amqp_basic_deliver_t.self).pointee
+            channel.incoming = .init(method: .deliver(
+                consumerTag: m.consumer_tag.string, deliveryTag: m.delivery_tag, redelivered: m.redelivered != 0,
+                exchange: m.exchange.string, routingKey: m.routing_key.string))
+        case AMQP_BASIC_RETURN_METHOD:
+            let m = decoded!.assumingMemoryBound(to: amqp_basic_return_t.self).pointee
+            channel.incoming = .init(method: .return(
+                code: m.reply_code, text: m.reply_text.string, exchange: m.exchange.string, routingKey: m.routing_key.string))
+        case AMQP_BASIC_ACK_METHOD:
+            let m = decoded!.assumingMemoryBound(to: amqp_basic_ack_t.self).pointee
+            confirm(on: channel, tag: m.delivery_tag, multiple: m.multiple != 0, ack: true)
+        case AMQP_BASIC_NACK_METHOD:
+            let m = decoded!.assumingMemoryBound(to: amqp_basic_nack_t.self).pointee
+            confirm(on: channel, tag: m.delivery_tag, multiple: m.multiple != 0, ack: false)
+        case AMQP_BASIC_CANCEL_METHOD:
+            let m = decoded!.assumingMemoryBound(to: amqp_basic_cancel_t.self).pointee
+            let tag = m.consumer_tag.string
+            if let registration = channel.consumers.removeValue(forKey: tag) {
+                logger.warning("broker cancelled consumer (queue deleted or failed over)",
+                               metadata: ["queue": "\(registration.queue)", "consumer": "\(tag)"])
+                registration.sink.finish()
+            }
+        case AMQP_CHANNEL_CLOSE_METHOD:
+            let m = decoded!.assumingMemoryBound(to: amqp_channel_close_t.self).pointee
+            channelClosedByBroker(channel, code: m.reply_code, text: m.reply_text.string)
+        default:
+            handleReply(id, decoded, on: channel)
+        }
+    }
+
+    private func handleConnectionMethod(_ id: amqp_method_number_t, _ decoded: UnsafeMutableRawPointer?) {
+        switch id {
+        case AMQP_CONNECTION_CLOSE_METHOD:
+            let m = decoded!.assumingMemoryBound(to: amqp_connection_close_t.self).pointee
+            _ = encoder?.sendConnectionCloseOK()
+            connectionFailed(.connectionClosed(code: m.reply_code, text: m.reply_text.string))
+        case AMQP_CONNECTION_BLOCKED_METHOD:
+            let m = decoded!.assumingMemoryBound(to: amqp_connection_blocked_t.self).pointee
+            blocked = true
+            status.withLock { $0.blocked = true }
+            logger.warning("broker blocked publishing", metadata: ["reason": "\(m.reason.string)"])
+            eventContinuation.yield(.blocked(reason: m.reason.string))
+        case AMQP_CONNECTION_UNBLOCKED_METHOD:
+            blocked = false
+            status.withLock { $0.blocked = false }
+            logger.info("broker unblocked publishing")
+            eventContinuation.yield(.unblocked)
+            for number in channels.keys.sorted() {
+                if let channel = channels[number] { sendWaitingPublishes(on: channel) }
+            }
+        default:
+            logger.debug("ignored connection method", metadata: ["method": "\(id)"])
+        }
+    }
+
+    private func confirm(on channel: ChannelState, tag: UInt64, multiple: Bool, ack: Bool) {
+        for (completion, outcome) in channel.confirmTracker.confirm(tag: tag, multiple: multiple, ack: ack) {
+            completion(outcome)
+        }
+        sendWaitingPublishes(on: channel)
+    }
+
+    private func handleReply(_ id: amqp_method_number_t, _ decoded: UnsafeMutableRawPointer?, on channel: ChannelState) {
+        guard let rpc = channel.pending.first, MethodEncoder.replyMethod(for: rpc.request) == id else {
+            logger.error("unexpected method from broker", metadata: ["channel": "\(channel.number)", "method": "\(id)"])
+            connectionFailed(.library(status: AMQP_STATUS_UNEXPECTED_STATE.rawValue, text: "unexpected method \(id)"))
+            return
+        }
+        channel.pending.removeFirst()
+        var reply = RPCReply.done
+        switch id {
+        case AMQP_CHANNEL_OPEN_OK_METHOD:
+            channel.isOpen = true
+        case AMQP_CHANNEL_CLOSE_OK_METHOD:
+            forget(channel)
+        case AMQP_QUEUE_DECLARE_OK_METHOD:
+            let m = decoded!.assumingMemoryBound(to: amqp_queue_declare_ok_t.self).pointee
+            reply = .queue(QueueState(name: m.queue.string, messageCount: Int(m.message_count), consumerCount: Int(m.consumer_count)))
+        case AMQP_QUEUE_PURGE_OK_METHOD:
+            reply = .messageCount(Int(decoded!.assumingMemoryBound(to: amqp_queue_purge_ok_t.self).pointee.message_count))
+        case AMQP_QUEUE_DELETE_OK_METHOD:
+            reply = .messageCount(Int(decoded!.assumingMemoryBound(to: amqp_queue_delete_ok_t.self).pointee.message_count))
+        default:
+            break
+        }
+        rpc.completion?(.success(reply))
+    }
+
+    /// The broker closed a channel because an operation on it failed (403, 404, 405, 406, …).
+    /// The operations in flight on it fail with that error; the channel is reopened at once with
+    /// its consumers, so one bad operation does not take the caller's channel away.
+    private func channelClosedByBroker(_ channel: ChannelState, code: UInt16, text: String) {
+        if let encoder {
+            let status = encoder.sendChannelCloseOK(on: channel.number)
+            if status != AMQP_STATUS_OK.rawValue { return connectionFailed(Self.libraryError(status)) }
+        }
+        let error = AMQPError.channelClosed(code: code, text: text)
+        logger.warning("broker closed channel", metadata: ["channel": "\(channel.number)", "error": "\(error)"])
+        let pending = channel.pending
+        channel.pending.removeAll()
+        let unconfirmed = channel.confirmTracker.failUnconfirmed()
+        channel.resetForReopen(inbox: inbox)
+        for rpc in pending { rpc.completion?(.failure(error)) }
+        for completion in unconfirmed { completion(.failure(error)) }
+        if channel.closingByClient {
+            forget(channel)
+            return
+        }
+        guard session != nil, channels[channel.number] === channel else { return }
+        reopen(channel)
+    }
+
+    static func libraryError(_ status: Int32) -> AMQPError {
+        .library(status: status, text: String(cString: amqp_error_string2(status)))
+    }
+}

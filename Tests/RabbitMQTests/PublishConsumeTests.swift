@@ -1,0 +1,43 @@
+import Foundation
+import Testing
+@testable import RabbitMQ
+
+@Suite("Publish and consume against a real broker")
+struct PublishConsumeTests {
+    @Test("a published message is consumed with its body and properties intact")
+    func roundTrip() async throws {
+        let connection = try await TestBroker.connect()
+        defer { Task { await connection.close() } }
+        let channel = try await connection.openChannel()
+        let queue = TestBroker.unique("roundtrip")
+        let declared = try await channel.declare(QueueSpec(name: queue, durable: false, autoDelete: true))
+        #expect(declared.name == queue)
+        #expect(declared.messageCount == 0)
+
+        let properties = BasicProperties(
+            contentType: "application/json", headers: ["x-attempt": .int32(3), "x-name": "échéance", "nested": .table(["k": true])],
+            deliveryMode: 2, priority: 4, correlationID: "corr-1", messageID: "m-1",
+            timestamp: Date(timeIntervalSince1970: 1_700_000_000), type: "demo.task")
+        try await channel.publish(Data(#"{"hello":"world"}"#.utf8), routingKey: queue, properties: properties)
+
+        let consumer = try await channel.consume(queue: queue)
+        let collector = DeliveryCollector(consumer)
+        try await collector.wait(for: 1)
+        let delivery = collector.deliveries[0]
+        #expect(String(decoding: delivery.body, as: UTF8.self) == #"{"hello":"world"}"#)
+        #expect(delivery.routingKey == queue)
+        #expect(delivery.exchange == "")
+        #expect(delivery.redelivered == false)
+        #expect(delivery.properties.contentType == "application/json")
+        #expect(delivery.properties.messageID == "m-1")
+        #expect(delivery.properties.correlationID == "corr-1")
+        #expect(delivery.properties.type == "demo.task")
+        #expect(delivery.properties.priority == 4)
+        #expect(delivery.properties.deliveryMode == 2)
+        #expect(delivery.properties.timestamp == Date(timeIntervalSince1970: 1_700_000_000))
+        #expect(delivery.properties.headers?["x-attempt"]?.intValue == 3)
+        #expect(delivery.properties.headers?["x-name"]?.stringValue == "échéance")
+        #expect(delivery.properties.headers?["nested"] == .table(["k": true]))
+        collector.stop()
+    }
+}

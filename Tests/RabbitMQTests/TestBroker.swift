@@ -1,0 +1,115 @@
+import Foundation
+import Synchronization
+import Testing
+@testable import RabbitMQ
+
+/// The throwaway brokers started by `scripts/test` (see `scripts/broker`). The main broker is
+/// shared by tests that run in parallel, each with its own queue names; the "chaos" broker is
+/// restarted and has its connections force-closed by the serialized fault tests.
+enum TestBroker {
+    static let url = ProcessInfo.processInfo.environment["WARREN_TEST_AMQP_URL"] ?? "amqp://guest:guest@127.0.0.1:5673/"
+    static let chaosURL = ProcessInfo.processInfo.environment["WARREN_TEST_CHAOS_AMQP_URL"] ?? "amqp://guest:guest@127.0.0.1:5683/"
+    static let tlsURL = ProcessInfo.processInfo.environment["WARREN_TEST_AMQPS_URL"] ?? "amqps://guest:guest@localhost:5674/"
+    static let tlsDirectory = ProcessInfo.processInfo.environment["WARREN_TEST_TLS_DIR"] ?? "/tmp/warren-broker/tls"
+    static let script = ProcessInfo.processInfo.environment["WARREN_TEST_BROKER_SCRIPT"]
+        ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../scripts/broker").standardized.path
+
+    /// A name no other test uses.
+    static func unique(_ prefix: String) -> String {
+        "test.\(prefix).\(UUID().uuidString.prefix(8))"
+    }
+
+    static func connect(url: String = url, name: String = unique("conn"), heartbeat: Duration = .seconds(10),
+                        reconnect: ReconnectPolicy = .init(initialDelay: .milliseconds(50), maximumDelay: .seconds(1)),
+                        tls: TLSConfiguration = .init()) async throws -> Connection {
+        var configuration = try ConnectionConfiguration(urls: url, heartbeat: heartbeat, connectionName: name)
+        configuration.reconnect = reconnect
+        configuration.tls = tls
+        return try await Connection.open(configuration)
+    }
+
+    /// Runs `rabbitmqctl` against the main broker, or the chaos broker with `chaos: true`.
+    @discardableResult
+    static func ctl(_ arguments: [String], chaos: Bool = false) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: script)
+        process.arguments = ["ctl"] + arguments
+        var environment = ProcessInfo.processInfo.environment
+        if chaos {
+            environment["WARREN_BROKER_DIR"] = environment["WARREN_CHAOS_BROKER_DIR"] ?? "/tmp/warren-chaos-broker"
+            environment["WARREN_BROKER_PORT"] = "5683"
+            environment["WARREN_BROKER_DIST_PORT"] = "25683"
+            environment["WARREN_BROKER_NODE"] = "warren-chaos"
+        }
+        process.environment = environment
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let text = String(decoding: data, as: UTF8.self)
+        guard process.terminationStatus == 0 else {
+            throw CTLError(arguments: arguments, output: text)
+        }
+        return text
+    }
+
+    struct CTLError: Error, CustomStringConvertible {
+        var arguments: [String]
+        var output: String
+        var description: String { "rabbitmqctl \(arguments.joined(separator: " ")) failed: \(output)" }
+    }
+}
+
+/// Waits until `condition` holds, polling every 20 ms; fails the test after `timeout`.
+func waitUntil(_ what: String, timeout: Duration = .seconds(10), _ condition: () async throws -> Bool) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if try await condition() { return }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+    Issue.record("timed out after \(timeout) waiting for: \(what)")
+    throw CancellationError()
+}
+
+/// Drains a consumer in a background task, keeping every delivery (and acking it when asked).
+final class DeliveryCollector: Sendable {
+    private final class Storage: Sendable {
+        let deliveries = Mutex<[Delivery]>([])
+        let ended = Mutex(false)
+    }
+
+    private let storage = Storage()
+    private let task: Task<Void, Never>
+
+    init(_ consumer: Consumer, autoAck: Bool = true) {
+        let storage = self.storage
+        task = Task {
+            for await delivery in consumer {
+                if autoAck { try? delivery.ack() }
+                storage.deliveries.withLock { $0.append(delivery) }
+            }
+            storage.ended.withLock { $0 = true }
+        }
+    }
+
+    /// True once the consumer's sequence has ended.
+    var hasEnded: Bool { storage.ended.withLock { $0 } }
+
+    var deliveries: [Delivery] { storage.deliveries.withLock { $0 } }
+    var count: Int { storage.deliveries.withLock { $0.count } }
+    var bodies: [String] { deliveries.map { String(decoding: $0.body, as: UTF8.self) } }
+
+    /// Waits until at least `count` deliveries arrived.
+    func wait(for count: Int, timeout: Duration = .seconds(10)) async throws {
+        try await waitUntil("\(count) deliveries (have \(self.count))", timeout: timeout) { self.count >= count }
+    }
+
+    /// Waits for the consumer's sequence to end.
+    func waitForEnd(timeout: Duration = .seconds(10)) async throws {
+        try await waitUntil("consumer sequence to end", timeout: timeout) { self.hasEnded }
+    }
+
+    func stop() { task.cancel() }
+}
