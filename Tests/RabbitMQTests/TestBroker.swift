@@ -14,6 +14,28 @@ enum TestBroker {
     static let script = ProcessInfo.processInfo.environment["WARREN_TEST_BROKER_SCRIPT"]
         ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../scripts/broker").standardized.path
 
+    /// The settings `scripts/test` starts the chaos broker with (see `scripts/broker`).
+    static let chaosBrokerEnvironment = [
+        "WARREN_BROKER_DIR": "/tmp/warren-chaos-broker",
+        "WARREN_BROKER_PORT": "5683",
+        "WARREN_BROKER_TLS_PORT": "5684",
+        "WARREN_BROKER_DIST_PORT": "25683",
+        "WARREN_BROKER_NODE": "warren-chaos",
+    ]
+
+    /// Runs `scripts/broker` with the chaos broker's settings (for `restart`).
+    static func chaosBroker(_ arguments: [String]) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: script)
+        process.arguments = arguments
+        var environment = ProcessInfo.processInfo.environment
+        for (key, value) in chaosBrokerEnvironment { environment[key] = value }
+        process.environment = environment
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw CTLError(arguments: arguments, output: "exit \(process.terminationStatus)") }
+    }
+
     /// A name no other test uses.
     static func unique(_ prefix: String) -> String {
         "test.\(prefix).\(UUID().uuidString.prefix(8))"
@@ -36,10 +58,7 @@ enum TestBroker {
         process.arguments = ["ctl"] + arguments
         var environment = ProcessInfo.processInfo.environment
         if chaos {
-            environment["WARREN_BROKER_DIR"] = environment["WARREN_CHAOS_BROKER_DIR"] ?? "/tmp/warren-chaos-broker"
-            environment["WARREN_BROKER_PORT"] = "5683"
-            environment["WARREN_BROKER_DIST_PORT"] = "25683"
-            environment["WARREN_BROKER_NODE"] = "warren-chaos"
+            for (key, value) in chaosBrokerEnvironment { environment[key] = value }
         }
         process.environment = environment
         let output = Pipe()

@@ -36,6 +36,10 @@ final class ChannelState {
     var batches: [String: [Delivery]] = [:]
     /// Open on the broker (channel.open-ok seen, not closed since).
     var isOpen = false
+    /// channel.open was sent on the current connection, so later frames on it are in order.
+    var openSent = false
+    /// Synchronous methods asked for before the channel was reopened; sent by `reopen`.
+    var deferred: [(RPCRequest, RPCCompletion)] = []
     /// Closed by this client: forget it once channel.close-ok arrives.
     var closingByClient = false
 
@@ -54,5 +58,6 @@ final class ChannelState {
         incoming = nil
         batches.removeAll()
         isOpen = false
+        openSent = false
     }
 }

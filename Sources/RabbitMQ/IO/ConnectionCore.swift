@@ -197,7 +197,7 @@ final class ConnectionCore: @unchecked Sendable {
     private func restoreCallerChannels(_ numbers: [UInt16]) {
         guard session != nil else { return }
         for number in numbers {
-            if let channel = channels[number], !channel.isOpen, channel.pending.isEmpty { reopen(channel) }
+            if let channel = channels[number], !channel.openSent { reopen(channel) }
         }
     }
 
@@ -212,6 +212,9 @@ final class ConnectionCore: @unchecked Sendable {
         for registration in channel.consumers.values.sorted(by: { $0.tag < $1.tag }) {
             subscribe(registration, on: channel, completion: nil)
         }
+        let deferred = channel.deferred
+        channel.deferred.removeAll()
+        for (request, completion) in deferred { sendRPC(request, on: channel, completion: completion) }
         sendWaitingPublishes(on: channel)
     }
 
@@ -258,6 +261,9 @@ final class ConnectionCore: @unchecked Sendable {
         let waiting = channel.confirmTracker.waiting
         channel.confirmTracker.waiting.removeAll()
         for publication in waiting { publication.completion(.failure(error)) }
+        let deferred = channel.deferred
+        channel.deferred.removeAll()
+        for (_, completion) in deferred { completion(.failure(error)) }
     }
 
     /// Removes a channel for good: its consumers end, its deliveries become stale.
@@ -315,7 +321,11 @@ final class ConnectionCore: @unchecked Sendable {
             guard session != nil else { return completion(.failure(.notConnected)) }
             guard let channel = channels[number] else { return completion(.failure(Self.channelGone(number))) }
             if case .qos(let count, let global) = request { channel.prefetch = (count, global) }
-            sendRPC(request, on: channel, completion: recording(request, completion))
+            if channel.openSent {
+                sendRPC(request, on: channel, completion: recording(request, completion))
+            } else {
+                channel.deferred.append((request, recording(request, completion)))
+            }
         case .publish(let number, let publication):
             guard session != nil else { return publication.completion(.failure(.notConnected)) }
             guard let channel = channels[number] else { return publication.completion(.failure(Self.channelGone(number))) }
@@ -324,10 +334,10 @@ final class ConnectionCore: @unchecked Sendable {
         case .consume(let number, let registration, let completion):
             guard let channel = channels[number] else { return completion(.failure(Self.channelGone(number))) }
             channel.consumers[registration.tag] = registration
-            if session != nil {
+            if session != nil && channel.openSent {
                 subscribe(registration, on: channel, completion: completion)
             } else {
-                completion(.success(.done))  // subscribed when the connection is back
+                completion(.success(.done))  // subscribed when the channel is reopened
             }
         case .cancelConsumer(let number, let tag, let completion):
             guard let channel = channels[number], let registration = channel.consumers.removeValue(forKey: tag) else {
@@ -417,7 +427,11 @@ final class ConnectionCore: @unchecked Sendable {
             completion?(.failure(.notConnected))
             return
         }
-        if case .channelClose = request { channel.closingByClient = true }
+        switch request {
+        case .channelClose: channel.closingByClient = true
+        case .channelOpen: channel.openSent = true
+        default: break
+        }
         let status = encoder.send(request, on: channel.number)
         sentThisTurn = true
         channel.pending.append(.init(request: request, deadline: .now + configuration.operationTimeout, completion: completion))
@@ -427,7 +441,7 @@ final class ConnectionCore: @unchecked Sendable {
     }
 
     private func sendWaitingPublishes(on channel: ChannelState) {
-        guard let encoder, !blocked else { return }
+        guard let encoder, !blocked, channel.openSent else { return }
         let window = configuration.publishWindow
         while !channel.confirmTracker.waiting.isEmpty {
             if channel.confirms && channel.confirmTracker.inFlight >= window { return }
@@ -490,10 +504,13 @@ final class ConnectionCore: @unchecked Sendable {
     }
 
     private func nearestRPCDeadline() -> ContinuousClock.Instant? {
-        channels.values.compactMap { $0.pending.first?.deadline }.min()
+        blocked ? nil : channels.values.compactMap { $0.pending.first?.deadline }.min()
     }
 
     private func expireRPCs() {
+        // A blocked connection is not read by the broker until it unblocks: nothing can be
+        // answered meanwhile, and giving up would only trade the block for a reconnect.
+        guard !blocked else { return }
         let now = ContinuousClock.now
         for channel in channels.values {
             guard let first = channel.pending.first, first.deadline <= now else { continue }
@@ -649,6 +666,10 @@ final class ConnectionCore: @unchecked Sendable {
             blocked = false
             status.withLock { $0.blocked = false }
             logger.info("broker unblocked publishing")
+            let renewed = ContinuousClock.now + configuration.operationTimeout
+            for channel in channels.values {
+                for index in channel.pending.indices { channel.pending[index].deadline = renewed }
+            }
             eventContinuation.yield(.unblocked)
             for number in channels.keys.sorted() {
                 if let channel = channels[number] { sendWaitingPublishes(on: channel) }

@@ -1,0 +1,121 @@
+import Foundation
+import Testing
+@testable import RabbitMQ
+
+@Suite("Consumers: prefetch, acks, cancellation, heartbeats")
+struct ConsumerTests {
+    @Test("prefetch bounds unacknowledged deliveries; acking releases more")
+    func prefetch() async throws {
+        let connection = try await TestBroker.connect()
+        defer { Task { await connection.close() } }
+        let channel = try await connection.openChannel()
+        let queue = TestBroker.unique("prefetch")
+        try await channel.declare(QueueSpec(name: queue, durable: false, autoDelete: true))
+        for index in 0..<20 { try await channel.publish(Data("\(index)".utf8), routingKey: queue) }
+        try await channel.setPrefetch(5)
+        let consumer = try await channel.consume(queue: queue)
+        let collector = DeliveryCollector(consumer, autoAck: false)
+        try await collector.wait(for: 5)
+        // Give the broker a chance to overstep the limit, then check it did not.
+        try await waitUntil("broker reports 15 ready") { try await channel.inspectQueue(queue).messageCount == 15 }
+        #expect(collector.count == 5)
+        for delivery in collector.deliveries { try delivery.ack() }
+        try await collector.wait(for: 10)
+        for delivery in collector.deliveries.dropFirst(5) { try delivery.ack() }
+        try await collector.wait(for: 15)
+        #expect(collector.bodies.prefix(15) == (0..<15).map(String.init)[...])
+        collector.stop()
+    }
+
+    @Test("acks coalesce: 5000 acked deliveries leave nothing unacked, in order")
+    func manyAcks() async throws {
+        let connection = try await TestBroker.connect()
+        defer { Task { await connection.close() } }
+        let publisher = try await connection.openChannel()
+        let queue = TestBroker.unique("acks")
+        try await publisher.declare(QueueSpec(name: queue, durable: false, autoDelete: true))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 0..<5000 {
+                group.addTask { try await publisher.publish(Data("\(index)".utf8), routingKey: queue) }
+            }
+            try await group.waitForAll()
+        }
+        let channel = try await connection.openChannel(confirms: false)
+        try await channel.setPrefetch(100)
+        let collector = DeliveryCollector(try await channel.consume(queue: queue))
+        try await collector.wait(for: 5000, timeout: .seconds(30))
+        let tags = collector.deliveries.map(\.deliveryTag)
+        #expect(tags == Array(1...5000))
+        try await waitUntil("queue empty and nothing unacked") {
+            let listing = try TestBroker.ctl(["list_queues", "name", "messages", "--no-table-headers", "-q"])
+            return listing.split(separator: "\n").contains { $0.hasPrefix(queue) && $0.hasSuffix("\t0") }
+        }
+        #expect(connection.reconnectCount == 0)
+        collector.stop()
+    }
+
+    @Test("deleting the queue cancels the consumer: the sequence ends cleanly")
+    func cancelledByBroker() async throws {
+        let connection = try await TestBroker.connect()
+        defer { Task { await connection.close() } }
+        let channel = try await connection.openChannel()
+        let queue = TestBroker.unique("deleted")
+        try await channel.declare(QueueSpec(name: queue, durable: false))
+        let collector = DeliveryCollector(try await channel.consume(queue: queue))
+        try await channel.publish(Data("one".utf8), routingKey: queue)
+        try await collector.wait(for: 1)
+        let other = try await connection.openChannel()
+        try await other.deleteQueue(queue)
+        try await collector.waitForEnd()
+        #expect(collector.bodies == ["one"])
+        // The channel survives the cancel.
+        let next = TestBroker.unique("after-cancel")
+        try await channel.declare(QueueSpec(name: next, durable: false, autoDelete: true))
+    }
+
+    @Test("cancelling from the client ends the sequence; unacked deliveries go back to the queue")
+    func cancelledByClient() async throws {
+        let connection = try await TestBroker.connect()
+        defer { Task { await connection.close() } }
+        let channel = try await connection.openChannel()
+        let queue = TestBroker.unique("client-cancel")
+        try await channel.declare(QueueSpec(name: queue, durable: false, autoDelete: false))
+        defer { Task { try? await channel.deleteQueue(queue) } }
+        try await channel.publish(Data("kept".utf8), routingKey: queue)
+        let consumer = try await channel.consume(queue: queue)
+        let collector = DeliveryCollector(consumer, autoAck: false)
+        try await collector.wait(for: 1)
+        try await consumer.cancel()
+        try await collector.waitForEnd()
+        try collector.deliveries[0].nack(requeue: true)
+        try await waitUntil("message requeued") { try await channel.inspectQueue(queue).messageCount == 1 }
+        #expect(try await channel.inspectQueue(queue).consumerCount == 0)
+    }
+
+    @Test("a delivery held unacked for more than ten heartbeat intervals does not cost the connection", .timeLimit(.minutes(1)))
+    func heartbeatWhileHeld() async throws {
+        let connection = try await TestBroker.connect(heartbeat: .seconds(1))
+        defer { Task { await connection.close() } }
+        let channel = try await connection.openChannel()
+        let queue = TestBroker.unique("held")
+        try await channel.declare(QueueSpec(name: queue, durable: false, autoDelete: false))
+        defer { Task { try? await channel.deleteQueue(queue) } }
+        try await channel.publish(Data("slow task".utf8), routingKey: queue)
+        let collector = DeliveryCollector(try await channel.consume(queue: queue), autoAck: false)
+        try await collector.wait(for: 1)
+        // Twelve heartbeat intervals with no application traffic at all.
+        try await Task.sleep(for: .seconds(12))
+        #expect(connection.isConnected)
+        #expect(connection.reconnectCount == 0)
+        let delivery = collector.deliveries[0]
+        try delivery.ack()
+        try await waitUntil("ack reached the broker") {
+            let listing = try TestBroker.ctl(["list_queues", "name", "messages", "--no-table-headers", "-q"])
+            return listing.split(separator: "\n").contains { $0.hasPrefix(queue) && $0.hasSuffix("\t0") }
+        }
+        #expect(collector.count == 1, "a dropped connection would have redelivered the message")
+        let heartbeat = try TestBroker.ctl(["list_connections", "client_properties", "timeout", "--no-table-headers", "-q"])
+        #expect(heartbeat.split(separator: "\n").contains { $0.contains(connection.name) && $0.hasSuffix("\t1") })
+        collector.stop()
+    }
+}

@@ -1,0 +1,64 @@
+import Foundation
+import Testing
+@testable import RabbitMQ
+
+@Suite("TLS with verification on by default")
+struct TLSTests {
+    var directory: String { TestBroker.tlsDirectory }
+
+    @Test("connects over TLS when the CA is trusted; publish and consume work")
+    func verified() async throws {
+        let connection = try await TestBroker.connect(url: TestBroker.tlsURL, tls: TLSConfiguration(caCertificatePath: "\(directory)/ca.pem"))
+        defer { Task { await connection.close() } }
+        #expect(connection.endpoint?.usesTLS == true)
+        let channel = try await connection.openChannel()
+        let queue = TestBroker.unique("tls")
+        try await channel.declare(QueueSpec(name: queue, durable: false, autoDelete: true))
+        try await channel.publish(Data(repeating: 7, count: 300_000), routingKey: queue)
+        let collector = DeliveryCollector(try await channel.consume(queue: queue))
+        try await collector.wait(for: 1)
+        #expect(collector.deliveries[0].body == Data(repeating: 7, count: 300_000))
+        collector.stop()
+    }
+
+    @Test("presents a client certificate when given one")
+    func clientCertificate() async throws {
+        let tls = TLSConfiguration(caCertificatePath: "\(directory)/ca.pem", certificatePath: "\(directory)/client.pem",
+                                   keyPath: "\(directory)/client.key")
+        let connection = try await TestBroker.connect(url: TestBroker.tlsURL, tls: tls)
+        defer { Task { await connection.close() } }
+        _ = try await connection.openChannel()
+        let listing = try TestBroker.ctl(["list_connections", "client_properties", "peer_cert_subject", "--no-table-headers", "-q"])
+        #expect(listing.split(separator: "\n").contains { $0.contains(connection.name) && $0.contains("CN=localhost") })
+    }
+
+    @Test("refuses a broker whose certificate is not signed by the trusted CA")
+    func wrongCA() async throws {
+        do {
+            _ = try await TestBroker.connect(url: TestBroker.tlsURL, tls: TLSConfiguration(caCertificatePath: "\(directory)/other-ca.pem"))
+            Issue.record("a certificate from an untrusted CA must be refused")
+        } catch let error as AMQPError {
+            guard case .tlsFailed = error else { Issue.record("expected tlsFailed, got \(error)"); return }
+        }
+    }
+
+    @Test("refuses by default when no CA is given and the system store does not trust the broker")
+    func defaultStore() async throws {
+        do {
+            _ = try await TestBroker.connect(url: TestBroker.tlsURL)
+            Issue.record("the system store must not trust a throwaway CA")
+        } catch let error as AMQPError {
+            guard case .tlsFailed = error else { Issue.record("expected tlsFailed, got \(error)"); return }
+        }
+    }
+
+    @Test("a missing CA file is reported by path")
+    func missingCAFile() async throws {
+        do {
+            _ = try await TestBroker.connect(url: TestBroker.tlsURL, tls: TLSConfiguration(caCertificatePath: "/nonexistent/ca.pem"))
+            Issue.record("a missing CA file must fail")
+        } catch let error as AMQPError {
+            #expect("\(error)".contains("/nonexistent/ca.pem"))
+        }
+    }
+}
