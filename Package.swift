@@ -42,6 +42,8 @@ let package = Package(
             ]
         ),
         .testTarget(name: "RabbitMQTests", dependencies: ["RabbitMQ"]),
+        // Benchmarks (run by scripts/bench, release builds only).
+        .executableTarget(name: "warren-amqp-bench", dependencies: ["RabbitMQ"], path: "Benchmarks/AMQPBenchmark"),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -54,6 +54,45 @@ struct ConsumerTests {
         collector.stop()
     }
 
+    @Test("a few acks well below the prefetch reach the broker at once, not at the next heartbeat")
+    func loneAcksFlushPromptly() async throws {
+        let connection = try await TestBroker.connect(heartbeat: .seconds(30))
+        defer { Task { await connection.close() } }
+        let channel = try await connection.openChannel()
+        let queue = TestBroker.unique("lone-acks")
+        try await channel.declare(QueueSpec(name: queue, durable: false, autoDelete: true))
+        try await channel.setPrefetch(1000)
+        for index in 0..<3 { try await channel.publish(Data("\(index)".utf8), routingKey: queue) }
+        let collector = DeliveryCollector(try await channel.consume(queue: queue))
+        try await collector.wait(for: 3)
+        try await waitUntil("broker saw the acks", timeout: .seconds(2)) {
+            let listing = try TestBroker.ctl(["list_queues", "name", "messages_unacknowledged", "--no-table-headers", "-q"])
+            return listing.split(separator: "\n").contains { $0.hasPrefix(queue) && $0.hasSuffix("\t0") }
+        }
+        collector.stop()
+    }
+
+    @Test("batch acks with ack(multiple:) at a small prefetch keep deliveries flowing")
+    func multipleAcks() async throws {
+        let connection = try await TestBroker.connect()
+        defer { Task { await connection.close() } }
+        let channel = try await connection.openChannel()
+        let queue = TestBroker.unique("multiple")
+        try await channel.declare(QueueSpec(name: queue, durable: false, autoDelete: true))
+        for index in 0..<300 { try await channel.publish(Data("\(index)".utf8), routingKey: queue) }
+        try await channel.setPrefetch(10)
+        let consumer = try await channel.consume(queue: queue)
+        var received: [String] = []
+        for await batch in consumer.batches {
+            #expect(batch.count <= 10)
+            received += batch.map { String(decoding: $0.body, as: UTF8.self) }
+            try batch.last?.ack(multiple: true)
+            if received.count == 300 { break }
+        }
+        #expect(received == (0..<300).map(String.init))
+        try await waitUntil("queue drained") { try await channel.inspectQueue(queue).messageCount == 0 }
+    }
+
     @Test("deleting the queue cancels the consumer: the sequence ends cleanly")
     func cancelledByBroker() async throws {
         let connection = try await TestBroker.connect()

@@ -58,11 +58,11 @@ struct TrackerTests {
         }
         #expect(tracker.inFlight == 5)
         tracker.returned(exchange: "", routingKey: "k2", messageID: nil, error: .returned(code: 312, text: "NO_ROUTE", exchange: "", routingKey: "k2"))
-        for (completion, result) in tracker.confirm(tag: 3, multiple: true, ack: true) { completion(result) }
-        for (completion, result) in tracker.confirm(tag: 5, multiple: false, ack: false) { completion(result) }
+        tracker.confirm(tag: 3, multiple: true, ack: true)
+        tracker.confirm(tag: 5, multiple: false, ack: false)
         #expect(outcomes.values == [1: "ok", 2: "returned", 3: "ok", 5: "nack"])
         #expect(tracker.inFlight == 1)
-        for completion in tracker.failUnconfirmed() { completion(.failure(.connectionLost(reason: "test"))) }
+        for publication in tracker.takeUnconfirmed() { publication.completion(.failure(.connectionLost(reason: "test"))) }
         #expect(outcomes.values[4] == "other")
         #expect(tracker.inFlight == 0)
     }

@@ -80,13 +80,28 @@ public struct Channel: Sendable {
     /// (`connection.blocked`), publishes wait.
     public func publish(_ body: Data, exchange: String = "", routingKey: String,
                         properties: BasicProperties = BasicProperties(), mandatory: Bool = false) async throws {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
+        try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, Error>) in
             let publication = Publication(exchange: exchange, routingKey: routingKey, mandatory: mandatory,
-                                          properties: properties, body: body) { result in
-                continuation.resume(with: result.mapError { $0 as Error })
-            }
+                                          properties: properties, body: body, waiter: .continuation(continuation))
             if !core.inbox.post(.publish(number, publication)) {
                 continuation.resume(throwing: AMQPError.closedByClient)
+            }
+        }
+    }
+
+    /// Publishes many messages in order as one request and returns, when every one of them is
+    /// confirmed or refused, one result per message. Far cheaper per message than separate
+    /// `publish` calls; the publish window still bounds what is unconfirmed on the wire.
+    public func publishBatch(_ messages: [OutgoingMessage]) async -> [Result<Void, AMQPError>] {
+        await withUnsafeContinuation { (continuation: UnsafeContinuation<[Result<Void, AMQPError>], Never>) in
+            let tracker = PublishBatchTracker(count: messages.count, continuation: continuation)
+            guard !messages.isEmpty else { return }
+            let publications = messages.enumerated().map { index, message in
+                Publication(exchange: message.exchange, routingKey: message.routingKey, mandatory: message.mandatory,
+                            properties: message.properties, body: message.body, waiter: .batch(tracker, index: index))
+            }
+            if !core.inbox.post(.publishBatch(number, publications)) {
+                for publication in publications { publication.complete(.failure(.closedByClient)) }
             }
         }
     }
@@ -96,7 +111,7 @@ public struct Channel: Sendable {
     public func consume(queue: String, tag: String? = nil, exclusive: Bool = false,
                         arguments: FieldTable = [:]) async throws -> Consumer {
         let tag = tag ?? connection.nextConsumerTag(channel: number)
-        let (stream, continuation) = AsyncStream.makeStream(of: [Delivery].self)
+        let (stream, continuation) = AsyncStream.makeStream(of: DeliveryBatch.self)
         let inbox = core.inbox
         let number = self.number
         continuation.onTermination = { _ in
@@ -106,7 +121,7 @@ public struct Channel: Sendable {
                                                 sink: DeliverySink(continuation: continuation))
         _ = try await core.request { .consume(number, registration, completion: $0) }
         let core = self.core
-        return Consumer(tag: tag, queue: queue, batches: stream) {
+        return Consumer(tag: tag, queue: queue, batchStream: stream) {
             _ = try await core.request { .cancelConsumer(number, tag: tag, completion: $0) }
         }
     }

@@ -2,22 +2,37 @@ import CRabbitMQ
 import Foundation
 
 /// Memory for the C structures of one outgoing method: strings, tables and arrays are copied
-/// here, handed to librabbitmq (which encodes them synchronously), and freed by `reset()`.
-/// Used only on a connection's I/O thread.
+/// here, handed to librabbitmq (which encodes them synchronously), and released by `reset()`.
+/// A bump allocator over one reusable block, so a send costs no malloc; anything larger than
+/// the block gets its own allocation. Used only on a connection's I/O thread.
 final class CArena {
-    private var blocks: [UnsafeMutableRawPointer] = []
+    private static let blockSize = 64 * 1024
+    private let block = UnsafeMutableRawPointer.allocate(byteCount: CArena.blockSize, alignment: 16)
+    private var used = 0
+    private var overflow: [UnsafeMutableRawPointer] = []
 
-    deinit { reset() }
+    deinit {
+        reset()
+        block.deallocate()
+    }
 
     func reset() {
-        for block in blocks { free(block) }
-        blocks.removeAll(keepingCapacity: true)
+        used = 0
+        if !overflow.isEmpty {
+            for extra in overflow { free(extra) }
+            overflow.removeAll(keepingCapacity: true)
+        }
     }
 
     private func allocate(_ size: Int) -> UnsafeMutableRawPointer {
-        let block = malloc(max(size, 1))!
-        blocks.append(block)
-        return block
+        let start = (used + 15) & ~15
+        if start + size <= Self.blockSize {
+            used = start + size
+            return block + start
+        }
+        let extra = malloc(max(size, 1))!
+        overflow.append(extra)
+        return extra
     }
 
     func bytes(_ string: String) -> amqp_bytes_t {

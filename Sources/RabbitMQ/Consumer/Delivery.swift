@@ -1,22 +1,53 @@
 import Foundation
 
 /// A message delivered to a consumer. Settle it exactly once with `ack`, `nack` or `reject`.
+///
+/// A view into the batch it arrived in: copying it costs one reference count, and its body is
+/// materialised as `Data` only when asked for (`withUnsafeBody` reads it without copying).
 public struct Delivery: Sendable {
-    public let body: Data
-    public let properties: BasicProperties
-    public let exchange: String
-    public let routingKey: String
+    let batch: DeliveryBatchStorage
+    let index: Int
+
+    private var record: DeliveryBatchStorage.Record { batch.records[index] }
+
+    /// The message body (a copy; see `withUnsafeBody` to read it in place).
+    public var body: Data {
+        let record = batch.records[index]
+        return batch.bodies.withUnsafeBytes { Data($0[record.bodyStart..<(record.bodyStart + record.bodyCount)]) }
+    }
+
+    /// The body's size in bytes.
+    public var bodyCount: Int { batch.records[index].bodyCount }
+
+    /// Reads the body in place, without copying it.
+    public func withUnsafeBody<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
+        let record = batch.records[index]
+        return try batch.bodies.withUnsafeBytes {
+            try body(UnsafeRawBufferPointer(rebasing: $0[record.bodyStart..<(record.bodyStart + record.bodyCount)]))
+        }
+    }
+
+    public var properties: BasicProperties { batch.records[index].properties }
+    public var exchange: String { batch.records[index].exchange }
+    public var routingKey: String { batch.records[index].routingKey }
     /// True when the broker delivered this message before (to this or another consumer).
-    public let redelivered: Bool
-    public let deliveryTag: UInt64
-    public let consumerTag: String
-    let acknowledger: Acknowledger
+    public var redelivered: Bool { batch.records[index].redelivered }
+    public var deliveryTag: UInt64 { batch.records[index].deliveryTag }
+    public var consumerTag: String { batch.consumerTag }
+
+    var acknowledger: Acknowledger { batch.acknowledger }
 
     /// Acknowledges the delivery: the broker forgets the message. Acknowledgements are coalesced
     /// into `basic.ack(multiple)` frames. Throws `staleDelivery` if the channel this delivery
     /// came on has been lost (the broker has then already requeued the message).
     public func ack() throws(AMQPError) {
         try acknowledger.settle(deliveryTag, .ack)
+    }
+
+    /// Acknowledges this delivery and every earlier unsettled one on the same channel (of any
+    /// consumer on it), as `basic.ack(multiple)` does: one call for a whole batch.
+    public func ack(multiple: Bool) throws(AMQPError) {
+        try acknowledger.settle(deliveryTag, multiple ? .ackMultiple : .ack)
     }
 
     /// Negative acknowledgement; with `requeue: false` the message is dead-lettered or dropped.

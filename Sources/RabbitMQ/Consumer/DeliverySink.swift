@@ -1,12 +1,12 @@
-/// Where the I/O thread puts a consumer's deliveries: batches, one per read of the socket.
+/// Where the I/O thread puts a consumer's deliveries: one batch per hand-out.
 final class DeliverySink: Sendable {
-    let continuation: AsyncStream<[Delivery]>.Continuation
+    let continuation: AsyncStream<DeliveryBatch>.Continuation
 
-    init(continuation: AsyncStream<[Delivery]>.Continuation) {
+    init(continuation: AsyncStream<DeliveryBatch>.Continuation) {
         self.continuation = continuation
     }
 
-    func yield(_ batch: [Delivery]) { continuation.yield(batch) }
+    func yield(_ batch: DeliveryBatch) { continuation.yield(batch) }
 
     func finish() { continuation.finish() }
 }

@@ -1,7 +1,8 @@
 import DequeModule
 import Foundation
 
-/// Everything the I/O thread knows about one open channel.
+/// Everything the I/O thread knows about one open channel. Only the I/O thread touches it, so
+/// dynamic exclusivity checks are turned off for its fields.
 final class ChannelState {
     /// A synchronous method sent and not yet answered. Replies come back in order per channel.
     struct PendingRPC {
@@ -10,38 +11,40 @@ final class ChannelState {
         var completion: RPCCompletion?
     }
 
-    /// A message being assembled from its method, header and body frames.
-    struct IncomingContent {
-        enum Method {
-            case deliver(consumerTag: String, deliveryTag: UInt64, redelivered: Bool, exchange: String, routingKey: String)
-            case `return`(code: UInt16, text: String, exchange: String, routingKey: String)
-        }
-        var method: Method
-        var properties = BasicProperties()
-        var bodySize = 0
-        var body = Data()
-        var headerSeen = false
+    /// The method frame that starts a message; its header and body frames follow.
+    enum IncomingMethod {
+        case deliver(consumerTag: String, deliveryTag: UInt64, redelivered: Bool, exchange: String, routingKey: String)
+        case `return`(code: UInt16, text: String, exchange: String, routingKey: String)
     }
 
     let number: UInt16
     let confirms: Bool
-    var prefetch: (count: UInt16, global: Bool)?
-    var acknowledger: Acknowledger
-    var pending = Deque<PendingRPC>()
-    var confirmTracker = ConfirmTracker()
-    var ackTracker = AckTracker()
-    var consumers: [String: ConsumerRegistration] = [:]
-    var incoming: IncomingContent?
-    /// Deliveries read this turn, per consumer tag, handed out together at the end of the turn.
-    var batches: [String: [Delivery]] = [:]
+    @exclusivity(unchecked) var prefetch: (count: UInt16, global: Bool)?
+    @exclusivity(unchecked) var acknowledger: Acknowledger
+    @exclusivity(unchecked) var pending = Deque<PendingRPC>()
+    @exclusivity(unchecked) var confirmTracker = ConfirmTracker()
+    @exclusivity(unchecked) var ackTracker = AckTracker()
+    @exclusivity(unchecked) var consumers: [String: ConsumerRegistration] = [:]
+    // The message being assembled from its method, header and body frames.
+    @exclusivity(unchecked) var incomingMethod: IncomingMethod?
+    @exclusivity(unchecked) var incomingProperties = BasicProperties()
+    @exclusivity(unchecked) var incomingBodySize = 0
+    @exclusivity(unchecked) var incomingHeaderSeen = false
+    /// Body bytes of a message that spans several body frames (reused).
+    @exclusivity(unchecked) var incomingBody: [UInt8] = []
+    /// Deliveries read since the last hand-out, per consumer. Usually one consumer per channel:
+    /// a short array beats hashing the consumer tag per message.
+    @exclusivity(unchecked) var batches: [(sink: DeliverySink, storage: DeliveryBatchStorage)] = []
+    /// Settlements arrived since the last ack flush.
+    @exclusivity(unchecked) var needsAckFlush = false
     /// Open on the broker (channel.open-ok seen, not closed since).
-    var isOpen = false
+    @exclusivity(unchecked) var isOpen = false
     /// channel.open was sent on the current connection, so later frames on it are in order.
-    var openSent = false
+    @exclusivity(unchecked) var openSent = false
     /// Synchronous methods asked for before the channel was reopened; sent by `reopen`.
-    var deferred: [(RPCRequest, RPCCompletion)] = []
+    @exclusivity(unchecked) var deferred: [(RPCRequest, RPCCompletion)] = []
     /// Closed by this client: forget it once channel.close-ok arrives.
-    var closingByClient = false
+    @exclusivity(unchecked) var closingByClient = false
 
     init(number: UInt16, confirms: Bool, inbox: Inbox) {
         self.number = number
@@ -55,7 +58,8 @@ final class ChannelState {
         acknowledger.markStale()
         acknowledger = Acknowledger(inbox: inbox, channel: number)
         ackTracker = AckTracker()
-        incoming = nil
+        incomingMethod = nil
+        incomingHeaderSeen = false
         batches.removeAll()
         isOpen = false
         openSent = false

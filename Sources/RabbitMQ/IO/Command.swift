@@ -48,6 +48,14 @@ enum RPCReply: Sendable {
 typealias RPCCompletion = @Sendable (Result<RPCReply, AMQPError>) -> Void
 typealias PublishCompletion = @Sendable (Result<Void, AMQPError>) -> Void
 
+/// Who waits for a publish's outcome. A single caller's continuation needs no allocation; a
+/// batch shares one tracker.
+enum PublishWaiter: Sendable {
+    case continuation(UnsafeContinuation<Void, Error>)
+    case batch(PublishBatchTracker, index: Int)
+    case callback(PublishCompletion)
+}
+
 /// A message to publish and who to tell when the broker has confirmed it.
 struct Publication: Sendable {
     var exchange: String
@@ -55,7 +63,53 @@ struct Publication: Sendable {
     var mandatory: Bool
     var properties: BasicProperties
     var body: Data
-    var completion: PublishCompletion
+    var waiter: PublishWaiter
+
+    init(exchange: String, routingKey: String, mandatory: Bool, properties: BasicProperties, body: Data,
+         waiter: PublishWaiter) {
+        self.exchange = exchange
+        self.routingKey = routingKey
+        self.mandatory = mandatory
+        self.properties = properties
+        self.body = body
+        self.waiter = waiter
+    }
+
+    init(exchange: String, routingKey: String, mandatory: Bool, properties: BasicProperties, body: Data,
+         completion: @escaping PublishCompletion) {
+        self.init(exchange: exchange, routingKey: routingKey, mandatory: mandatory, properties: properties, body: body,
+                  waiter: .callback(completion))
+    }
+
+    /// Reports the outcome (I/O thread).
+    func complete(_ result: Result<Void, AMQPError>) {
+        switch waiter {
+        case .continuation(let continuation): continuation.resume(with: result.mapError { $0 as Error })
+        case .batch(let tracker, let index): tracker.complete(index, result)
+        case .callback(let completion): completion(result)
+        }
+    }
+}
+
+/// Collects the outcomes of a batch of publishes and resumes its caller once, when the last one
+/// is known. Touched only by the I/O thread until then.
+final class PublishBatchTracker: @unchecked Sendable {
+    private var results: [Result<Void, AMQPError>]
+    private var remaining: Int
+    private let continuation: UnsafeContinuation<[Result<Void, AMQPError>], Never>
+
+    init(count: Int, continuation: UnsafeContinuation<[Result<Void, AMQPError>], Never>) {
+        results = Array(repeating: .failure(.notConnected), count: count)
+        remaining = count
+        self.continuation = continuation
+        if count == 0 { continuation.resume(returning: []) }
+    }
+
+    func complete(_ index: Int, _ result: Result<Void, AMQPError>) {
+        results[index] = result
+        remaining -= 1
+        if remaining == 0 { continuation.resume(returning: results) }
+    }
 }
 
 /// A consumer to register on a channel.
@@ -72,6 +126,7 @@ enum Command: Sendable {
     case openChannel(UInt16, confirms: Bool, completion: RPCCompletion)
     case rpc(UInt16, RPCRequest, completion: RPCCompletion)
     case publish(UInt16, Publication)
+    case publishBatch(UInt16, [Publication])
     case consume(UInt16, ConsumerRegistration, completion: RPCCompletion)
     case cancelConsumer(UInt16, tag: String, completion: RPCCompletion?)
     case close(completion: @Sendable () -> Void)
@@ -80,6 +135,8 @@ enum Command: Sendable {
 /// How a delivery was settled by its consumer.
 enum SettlementKind: Sendable {
     case ack
+    /// Acknowledges this and every earlier unsettled delivery on the channel.
+    case ackMultiple
     case nack(requeue: Bool)
     case reject(requeue: Bool)
 }

@@ -1,72 +1,80 @@
 import DequeModule
 
 /// Publisher confirms of one channel: which publishes are unconfirmed, and the ones waiting for
-/// room in the window (or for the broker to unblock the connection).
+/// room in the window (or for the broker to unblock the connection). Sequence numbers are
+/// consecutive, so the unconfirmed ones live in a ring indexed by `sequence - lowest`.
 struct ConfirmTracker {
     struct Pending {
         var publication: Publication
         var returned: AMQPError?
     }
 
-    /// Unconfirmed publishes by sequence number.
-    private(set) var unconfirmed: [UInt64: Pending] = [:]
-    /// Lowest sequence number that may still be unconfirmed.
+    /// Publishes `lowest`, `lowest + 1`, …; nil once confirmed out of order.
+    private var unconfirmed = Deque<Pending?>()
+    /// Sequence number of `unconfirmed.first`.
     private var lowest: UInt64 = 1
-    /// Sequence number of the next publish on this channel (1-based, per AMQP).
-    private(set) var nextSequence: UInt64 = 1
+    private(set) var inFlight = 0
     var waiting = Deque<Publication>()
 
-    var inFlight: Int { unconfirmed.count }
+    /// Sequence number of the next publish on this channel (1-based, per AMQP).
+    var nextSequence: UInt64 { lowest + UInt64(unconfirmed.count) }
 
     mutating func sent(_ publication: Publication) {
-        unconfirmed[nextSequence] = Pending(publication: publication)
-        nextSequence += 1
+        unconfirmed.append(Pending(publication: publication))
+        inFlight += 1
     }
 
     /// Marks the oldest unconfirmed publish matching a `basic.return` as returned; the broker
     /// sends the return just before the confirm of the same message.
     mutating func returned(exchange: String, routingKey: String, messageID: String?, error: AMQPError) {
-        var sequence = lowest
-        while sequence < nextSequence {
-            if let pending = unconfirmed[sequence], pending.returned == nil,
-               pending.publication.exchange == exchange, pending.publication.routingKey == routingKey,
-               messageID == nil || pending.publication.properties.messageID == messageID {
-                unconfirmed[sequence]!.returned = error
-                return
-            }
-            sequence += 1
+        for index in unconfirmed.indices {
+            guard let pending = unconfirmed[index], pending.returned == nil,
+                  pending.publication.exchange == exchange, pending.publication.routingKey == routingKey,
+                  messageID == nil || pending.publication.properties.messageID == messageID else { continue }
+            unconfirmed[index]!.returned = error
+            return
         }
     }
 
-    /// Resolves `basic.ack` / `basic.nack`; returns the completions to call with their outcome.
-    mutating func confirm(tag: UInt64, multiple: Bool, ack: Bool) -> [(PublishCompletion, Result<Void, AMQPError>)] {
-        var resolved: [(PublishCompletion, Result<Void, AMQPError>)] = []
-        func resolve(_ sequence: UInt64) {
-            guard let pending = unconfirmed.removeValue(forKey: sequence) else { return }
+    /// Resolves `basic.ack` / `basic.nack`; calls each resolved publish's completion.
+    mutating func confirm(tag: UInt64, multiple: Bool, ack: Bool) {
+        func resolve(_ pending: Pending) {
+            inFlight -= 1
             if !ack {
-                resolved.append((pending.publication.completion, .failure(.publishNacked)))
+                pending.publication.complete(.failure(.publishNacked))
             } else if let returned = pending.returned {
-                resolved.append((pending.publication.completion, .failure(returned)))
+                pending.publication.complete(.failure(returned))
             } else {
-                resolved.append((pending.publication.completion, .success(())))
+                pending.publication.complete(.success(()))
             }
         }
+        guard tag >= lowest else { return }
         if multiple {
-            var sequence = lowest
-            while sequence <= tag { resolve(sequence); sequence += 1 }
-        } else {
-            resolve(tag)
+            while lowest <= tag, let entry = unconfirmed.first {
+                unconfirmed.removeFirst()
+                lowest += 1
+                if let pending = entry { resolve(pending) }
+            }
+        } else if tag - lowest < UInt64(unconfirmed.count) {
+            let index = Int(tag - lowest)
+            if let pending = unconfirmed[index] {
+                unconfirmed[index] = nil
+                resolve(pending)
+            }
         }
-        while lowest < nextSequence && unconfirmed[lowest] == nil { lowest += 1 }
-        return resolved
+        while let entry = unconfirmed.first, entry == nil {
+            unconfirmed.removeFirst()
+            lowest += 1
+        }
     }
 
-    /// Fails every unconfirmed publish (its fate is unknown) and restarts numbering for a new channel.
-    mutating func failUnconfirmed() -> [PublishCompletion] {
-        let completions = unconfirmed.keys.sorted().map { unconfirmed[$0]!.publication.completion }
+    /// Takes every unconfirmed publish (their fate is unknown) and restarts numbering for a new
+    /// channel; the caller fails them.
+    mutating func takeUnconfirmed() -> [Publication] {
+        let publications = unconfirmed.compactMap { $0?.publication }
         unconfirmed.removeAll()
         lowest = 1
-        nextSequence = 1
-        return completions
+        inFlight = 0
+        return publications
     }
 }

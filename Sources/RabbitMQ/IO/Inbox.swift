@@ -8,22 +8,25 @@ import CRabbitMQShim
 /// The queue between callers and a connection's I/O thread, with an eventfd to wake the thread
 /// from `poll`.
 ///
-/// Commands always wake the thread. Acknowledgements are lazy: they wake it only when every
-/// delivery handed out has been settled or enough have piled up, so a burst of acks costs one
-/// wake-up and one `basic.ack(multiple)` instead of one of each per message. A sleeping thread
-/// with lazy acks pending wakes within `lazyAckDelay` regardless.
+/// Commands always wake the thread. Acknowledgements are lazy: they wake it only once a quarter
+/// of the prefetch window (at most `settlementBatch`) has piled up, so the broker never runs out
+/// of credit, and otherwise ride along with the next wake-up for socket data. A burst of acks
+/// thus costs one wake-up and one `basic.ack(multiple)` instead of one of each per message. A
+/// sleeping thread with lazy acks pending wakes within `lazyAckDelayMilliseconds` regardless.
 final class Inbox: Sendable {
     struct State: ~Copyable {
         var commands: [Command] = []
         var settlements: [Settlement] = []
         var sleeping = false
-        /// Deliveries handed to consumers and not yet settled.
-        var unsettled = 0
+        /// The sleeping I/O thread will wake by itself within the lazy ack delay.
+        var lazyTimerArmed = false
+        /// Pending settlements that justify waking the I/O thread (set from the prefetch).
+        var wakeThreshold = 1
         /// The I/O thread has exited; nothing posted now would ever be handled.
         var closed = false
     }
 
-    /// Settlements that wake a sleeping I/O thread even while other deliveries are unsettled.
+    /// The most settlements that wait for a flush while the I/O thread sleeps.
     static let settlementBatch = 128
     /// The longest a lazy settlement waits while the I/O thread sleeps.
     static let lazyAckDelayMilliseconds: Int32 = 1
@@ -64,9 +67,10 @@ final class Inbox: Sendable {
     func settle(_ settlement: Settlement) {
         let wake = state.withLock { state -> Bool in
             state.settlements.append(settlement)
-            state.unsettled -= 1
+            // A thread asleep without a timer would never see a lone ack (and a broker at its
+            // prefetch limit would wait for it forever): the first one always wakes it.
             guard state.sleeping,
-                  state.unsettled <= 0 || state.settlements.count >= Self.settlementBatch else { return false }
+                  state.settlements.count >= state.wakeThreshold || !state.lazyTimerArmed else { return false }
             state.sleeping = false
             return true
         }
@@ -81,14 +85,11 @@ final class Inbox: Sendable {
         }
     }
 
-    /// I/O thread: records that `count` deliveries were handed to consumers.
-    func handedOut(_ count: Int) {
-        state.withLock { $0.unsettled += count }
-    }
-
-    /// I/O thread: forgets unsettled deliveries of a connection that is gone.
-    func resetUnsettled() {
-        state.withLock { $0.unsettled = 0 }
+    /// I/O thread: sets how many pending settlements wake it, from the smallest prefetch of the
+    /// consuming channels (a quarter of it, at most `settlementBatch`; 1 for prefetch 1).
+    func setWakeThreshold(prefetch: Int?) {
+        let threshold = prefetch.map { max(1, min(Self.settlementBatch, $0 / 4)) } ?? Self.settlementBatch
+        state.withLock { $0.wakeThreshold = threshold }
     }
 
     /// I/O thread: decides whether to sleep. Returns nil if there is work now, otherwise the
@@ -96,10 +97,10 @@ final class Inbox: Sendable {
     func prepareToSleep() -> Int32? {
         state.withLock { state -> Int32? in
             if !state.commands.isEmpty { return nil }
-            if !state.settlements.isEmpty
-                && (state.unsettled <= 0 || state.settlements.count >= Self.settlementBatch) { return nil }
+            if state.settlements.count >= state.wakeThreshold { return nil }
             state.sleeping = true
-            return state.settlements.isEmpty ? -1 : Self.lazyAckDelayMilliseconds
+            state.lazyTimerArmed = !state.settlements.isEmpty
+            return state.lazyTimerArmed ? Self.lazyAckDelayMilliseconds : -1
         }
     }
 

@@ -1,0 +1,28 @@
+import CRabbitMQ
+import Foundation
+
+/// Reuses `String`s for byte sequences that repeat from message to message (consumer tags,
+/// content types, routing keys), so each delivery does not allocate them anew. Strings of up to
+/// 15 UTF-8 bytes are stored inline by Swift and are never cached. I/O thread only.
+struct StringInterner {
+    private var entries: [(bytes: [UInt8], string: String)] = []
+    private var nextSlot = 0
+    private static let capacity = 16
+    private static let longest = 96
+
+    mutating func string(_ bytes: amqp_bytes_t) -> String {
+        guard bytes.len > 15, bytes.len <= Self.longest, let start = bytes.bytes else { return bytes.string }
+        for entry in entries where entry.bytes.count == bytes.len {
+            if entry.bytes.withUnsafeBytes({ memcmp($0.baseAddress!, start, bytes.len) == 0 }) { return entry.string }
+        }
+        let string = bytes.string
+        let entry = (bytes: bytes.array, string: string)
+        if entries.count < Self.capacity {
+            entries.append(entry)
+        } else {
+            entries[nextSlot] = entry
+            nextSlot = (nextSlot + 1) % Self.capacity
+        }
+        return string
+    }
+}

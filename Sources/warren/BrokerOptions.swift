@@ -1,0 +1,32 @@
+import ArgumentParser
+import Foundation
+import RabbitMQ
+
+/// `--amqp-url` and the TLS flags shared by every command that talks to the broker.
+struct BrokerOptions: ParsableArguments {
+    @Option(name: .customLong("amqp-url"),
+            help: "Broker URL(s), comma-separated for failover (env WARREN_AMQP_URL; default amqp://guest:guest@localhost:5672/).")
+    var amqpURL: String?
+
+    @Option(name: .customLong("tls-ca"), help: "PEM file of CAs to trust for amqps:// (default: the system store).")
+    var tlsCA: String?
+
+    @Option(name: .customLong("tls-cert"), help: "PEM client certificate for amqps://.")
+    var tlsCert: String?
+
+    @Option(name: .customLong("tls-key"), help: "PEM key of the client certificate.")
+    var tlsKey: String?
+
+    /// The connection configuration; a bad URL is a usage error naming the argument.
+    func configuration(connectionName: String) throws -> ConnectionConfiguration {
+        let urls = amqpURL ?? ProcessInfo.processInfo.environment["WARREN_AMQP_URL"] ?? "amqp://guest:guest@localhost:5672/"
+        do {
+            var configuration = try ConnectionConfiguration(urls: urls, connectionName: connectionName)
+            configuration.tls = TLSConfiguration(caCertificatePath: tlsCA, certificatePath: tlsCert, keyPath: tlsKey)
+            configuration.reconnect.enabled = false
+            return configuration
+        } catch {
+            throw ValidationError("--amqp-url: \(error)")
+        }
+    }
+}

@@ -1,0 +1,45 @@
+import ArgumentParser
+import Foundation
+import RabbitMQ
+
+/// `warren status`: is the broker reachable, and how deep are the named queues.
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Show broker reachability and the depth and consumers of queues."
+    )
+
+    @OptionGroup var broker: BrokerOptions
+
+    @Option(name: .customLong("queue"), help: "A queue to inspect (repeatable).")
+    var queues: [String] = []
+
+    func run() async throws {
+        let configuration = try broker.configuration(connectionName: "warren-status")
+        let connection: Connection
+        do {
+            connection = try await Connection.open(configuration)
+        } catch {
+            FileHandle.standardError.write(Data("warren status: broker unreachable: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+        defer { Task { await connection.close() } }
+        print("broker  \(connection.endpoint.map { "\($0)" } ?? "?")  reachable")
+        guard !queues.isEmpty else { return }
+        let channel = try await connection.openChannel(confirms: false)
+        var missing = false
+        print("queue".padding(toLength: 32, withPad: " ", startingAt: 0) + "  ready  consumers")
+        for queue in queues {
+            do {
+                let state = try await channel.inspectQueue(queue)
+                print(queue.padding(toLength: 32, withPad: " ", startingAt: 0)
+                      + String(format: "  %5d  %9d", state.messageCount, state.consumerCount))
+            } catch {
+                print(queue.padding(toLength: 32, withPad: " ", startingAt: 0) + "  (does not exist)")
+                missing = true
+            }
+        }
+        await connection.close()
+        if missing { throw ExitCode(1) }
+    }
+}
