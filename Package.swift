@@ -42,6 +42,8 @@ let package = Package(
             ]
         ),
         .testTarget(name: "RabbitMQTests", dependencies: ["RabbitMQ"]),
+        // Drives the real `warren` binary; depending on it makes `swift build --build-tests` build it.
+        .testTarget(name: "WarrenCLITests", dependencies: ["warren"]),
         // Benchmarks (run by scripts/bench, release builds only).
         .executableTarget(name: "warren-amqp-bench", dependencies: ["RabbitMQ"], path: "Benchmarks/AMQPBenchmark"),
     ],

@@ -24,6 +24,9 @@ struct BrokerOptions: ParsableArguments {
             var configuration = try ConnectionConfiguration(urls: urls, connectionName: connectionName)
             configuration.tls = TLSConfiguration(caCertificatePath: tlsCA, certificatePath: tlsCert, keyPath: tlsKey)
             configuration.reconnect.enabled = false
+            // One-shot commands report failures themselves, in one line: the client's own
+            // warnings (each endpoint tried, …) would only repeat them.
+            configuration.logger.logLevel = .error
             return configuration
         } catch {
             throw ValidationError("--amqp-url: \(error)")

@@ -62,7 +62,7 @@ struct TrackerTests {
         tracker.confirm(tag: 5, multiple: false, ack: false)
         #expect(outcomes.values == [1: "ok", 2: "returned", 3: "ok", 5: "nack"])
         #expect(tracker.inFlight == 1)
-        for publication in tracker.takeUnconfirmed() { publication.completion(.failure(.connectionLost(reason: "test"))) }
+        for publication in tracker.takeUnconfirmed() { publication.complete(.failure(.connectionLost(reason: "test"))) }
         #expect(outcomes.values[4] == "other")
         #expect(tracker.inFlight == 0)
     }

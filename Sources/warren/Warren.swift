@@ -1,0 +1,31 @@
+import ArgumentParser
+import Foundation
+
+/// The `warren` command: argument parsing and wiring only.
+@main
+struct Warren: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "warren",
+        abstract: "A cron-style job scheduler with RabbitMQ workers.",
+        subcommands: [StatusCommand.self]
+    )
+
+    /// Runs the command, exiting 0 on success, 1 when the thing asked for failed and 2 for a
+    /// usage or input error (argument-parser's own code for those is 64).
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                FileHandle.standardError.write(Data("warren: \(message(for: error))\n".utf8))
+                Foundation.exit(2)
+            }
+            exit(withError: error)
+        }
+    }
+}

@@ -1,0 +1,60 @@
+import Foundation
+import Testing
+
+/// Runs the real `warren` binary built next to the tests.
+func runWarren(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {
+    let binary = Bundle.allBundles.map(\.bundleURL).first { $0.pathExtension == "xctest" }
+        .map { $0.deletingLastPathComponent().appendingPathComponent("warren") }
+        ?? URL(fileURLWithPath: ".build/debug/warren")
+    let process = Process()
+    process.executableURL = binary
+    process.arguments = arguments
+    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let stdout = out.fileHandleForReading.readDataToEndOfFile()
+    let stderr = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+}
+
+@Suite("warren status (real binary, real broker)")
+struct StatusCommandTests {
+    let url = ProcessInfo.processInfo.environment["WARREN_TEST_AMQP_URL"] ?? "amqp://guest:guest@127.0.0.1:5673/"
+
+    @Test("reports the broker reachable without showing the password")
+    func reachable() throws {
+        let result = try runWarren(["status", "--amqp-url", url])
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("reachable"))
+        #expect(result.stdout.contains("guest:***@"))
+        #expect(!result.stdout.contains("guest:guest"))
+    }
+
+    @Test("a missing queue is shown and exits 1")
+    func missingQueue() throws {
+        let result = try runWarren(["status", "--amqp-url", url, "--queue", "warren.test.no-such-queue"])
+        #expect(result.status == 1)
+        #expect(result.stdout.contains("warren.test.no-such-queue"))
+        #expect(result.stdout.contains("(does not exist)"))
+    }
+
+    @Test("an unreachable broker exits 1 with one line on stderr")
+    func unreachable() throws {
+        let result = try runWarren(["status"], environment: ["WARREN_AMQP_URL": "amqp://guest:secret@127.0.0.1:1/"])
+        #expect(result.status == 1)
+        #expect(result.stderr.hasPrefix("warren status: broker unreachable: cannot connect to amqp://guest:***@127.0.0.1:1/"))
+        #expect(!result.stderr.contains("secret"))
+    }
+
+    @Test("a malformed URL is a usage error (exit 2) naming --amqp-url")
+    func badURL() throws {
+        let result = try runWarren(["status", "--amqp-url", "http://h:pw@x/"])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("--amqp-url"))
+        #expect(result.stderr.contains("it must start with amqp:// or amqps://"))
+        #expect(!result.stderr.contains(":pw@"))
+    }
+}
