@@ -47,8 +47,7 @@ struct ConsumerTests {
         let tags = collector.deliveries.map(\.deliveryTag)
         #expect(tags == Array(1...5000))
         try await waitUntil("queue empty and nothing unacked") {
-            let listing = try TestBroker.ctl(["list_queues", "name", "messages", "--no-table-headers", "-q"])
-            return listing.split(separator: "\n").contains { $0.hasPrefix(queue) && $0.hasSuffix("\t0") }
+            try TestBroker.queueCount(queue, "messages") == 0
         }
         #expect(connection.reconnectCount == 0)
         collector.stop()
@@ -66,8 +65,7 @@ struct ConsumerTests {
         let collector = DeliveryCollector(try await channel.consume(queue: queue))
         try await collector.wait(for: 3)
         try await waitUntil("broker saw the acks", timeout: .seconds(2)) {
-            let listing = try TestBroker.ctl(["list_queues", "name", "messages_unacknowledged", "--no-table-headers", "-q"])
-            return listing.split(separator: "\n").contains { $0.hasPrefix(queue) && $0.hasSuffix("\t0") }
+            try TestBroker.queueCount(queue, "messages_unacknowledged") == 0
         }
         collector.stop()
     }
@@ -149,8 +147,7 @@ struct ConsumerTests {
         let delivery = collector.deliveries[0]
         try delivery.ack()
         try await waitUntil("ack reached the broker") {
-            let listing = try TestBroker.ctl(["list_queues", "name", "messages", "--no-table-headers", "-q"])
-            return listing.split(separator: "\n").contains { $0.hasPrefix(queue) && $0.hasSuffix("\t0") }
+            try TestBroker.queueCount(queue, "messages") == 0
         }
         #expect(collector.count == 1, "a dropped connection would have redelivered the message")
         let heartbeat = try TestBroker.ctl(["list_connections", "client_properties", "timeout", "--no-table-headers", "-q"])

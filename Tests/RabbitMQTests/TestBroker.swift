@@ -74,6 +74,17 @@ enum TestBroker {
         return text
     }
 
+    /// A per-queue figure as `rabbitmqctl list_queues` reports it (`messages`,
+    /// `messages_unacknowledged`, …) on the main broker; nil if the queue is not listed.
+    static func queueCount(_ queue: String, _ column: String) throws -> Int? {
+        let listing = try ctl(["list_queues", "name", column, "--no-table-headers", "-q"])
+        for line in listing.split(separator: "\n") {
+            let fields = line.split(separator: "\t")
+            if fields.count == 2, fields[0] == queue { return Int(fields[1]) }
+        }
+        return nil
+    }
+
     struct CTLError: Error, CustomStringConvertible {
         var arguments: [String]
         var output: String
