@@ -32,24 +32,25 @@ struct TLSTests {
         #expect(listing.split(separator: "\n").contains { $0.contains(connection.name) && $0.contains("CN=localhost") })
     }
 
-    @Test("refuses a broker whose certificate is not signed by the trusted CA")
-    func wrongCA() async throws {
+    /// Connecting must fail with `tlsFailed`: verification refused the broker's certificate.
+    func expectRefusal(_ tls: TLSConfiguration, _ why: String) async throws {
         do {
-            _ = try await TestBroker.connect(url: TestBroker.tlsURL, tls: TLSConfiguration(caCertificatePath: "\(directory)/other-ca.pem"))
-            Issue.record("a certificate from an untrusted CA must be refused")
+            _ = try await TestBroker.connect(url: TestBroker.tlsURL, tls: tls)
+            Issue.record("\(why) must be refused")
         } catch let error as AMQPError {
             guard case .tlsFailed = error else { Issue.record("expected tlsFailed, got \(error)"); return }
         }
     }
 
+    @Test("refuses a broker whose certificate is not signed by the trusted CA")
+    func wrongCA() async throws {
+        try await expectRefusal(TLSConfiguration(caCertificatePath: "\(directory)/other-ca.pem"),
+                                "a certificate from an untrusted CA")
+    }
+
     @Test("refuses by default when no CA is given and the system store does not trust the broker")
     func defaultStore() async throws {
-        do {
-            _ = try await TestBroker.connect(url: TestBroker.tlsURL)
-            Issue.record("the system store must not trust a throwaway CA")
-        } catch let error as AMQPError {
-            guard case .tlsFailed = error else { Issue.record("expected tlsFailed, got \(error)"); return }
-        }
+        try await expectRefusal(TLSConfiguration(), "a throwaway CA unknown to the system store")
     }
 
     @Test("a missing CA file is reported by path")

@@ -63,11 +63,6 @@ extension FieldValue {
 }
 
 extension BasicProperties {
-    init(_ c: amqp_basic_properties_t) {
-        var interner = StringInterner()
-        self.init(c, interner: &interner)
-    }
-
     /// Decodes properties, reusing repeated strings (content type, type, app id, …) from `interner`.
     init(_ c: amqp_basic_properties_t, interner: inout StringInterner) {
         self.init()

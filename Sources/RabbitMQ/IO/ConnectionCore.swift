@@ -359,21 +359,9 @@ final class ConnectionCore: @unchecked Sendable {
                 channel.deferred.append((request, recording(request, completion)))
             }
         case .publish(let number, let publication):
-            guard session != nil else { return publication.complete(.failure(.notConnected)) }
-            guard let channel = channels[number] else { return publication.complete(.failure(Self.channelGone(number))) }
-            channel.confirmTracker.waiting.append(publication)
-            sendWaitingPublishes(on: channel)
+            enqueue(CollectionOfOne(publication), on: number)
         case .publishBatch(let number, let publications):
-            guard session != nil else {
-                for publication in publications { publication.complete(.failure(.notConnected)) }
-                return
-            }
-            guard let channel = channels[number] else {
-                for publication in publications { publication.complete(.failure(Self.channelGone(number))) }
-                return
-            }
-            channel.confirmTracker.waiting.append(contentsOf: publications)
-            sendWaitingPublishes(on: channel)
+            enqueue(publications, on: number)
         case .consume(let number, let registration, let completion):
             guard let channel = channels[number] else { return completion(.failure(Self.channelGone(number))) }
             channel.consumers[registration.tag] = registration
@@ -399,6 +387,17 @@ final class ConnectionCore: @unchecked Sendable {
         case .close:
             break
         }
+    }
+
+    /// Queues publishes behind those already waiting on the channel and sends what the window allows.
+    private func enqueue<Publications: Collection<Publication>>(_ publications: Publications, on number: UInt16) {
+        guard session != nil, let channel = channels[number] else {
+            let error = session == nil ? AMQPError.notConnected : Self.channelGone(number)
+            for publication in publications { publication.complete(.failure(error)) }
+            return
+        }
+        channel.confirmTracker.waiting.append(contentsOf: publications)
+        sendWaitingPublishes(on: channel)
     }
 
     private static func channelGone(_ number: UInt16) -> AMQPError {
