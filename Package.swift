@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "warren", targets: ["warren"]),
         .library(name: "RabbitMQ", targets: ["RabbitMQ"]),
+        .library(name: "Cron", targets: ["Cron"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
@@ -33,6 +34,8 @@ let package = Package(
                 .product(name: "DequeModule", package: "swift-collections"),
             ]
         ),
+        // Cron expressions, time zones and daylight-saving rules: pure values, no I/O.
+        .target(name: "Cron"),
         .executableTarget(
             name: "warren",
             dependencies: [
@@ -42,6 +45,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "RabbitMQTests", dependencies: ["RabbitMQ"]),
+        .testTarget(name: "CronTests", dependencies: ["Cron"]),
         // Drives the real `warren` binary; depending on it makes `swift build --build-tests` build it.
         .testTarget(name: "WarrenCLITests", dependencies: ["warren"]),
         // Benchmarks (run by scripts/bench, release builds only).
