@@ -13,6 +13,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.1.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         .systemLibrary(
@@ -36,16 +37,20 @@ let package = Package(
         ),
         // Cron expressions, time zones and daylight-saving rules: pure values, no I/O.
         .target(name: "Cron"),
+        // Messages, names, durations and the schedule and task-catalog files.
+        .target(name: "WarrenCore", dependencies: ["Cron", .product(name: "Yams", package: "Yams")]),
         .executableTarget(
             name: "warren",
             dependencies: [
                 "RabbitMQ",
+                "WarrenCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(name: "RabbitMQTests", dependencies: ["RabbitMQ"]),
         .testTarget(name: "CronTests", dependencies: ["Cron"]),
+        .testTarget(name: "WarrenCoreTests", dependencies: ["WarrenCore"]),
         // Drives the real `warren` binary; depending on it makes `swift build --build-tests` build it.
         .testTarget(name: "WarrenCLITests", dependencies: ["warren"]),
         // Benchmarks (run by scripts/bench, release builds only).

@@ -1,0 +1,22 @@
+/// Rules for the names that travel in messages: schedule, task and queue names.
+public enum Names {
+    /// Letters, digits, `.`, `_`, `-` and `:`, starting with a letter or digit, at most 200.
+    public static func isValidScheduleOrTaskName(_ name: String) -> Bool {
+        guard let first = name.unicodeScalars.first, name.utf8.count <= 200 else { return false }
+        guard isLetterOrDigit(first) else { return false }
+        return name.unicodeScalars.allSatisfy { isLetterOrDigit($0) || $0 == "." || $0 == "_" || $0 == "-" || $0 == ":" }
+    }
+
+    private static func isLetterOrDigit(_ scalar: Unicode.Scalar) -> Bool {
+        ("a"..."z").contains(scalar) || ("A"..."Z").contains(scalar) || ("0"..."9").contains(scalar)
+    }
+
+    /// Why `name` cannot be an AMQP queue name, or nil when it can.
+    public static func queueNameProblem(_ name: String) -> String? {
+        if name.isEmpty { return "a queue name cannot be empty" }
+        if name.utf8.count > 255 { return "a queue name is at most 255 bytes" }
+        if name.hasPrefix("amq.") { return "queue names starting with \"amq.\" are reserved by the broker" }
+        if name.unicodeScalars.contains(where: { $0.value < 32 || $0.value == 127 }) { return "a queue name cannot hold control characters" }
+        return nil
+    }
+}

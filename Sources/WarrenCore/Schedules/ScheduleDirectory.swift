@@ -1,0 +1,103 @@
+import Foundation
+
+/// Every schedule file under a directory, validated together: names must be unique across
+/// files, and a file with any error is rejected as a whole while the others stand.
+public struct ScheduleSet: Sendable {
+    /// Schedules of the files that passed, in file then declaration order.
+    public var schedules: [ScheduleDefinition]
+    /// Every error of every file, in file then line order.
+    public var errors: [ScheduleFileError]
+    /// Every schedule file read, as displayed in messages.
+    public var files: [String]
+    /// Files rejected because of an error.
+    public var rejectedFiles: [String]
+
+    public init(schedules: [ScheduleDefinition] = [], errors: [ScheduleFileError] = [], files: [String] = [], rejectedFiles: [String] = []) {
+        self.schedules = schedules
+        self.errors = errors
+        self.files = files
+        self.rejectedFiles = rejectedFiles
+    }
+
+    /// The schedule called `name`, if a valid file declares it.
+    public func schedule(named name: String) -> ScheduleDefinition? {
+        schedules.first { $0.name == name }
+    }
+}
+
+/// A schedule directory that cannot be read at all.
+public struct ScheduleDirectoryError: Error, Sendable, CustomStringConvertible {
+    public let directory: String
+    public let reason: String
+    public var description: String { "schedules directory \(directory): \(reason)" }
+}
+
+public enum ScheduleDirectory {
+    /// Loads every `*.yaml` and `*.yml` file under `directory` (recursively, skipping hidden
+    /// files and folders), in path order.
+    public static func load(_ directory: String) throws(ScheduleDirectoryError) -> ScheduleSet {
+        let paths = try files(in: directory)
+        var parsed: [(file: String, schedules: [ScheduleDefinition], errors: [ScheduleFileError])] = []
+        for path in paths {
+            guard let data = FileManager.default.contents(atPath: path) else {
+                parsed.append((path, [], [ScheduleFileError(file: path, line: 1, column: 1, message: "cannot read the file")]))
+                continue
+            }
+            guard let text = String(validating: data, as: UTF8.self) else {
+                parsed.append((path, [], [ScheduleFileError(file: path, line: 1, column: 1, message: "not UTF-8 text")]))
+                continue
+            }
+            let result = ScheduleFileParser.parse(yaml: text, file: path)
+            parsed.append((path, result.schedules, result.errors))
+        }
+        return combine(parsed)
+    }
+
+    /// Joins parsed files, rejecting a file that redeclares a name an earlier file declared.
+    public static func combine(_ parsed: [(file: String, schedules: [ScheduleDefinition], errors: [ScheduleFileError])]) -> ScheduleSet {
+        var set = ScheduleSet(files: parsed.map(\.file))
+        var declared: [String: SourceLocation] = [:]
+        for file in parsed {
+            var errors = file.errors
+            for schedule in file.schedules {
+                if let earlier = declared[schedule.name] {
+                    errors.append(ScheduleFileError(
+                        file: file.file, line: schedule.location.line, column: schedule.location.column,
+                        message: "schedule name \"\(schedule.name)\" is already declared in \(earlier); names must be unique across files"
+                    ))
+                }
+            }
+            if errors.isEmpty {
+                for schedule in file.schedules { declared[schedule.name] = schedule.location }
+                set.schedules += file.schedules
+            } else {
+                set.rejectedFiles.append(file.file)
+                set.errors += errors.sorted { ($0.line, $0.column) < ($1.line, $1.column) }
+            }
+        }
+        return set
+    }
+
+    /// Schedule file paths under `directory`, sorted.
+    static func files(in directory: String) throws(ScheduleDirectoryError) -> [String] {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) else {
+            throw ScheduleDirectoryError(directory: directory, reason: "not found")
+        }
+        guard isDirectory.boolValue else {
+            throw ScheduleDirectoryError(directory: directory, reason: "not a directory")
+        }
+        guard let enumerator = FileManager.default.enumerator(atPath: directory) else {
+            throw ScheduleDirectoryError(directory: directory, reason: "cannot be read")
+        }
+        var paths: [String] = []
+        while let relative = enumerator.nextObject() as? String {
+            let components = relative.split(separator: "/")
+            if components.contains(where: { $0.hasPrefix(".") }) { continue }
+            guard relative.hasSuffix(".yaml") || relative.hasSuffix(".yml") else { continue }
+            let base = directory.hasSuffix("/") ? String(directory.dropLast()) : directory
+            paths.append(base + "/" + relative)
+        }
+        return paths.sorted()
+    }
+}
