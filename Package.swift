@@ -55,6 +55,11 @@ let package = Package(
         .testTarget(name: "WarrenCLITests", dependencies: ["warren"]),
         // Benchmarks (run by scripts/bench, release builds only).
         .executableTarget(name: "warren-amqp-bench", dependencies: ["RabbitMQ"], path: "Benchmarks/AMQPBenchmark"),
+        .executableTarget(
+            name: "warren-cron-bench",
+            dependencies: ["Cron", "WarrenCore", .product(name: "Yams", package: "Yams")],
+            path: "Benchmarks/CronBenchmark"
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -21,13 +21,15 @@ public enum CronField: String, Sendable, CaseIterable {
     /// Names accepted in place of numbers (upper case).
     var names: [String: Int] {
         switch self {
-        case .month:
-            return ["JAN": 1, "FEB": 2, "MAR": 3, "APR": 4, "MAY": 5, "JUN": 6,
-                    "JUL": 7, "AUG": 8, "SEP": 9, "OCT": 10, "NOV": 11, "DEC": 12]
-        case .dayOfWeek:
-            return ["SUN": 0, "MON": 1, "TUE": 2, "WED": 3, "THU": 4, "FRI": 5, "SAT": 6]
-        default:
-            return [:]
+        case .month: return Self.monthNames
+        case .dayOfWeek: return Self.weekdayNames
+        default: return [:]
         }
     }
+
+    private static let monthNames = [
+        "JAN": 1, "FEB": 2, "MAR": 3, "APR": 4, "MAY": 5, "JUN": 6,
+        "JUL": 7, "AUG": 8, "SEP": 9, "OCT": 10, "NOV": 11, "DEC": 12,
+    ]
+    private static let weekdayNames = ["SUN": 0, "MON": 1, "TUE": 2, "WED": 3, "THU": 4, "FRI": 5, "SAT": 6]
 }

@@ -27,7 +27,8 @@ struct FieldParser {
     }
 
     private func parseItem(_ item: Substring, column: Int, into result: inout Result) throws(CronSyntaxError) {
-        let upper = item.uppercased()
+        // Most items are digits and punctuation; only letters need the (slow) case mapping.
+        let upper = item.utf8.contains(where: { $0 >= UInt8(ascii: "A") }) ? item.uppercased() : String(item)
         switch field {
         case .dayOfMonth:
             if upper == "L" { result.dayOfMonth.fromLast |= 1; return }
@@ -105,7 +106,7 @@ struct FieldParser {
 
     /// A number or a name (`JAN`, `MON`), checked against the field's range.
     private func value(_ text: Substring, column: Int) throws(CronSyntaxError) -> Int {
-        if let named = field.names[text.uppercased()] { return named }
+        if text.first?.isLetter == true, let named = field.names[text.uppercased()] { return named }
         if text.first?.isLetter == true {
             let names = field.names.sorted { $0.value < $1.value }.map(\.key)
             let hint = names.isEmpty ? "this field takes numbers only" : "expected a number or one of \(names.joined(separator: " "))"

@@ -37,24 +37,31 @@ public enum ScheduleDirectory {
     /// files and folders), in path order.
     public static func load(_ directory: String) throws(ScheduleDirectoryError) -> ScheduleSet {
         let paths = try files(in: directory)
-        var parsed: [(file: String, schedules: [ScheduleDefinition], errors: [ScheduleFileError])] = []
-        for path in paths {
-            guard let data = FileManager.default.contents(atPath: path) else {
-                parsed.append((path, [], [ScheduleFileError(file: path, line: 1, column: 1, message: "cannot read the file")]))
-                continue
-            }
-            guard let text = String(validating: data, as: UTF8.self) else {
-                parsed.append((path, [], [ScheduleFileError(file: path, line: 1, column: 1, message: "not UTF-8 text")]))
-                continue
-            }
-            let result = ScheduleFileParser.parse(yaml: text, file: path)
-            parsed.append((path, result.schedules, result.errors))
+        // Files are independent until names are compared, so they are parsed in parallel.
+        let results = ParallelResults<ParsedFile>(count: paths.count)
+        DispatchQueue.concurrentPerform(iterations: paths.count) { index in
+            results.set(index, parseFile(paths[index]))
         }
+        let parsed = results.values
         return combine(parsed)
     }
 
+    /// One file's schedules and errors.
+    public typealias ParsedFile = (file: String, schedules: [ScheduleDefinition], errors: [ScheduleFileError])
+
+    static func parseFile(_ path: String) -> ParsedFile {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            return (path, [], [ScheduleFileError(file: path, line: 1, column: 1, message: "cannot read the file")])
+        }
+        guard let text = String(validating: data, as: UTF8.self) else {
+            return (path, [], [ScheduleFileError(file: path, line: 1, column: 1, message: "not UTF-8 text")])
+        }
+        let result = ScheduleFileParser.parse(yaml: text, file: path)
+        return (path, result.schedules, result.errors)
+    }
+
     /// Joins parsed files, rejecting a file that redeclares a name an earlier file declared.
-    public static func combine(_ parsed: [(file: String, schedules: [ScheduleDefinition], errors: [ScheduleFileError])]) -> ScheduleSet {
+    public static func combine(_ parsed: [ParsedFile]) -> ScheduleSet {
         var set = ScheduleSet(files: parsed.map(\.file))
         var declared: [String: SourceLocation] = [:]
         for file in parsed {

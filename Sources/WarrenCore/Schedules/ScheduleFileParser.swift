@@ -26,12 +26,12 @@ public struct ScheduleFileParser {
     private mutating func parseDocument(_ yaml: String) -> [ScheduleDefinition] {
         let root: Node?
         do {
-            root = try Yams.compose(yaml: yaml)
+            root = try Yams.compose(yaml: yaml, .basic)
         } catch {
             report(yamlError: error)
             return []
         }
-        guard let root, root.tagName != .null else { return [] }  // an empty file declares nothing
+        guard let root, !root.isNull else { return [] }  // an empty file declares nothing
         guard let mapping = root.mapping else {
             report(root, "expected a mapping with the keys timezone, defaults and schedules")
             return []
@@ -45,7 +45,7 @@ public struct ScheduleFileParser {
             if let defaults = defaultsNode.mapping {
                 let defaultEntries = uniqueEntries(defaults, allowed: ScheduleSettings.keys, context: "in defaults", refused: ["cron", "every", "task"])
                 fileDefaults = settings(defaultEntries, inheritedZone: fileDefaults.zone).merged(over: fileDefaults)
-            } else if defaultsNode.tagName != .null {
+            } else if !defaultsNode.isNull {
                 report(defaultsNode, "defaults: expected a mapping of settings")
             }
         }
@@ -53,7 +53,7 @@ public struct ScheduleFileParser {
             report(root, "missing \"schedules:\"; a schedule file declares its schedules under it")
             return []
         }
-        if schedulesNode.tagName == .null { return [] }
+        if schedulesNode.isNull { return [] }
         guard let schedulesMapping = schedulesNode.mapping else {
             report(schedulesNode, "schedules: expected a mapping from schedule names to schedules")
             return []
@@ -160,14 +160,14 @@ public struct ScheduleFileParser {
             }
         }
         if let node = entries["priority"] {
-            if node.tagName == .int, let priority = node.int, (0...9).contains(priority) {
-                settings.priority = priority
+            if case .integer(let priority) = node.scalarValue, (0...9).contains(priority) {
+                settings.priority = Int(priority)
             } else {
                 report(node, "priority: expected a whole number from 0 to 9, got \(describe(node))")
             }
         }
         if let node = entries["paused"] {
-            if node.tagName == .bool, let paused = node.bool {
+            if case .bool(let paused) = node.scalarValue {
                 settings.paused = paused
             } else {
                 report(node, "paused: expected true or false, got \(describe(node))")
@@ -212,12 +212,12 @@ public struct ScheduleFileParser {
     }
 
     private mutating func timestamp(_ node: Node, _ key: String, zone: ZoneRules?) -> Int64? {
-        guard let scalar = node.scalar, node.tagName == .str || node.tagName == .timestamp else {
+        guard case .text(let text) = node.scalarValue else {
             report(node, "\(key): expected a timestamp such as 2026-01-01T00:00:00Z, got \(describe(node))")
             return nil
         }
         do {
-            return try Timestamp.parse(scalar.string, in: zone ?? .utc)
+            return try Timestamp.parse(text, in: zone ?? .utc)
         } catch {
             report(node, "\(key): \(error)")
             return nil
@@ -235,13 +235,7 @@ public struct ScheduleFileParser {
     /// A text value; numbers, booleans and collections are refused so that `queue: 1` or
     /// `task: yes` do not pass silently.
     private mutating func text(_ node: Node, _ key: String, example: String) -> String? {
-        if let scalar = node.scalar, node.tagName == .str {
-            if scalar.string.isEmpty {
-                report(node, "\(key): must not be empty")
-                return nil
-            }
-            return scalar.string
-        }
+        if case .text(let text) = node.scalarValue { return text }
         report(node, "\(key): expected text such as \(example), got \(describe(node))")
         return nil
     }
@@ -249,18 +243,18 @@ public struct ScheduleFileParser {
     private mutating func json(_ node: Node, path: String) -> JSONValue? {
         switch node {
         case .scalar(let scalar):
-            switch node.tagName {
+            switch ScalarValue(scalar) {
             case .null: return .null
-            case .bool: return node.bool.map(JSONValue.bool)
-            case .int:
-                if let value = node.int { return .integer(Int64(value)) }
-                report(node, "\(path): integer \(scalar.string) is too large")
+            case .bool(let value): return .bool(value)
+            case .integer(let value): return .integer(value)
+            case .text(let value): return .string(value)
+            case .largeInteger(let text):
+                report(node, "\(path): integer \(text) is too large")
                 return nil
-            case .float:
-                if let value = node.float, value.isFinite { return .number(value) }
+            case .float(let value):
+                if value.isFinite { return .number(value) }
                 report(node, "\(path): \(scalar.string) is not a JSON number")
                 return nil
-            default: return .string(scalar.string)
             }
         case .sequence(let sequence):
             var values: [JSONValue] = []
@@ -272,7 +266,7 @@ public struct ScheduleFileParser {
         case .mapping(let mapping):
             var object: [String: JSONValue] = [:]
             for (keyNode, valueNode) in mapping {
-                guard let key = keyNode.scalar?.string, keyNode.tagName != .null else {
+                guard let key = keyNode.scalar?.string, !keyNode.isNull else {
                     report(keyNode, "\(path): object keys must be text")
                     return nil
                 }
@@ -314,11 +308,11 @@ public struct ScheduleFileParser {
     private func describe(_ node: Node) -> String {
         switch node {
         case .scalar(let scalar):
-            switch node.tagName {
+            switch ScalarValue(scalar) {
             case .null: return "nothing"
             case .bool: return "the boolean \(scalar.string)"
-            case .int, .float: return "the number \(scalar.string)"
-            default: return "\"\(scalar.string)\""
+            case .integer, .largeInteger, .float: return "the number \(scalar.string)"
+            case .text: return "\"\(scalar.string)\""
             }
         case .mapping: return "a mapping"
         case .sequence: return "a list"
@@ -358,6 +352,9 @@ public struct ScheduleFileParser {
 }
 
 extension Node {
-    /// The resolved tag (`str`, `int`, `bool`, `null`…).
-    var tagName: Tag.Name { Tag.Name(rawValue: tag.rawValue) }
+    /// The scalar's typed value; nil for mappings, sequences and aliases.
+    var scalarValue: ScalarValue? { scalar.map(ScalarValue.init) }
+
+    /// A null scalar (`null`, `~` or nothing).
+    var isNull: Bool { scalarValue == .null }
 }
