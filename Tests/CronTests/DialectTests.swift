@@ -29,6 +29,13 @@ import Testing
         ])
     }
 
+    @Test func sundayCanEndARange() throws {
+        let fridayToSunday = ["2026-11-27T00:00:00+00:00", "2026-11-28T00:00:00+00:00", "2026-11-29T00:00:00+00:00"]
+        #expect(try fires("0 0 * * FRI-SUN", from: "2026-11-23T00:00:00Z") == fridayToSunday)
+        #expect(try fires("0 0 * * 5-0", from: "2026-11-23T00:00:00Z") == fridayToSunday)
+        #expect(try fires("0 0 * * MON-SUN", from: "2026-11-23T00:00:00Z", count: 1) == ["2026-11-24T00:00:00+00:00"])
+    }
+
     @Test func questionMarkIsAStar() throws {
         #expect(try fires("0 12 ? * MON", from: "2026-11-23T12:00:00Z", count: 1) == ["2026-11-30T12:00:00+00:00"])
     }

@@ -83,7 +83,7 @@ struct FieldParser {
             step = try number(parts[1], column: stepColumn, in: 1...field.range.upperBound, what: "step")
         }
         let low: Int
-        let high: Int
+        var high: Int
         if base == "*" || base == "?" {
             (low, high) = (field.range.lowerBound, field.range.upperBound)
         } else if base.isEmpty {
@@ -92,6 +92,8 @@ struct FieldParser {
             low = try value(base[..<dash], column: column)
             let highColumn = column + base[..<dash].unicodeScalars.count + 1
             high = try value(base[base.index(after: dash)...], column: highColumn)
+            // Sunday ends a week as 7 as well as starting it as 0: MON-SUN, FRI-0.
+            if field == .dayOfWeek, high == 0, low > 0 { high = 7 }
             if low > high {
                 throw error(column, "range \(base) runs backwards; split it, e.g. \(low)-\(field.range.upperBound),\(field.range.lowerBound)-\(high)")
             }
