@@ -39,6 +39,8 @@ let package = Package(
         .target(name: "Cron"),
         // Messages, names, durations and the schedule and task-catalog files.
         .target(name: "WarrenCore", dependencies: ["Cron", .product(name: "Yams", package: "Yams")]),
+        // Task and result messages over AMQP: properties, headers, topology, the delay chain.
+        .target(name: "WarrenMessaging", dependencies: ["WarrenCore", "RabbitMQ"]),
         .executableTarget(
             name: "warren",
             dependencies: [

@@ -45,6 +45,11 @@ public struct Channel: Sendable {
         _ = try await call(.queueBind(binding))
     }
 
+    /// Binds an exchange to another; re-declared after a reconnection like queue bindings.
+    public func bind(_ binding: ExchangeBinding) async throws {
+        _ = try await call(.exchangeBind(binding))
+    }
+
     public func unbind(_ binding: QueueBinding) async throws {
         _ = try await call(.queueUnbind(binding))
     }

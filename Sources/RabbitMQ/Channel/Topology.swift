@@ -136,6 +136,22 @@ public struct QueueBinding: Sendable, Hashable {
     }
 }
 
+/// An exchange bound to another (RabbitMQ's `exchange.bind`): messages routed by `source`
+/// with a matching key are routed on by `destination`.
+public struct ExchangeBinding: Sendable, Hashable {
+    public var destination: String
+    public var source: String
+    public var routingKey: String
+    public var arguments: FieldTable
+
+    public init(destination: String, source: String, routingKey: String, arguments: FieldTable = [:]) {
+        self.destination = destination
+        self.source = source
+        self.routingKey = routingKey
+        self.arguments = arguments
+    }
+}
+
 /// What a queue declaration (active or passive) reports.
 public struct QueueState: Sendable, Hashable {
     public var name: String

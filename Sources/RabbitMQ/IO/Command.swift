@@ -12,6 +12,7 @@ enum RPCRequest: Sendable {
     case queueDeclarePassive(name: String)
     case queueBind(QueueBinding)
     case queueUnbind(QueueBinding)
+    case exchangeBind(ExchangeBinding)
     case queuePurge(name: String)
     case queueDelete(name: String, ifUnused: Bool, ifEmpty: Bool)
     case consume(queue: String, tag: String, exclusive: Bool, arguments: FieldTable)
@@ -28,6 +29,7 @@ enum RPCRequest: Sendable {
         case .exchangeDelete(let name, _): return "exchange.delete '\(name)'"
         case .queueDeclare(let spec): return "queue.declare '\(spec.name)'"
         case .queueDeclarePassive(let name): return "queue.declare (passive) '\(name)'"
+        case .exchangeBind(let b): return "exchange.bind '\(b.source)' -> '\(b.destination)'"
         case .queueBind(let b): return "queue.bind '\(b.queue)' to '\(b.exchange)'"
         case .queueUnbind(let b): return "queue.unbind '\(b.queue)' from '\(b.exchange)'"
         case .queuePurge(let name): return "queue.purge '\(name)'"

@@ -432,6 +432,7 @@ final class ConnectionCore: @unchecked Sendable {
                 case .exchangeDeclare(let spec, passive: false): topology.record(.exchange(spec))
                 case .queueDeclare(let spec): topology.record(.queue(spec))
                 case .queueBind(let binding): topology.record(.binding(binding))
+                case .exchangeBind(let binding): topology.record(.exchangeBinding(binding))
                 case .queueUnbind(let binding): topology.forgetBinding(binding)
                 case .exchangeDelete(let name, _): topology.forgetExchange(name)
                 case .queueDelete(let name, _, _): topology.forgetQueue(name)

@@ -53,6 +53,10 @@ struct MethodEncoder {
             var m = amqp_queue_unbind_t(ticket: 0, queue: arena.bytes(b.queue), exchange: arena.bytes(b.exchange),
                                         routing_key: arena.bytes(b.routingKey), arguments: arena.table(b.arguments))
             return amqp_send_method(state, channel, AMQP_QUEUE_UNBIND_METHOD, &m)
+        case .exchangeBind(let b):
+            var m = amqp_exchange_bind_t(ticket: 0, destination: arena.bytes(b.destination), source: arena.bytes(b.source),
+                                         routing_key: arena.bytes(b.routingKey), nowait: 0, arguments: arena.table(b.arguments))
+            return amqp_send_method(state, channel, AMQP_EXCHANGE_BIND_METHOD, &m)
         case .queuePurge(let name):
             var m = amqp_queue_purge_t(ticket: 0, queue: arena.bytes(name), nowait: 0)
             return amqp_send_method(state, channel, AMQP_QUEUE_PURGE_METHOD, &m)
@@ -82,6 +86,7 @@ struct MethodEncoder {
         case .queueDeclare, .queueDeclarePassive: return AMQP_QUEUE_DECLARE_OK_METHOD
         case .queueBind: return AMQP_QUEUE_BIND_OK_METHOD
         case .queueUnbind: return AMQP_QUEUE_UNBIND_OK_METHOD
+        case .exchangeBind: return AMQP_EXCHANGE_BIND_OK_METHOD
         case .queuePurge: return AMQP_QUEUE_PURGE_OK_METHOD
         case .queueDelete: return AMQP_QUEUE_DELETE_OK_METHOD
         case .consume: return AMQP_BASIC_CONSUME_OK_METHOD

@@ -6,6 +6,7 @@ struct RecordedTopology {
         case exchange(ExchangeSpec)
         case queue(QueueSpec)
         case binding(QueueBinding)
+        case exchangeBinding(ExchangeBinding)
     }
 
     private(set) var declarations: [Declaration] = []
@@ -19,6 +20,8 @@ struct RecordedTopology {
             declarations.removeAll { if case .queue(let q) = $0 { return q.name == spec.name }; return false }
         case .binding(let binding):
             declarations.removeAll { $0 == .binding(binding) }
+        case .exchangeBinding(let binding):
+            declarations.removeAll { $0 == .exchangeBinding(binding) }
         }
         declarations.append(declaration)
     }
@@ -28,6 +31,7 @@ struct RecordedTopology {
             switch $0 {
             case .exchange(let e): return e.name == name
             case .binding(let b): return b.exchange == name
+            case .exchangeBinding(let b): return b.source == name || b.destination == name
             case .queue: return false
             }
         }
@@ -38,7 +42,7 @@ struct RecordedTopology {
             switch $0 {
             case .queue(let q): return q.name == name
             case .binding(let b): return b.queue == name
-            case .exchange: return false
+            case .exchange, .exchangeBinding: return false
             }
         }
     }
@@ -53,6 +57,7 @@ struct RecordedTopology {
         case .exchange(let spec): return .exchangeDeclare(spec, passive: false)
         case .queue(let spec): return .queueDeclare(spec)
         case .binding(let binding): return .queueBind(binding)
+        case .exchangeBinding(let binding): return .exchangeBind(binding)
         }
     }
 }

@@ -6,13 +6,13 @@ public struct ScheduleSet: Sendable {
     /// Schedules of the files that passed, in file then declaration order.
     public var schedules: [ScheduleDefinition]
     /// Every error of every file, in file then line order.
-    public var errors: [ScheduleFileError]
+    public var errors: [InputFileError]
     /// Every schedule file read, as displayed in messages.
     public var files: [String]
     /// Files rejected because of an error.
     public var rejectedFiles: [String]
 
-    public init(schedules: [ScheduleDefinition] = [], errors: [ScheduleFileError] = [], files: [String] = [], rejectedFiles: [String] = []) {
+    public init(schedules: [ScheduleDefinition] = [], errors: [InputFileError] = [], files: [String] = [], rejectedFiles: [String] = []) {
         self.schedules = schedules
         self.errors = errors
         self.files = files
@@ -47,14 +47,14 @@ public enum ScheduleDirectory {
     }
 
     /// One file's schedules and errors.
-    public typealias ParsedFile = (file: String, schedules: [ScheduleDefinition], errors: [ScheduleFileError])
+    public typealias ParsedFile = (file: String, schedules: [ScheduleDefinition], errors: [InputFileError])
 
     static func parseFile(_ path: String) -> ParsedFile {
         guard let data = FileManager.default.contents(atPath: path) else {
-            return (path, [], [ScheduleFileError(file: path, line: 1, column: 1, message: "cannot read the file")])
+            return (path, [], [InputFileError(file: path, line: 1, column: 1, message: "cannot read the file")])
         }
         guard let text = String(validating: data, as: UTF8.self) else {
-            return (path, [], [ScheduleFileError(file: path, line: 1, column: 1, message: "not UTF-8 text")])
+            return (path, [], [InputFileError(file: path, line: 1, column: 1, message: "not UTF-8 text")])
         }
         let result = ScheduleFileParser.parse(yaml: text, file: path)
         return (path, result.schedules, result.errors)
@@ -68,7 +68,7 @@ public enum ScheduleDirectory {
             var errors = file.errors
             for schedule in file.schedules {
                 if let earlier = declared[schedule.name] {
-                    errors.append(ScheduleFileError(
+                    errors.append(InputFileError(
                         file: file.file, line: schedule.location.line, column: schedule.location.column,
                         message: "schedule name \"\(schedule.name)\" is already declared in \(earlier); names must be unique across files"
                     ))

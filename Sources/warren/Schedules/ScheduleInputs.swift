@@ -25,7 +25,7 @@ enum ScheduleInputs {
     }
 
     /// Prints each error on stderr, one per line.
-    static func report(_ errors: [ScheduleFileError]) {
+    static func report(_ errors: [InputFileError]) {
         for error in errors {
             FileHandle.standardError.write(Data("\(error)\n".utf8))
         }

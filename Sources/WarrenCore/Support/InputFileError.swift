@@ -1,5 +1,5 @@
-/// A problem in a schedule file, located by file, line and column (1-based).
-public struct ScheduleFileError: Error, Sendable, Equatable, CustomStringConvertible {
+/// A problem in an input file (schedule file, task catalog), located by file, line and column (1-based).
+public struct InputFileError: Error, Sendable, Equatable, CustomStringConvertible {
     public let file: String
     public let line: Int
     public let column: Int

@@ -1,0 +1,9 @@
+/// How an attempt of a task ended (SPEC §4).
+public enum ResultStatus: String, Sendable, Codable, CaseIterable {
+    case succeeded, failed, retrying
+    case timedOut = "timed_out"
+    case cancelled, expired, rejected
+
+    /// Whether no further attempt of the task will follow.
+    public var isFinal: Bool { self != .retrying }
+}

@@ -1,0 +1,90 @@
+import Foundation
+
+/// A task as it travels to a worker: body `{"task": NAME, "args": VALUE}` plus properties and
+/// headers (docs/protocol.md). Pure value; the AMQP mapping lives in `WarrenMessaging`.
+public struct TaskMessage: Sendable, Equatable {
+    /// The task id (`message_id`); the same fire or retry keeps it.
+    public var id: String
+    /// A task name from the workers' catalog (`type`).
+    public var task: String
+    public var args: JSONValue
+    /// The queue it is (or will be, after a delay) routed to.
+    public var queue: String
+    /// 1 for the first attempt.
+    public var attempt: Int
+    /// 0–9, honoured by queues declared with priorities.
+    public var priority: Int?
+    public var schedule: String?
+    /// ISO-8601 instant the schedule fired for.
+    public var scheduledFor: String?
+    /// Not run after this instant; recorded `expired`.
+    public var expiresAt: Date?
+    public var traceparent: String?
+
+    public init(id: String = TaskMessage.newID(), task: String, args: JSONValue = .object([:]), queue: String = WireNames.defaultQueue,
+                attempt: Int = 1, priority: Int? = nil, schedule: String? = nil, scheduledFor: String? = nil,
+                expiresAt: Date? = nil, traceparent: String? = nil) {
+        self.id = id
+        self.task = task
+        self.args = args
+        self.queue = queue
+        self.attempt = attempt
+        self.priority = priority
+        self.schedule = schedule
+        self.scheduledFor = scheduledFor
+        self.expiresAt = expiresAt
+        self.traceparent = traceparent
+    }
+
+    /// A fresh random task id (a lower-case UUID).
+    public static func newID() -> String { UUID().uuidString.lowercased() }
+
+    /// `{"args":…,"task":…}`
+    public var body: Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? encoder.encode(Body(task: task, args: args))) ?? Data()
+    }
+
+    struct Body: Codable {
+        var task: String
+        var args: JSONValue?
+    }
+
+    /// Reads a body; `args` may be absent (then `{}`).
+    public static func parseBody(_ data: Data) throws(TaskMessageError) -> (task: String, args: JSONValue) {
+        let body: Body
+        do {
+            body = try JSONDecoder().decode(Body.self, from: data)
+        } catch DecodingError.keyNotFound(let key, _) {
+            throw .malformed("the body has no \"\(key.stringValue)\"")
+        } catch DecodingError.typeMismatch(_, let context) where context.codingPath.first?.stringValue == "task" {
+            throw .malformed("\"task\" must be a string")
+        } catch {
+            throw .malformed("the body is not a JSON object with \"task\" and \"args\"")
+        }
+        guard !body.task.isEmpty else { throw .malformed("\"task\" is empty") }
+        return (body.task, body.args ?? .object([:]))
+    }
+}
+
+/// Why a delivery is not a task.
+public enum TaskMessageError: Error, Sendable, Equatable, CustomStringConvertible {
+    case malformed(String)
+    case tooLarge(bytes: Int, limit: Int)
+
+    /// The dead-letter reason header value.
+    public var reason: String {
+        switch self {
+        case .malformed: return "malformed"
+        case .tooLarge: return "too-large"
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .malformed(let text): return "malformed task message: \(text)"
+        case .tooLarge(let bytes, let limit): return "payload of \(bytes) bytes is over the \(limit)-byte limit"
+        }
+    }
+}

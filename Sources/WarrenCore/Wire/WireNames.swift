@@ -1,0 +1,38 @@
+/// The names Warren's processes agree on over AMQP (docs/protocol.md).
+public enum WireNames {
+    /// Durable direct exchange tasks are published to, routing key = queue name.
+    public static let tasksExchange = "warren.tasks"
+    /// Durable fanout exchange results are published to.
+    public static let resultsExchange = "warren.results"
+    /// Durable queue bound to `resultsExchange`, read by the backend.
+    public static let resultsQueue = "warren.results"
+    /// Durable fanout exchange for messages that cannot be processed.
+    public static let deadLetterExchange = "warren.dead"
+    /// Durable queue bound to `deadLetterExchange`.
+    public static let deadLetterQueue = "warren.dead-letter"
+    /// Default queue for tasks that name none.
+    public static let defaultQueue = "default"
+}
+
+/// Header names carried by task, result and dead-lettered messages.
+public enum WireHeaders {
+    /// Attempt number of this delivery of the task, 1 for the first.
+    public static let attempt = "x-warren-attempt"
+    /// Name of the schedule whose fire this task is.
+    public static let schedule = "x-warren-schedule"
+    /// The instant the schedule fired for (ISO-8601).
+    public static let scheduledFor = "x-warren-scheduled-for"
+    /// After this instant (ISO-8601) the task is not run and is recorded `expired`.
+    public static let expiresAt = "x-warren-expires-at"
+    /// The queue a delayed task goes to once its delay is over.
+    public static let targetQueue = "x-warren-queue"
+    /// W3C trace context.
+    public static let traceparent = "traceparent"
+    /// Why a message was dead-lettered: `malformed`, `unknown-task`, `too-large`, `bad-args`,
+    /// `failed` (its last attempt failed).
+    public static let deadLetterReason = "x-warren-reason"
+    /// The error, in words, of a dead-lettered message.
+    public static let deadLetterError = "x-warren-error"
+    /// The queue a dead-lettered message was taken from.
+    public static let deadLetterQueue = "x-warren-original-queue"
+}

@@ -1,0 +1,65 @@
+import RabbitMQ
+import WarrenCore
+
+/// Delays held by the broker: a chain of 28 queues whose message TTLs are 1 s, 2 s, 4 s … 2²⁷ s.
+///
+/// A delayed message is published to `warren.delay.27` with a routing key of 28 words, the bits
+/// of the delay in seconds from 2²⁷ down to 2⁰, followed by the target queue name:
+/// `0.0.….1.0.1.reports`. At each level a `1` bit routes it into that level's queue, where it
+/// waits out the TTL and is dead-lettered to the next level's exchange; a `0` bit passes it on
+/// at once through an exchange-to-exchange binding. After level 0 it reaches
+/// `warren.delay.deliver`, which routes it to its queue by the name at the end of the key. No
+/// worker holds anything while a message waits, and nothing is needed beyond stock RabbitMQ.
+/// (This is the "native delayed delivery" topology of NServiceBus and Celery 5.5.)
+public enum DelayChain {
+    /// Number of levels; the longest delay is 2²⁸ − 1 seconds (about 8.5 years).
+    public static let levels = 28
+    public static let longestDelaySeconds = (1 << levels) - 1
+    /// Exchange delivering a message whose delay is over to its queue.
+    public static let deliverExchange = "warren.delay.deliver"
+    /// Exchange a delayed message is published to.
+    public static var entryExchange: String { exchange(level: levels - 1) }
+
+    public static func exchange(level: Int) -> String { "warren.delay.\(level)" }
+    public static func queue(level: Int) -> String { "warren.delay.\(level)" }
+
+    /// The routing key for a message to `queue` after `seconds` (clamped to the longest delay).
+    public static func routingKey(delaySeconds seconds: Int, queue: String) -> String {
+        let delay = min(max(seconds, 0), longestDelaySeconds)
+        var words: [String] = []
+        words.reserveCapacity(levels + 1)
+        for level in stride(from: levels - 1, through: 0, by: -1) {
+            words.append(delay & (1 << level) != 0 ? "1" : "0")
+        }
+        words.append(queue)
+        return words.joined(separator: ".")
+    }
+
+    /// The pattern selecting keys whose bit for `level` is `bit`.
+    static func pattern(level: Int, bit: String) -> String {
+        (Array(repeating: "*", count: levels - 1 - level) + [bit, "#"]).joined(separator: ".")
+    }
+
+    /// The binding delivering a message whose delay is over to `queue`.
+    public static func deliveryBinding(queue: String) -> QueueBinding {
+        let pattern = (Array(repeating: "*", count: levels) + [queue]).joined(separator: ".")
+        return QueueBinding(queue: queue, exchange: deliverExchange, routingKey: pattern)
+    }
+
+    /// Declares the chain (idempotent).
+    public static func declare(on channel: Channel) async throws {
+        try await channel.declare(ExchangeSpec(name: deliverExchange, kind: .topic))
+        for level in 0..<levels {
+            try await channel.declare(ExchangeSpec(name: exchange(level: level), kind: .topic))
+        }
+        for level in 0..<levels {
+            let next = level == 0 ? deliverExchange : exchange(level: level - 1)
+            let arguments = QueueArguments(type: .classic, deadLetterExchange: next, messageTTL: .seconds(1 << level))
+            _ = try await channel.declare(QueueSpec(name: queue(level: level), arguments: arguments))
+            try await channel.bind(QueueBinding(queue: queue(level: level), exchange: exchange(level: level),
+                                                routingKey: pattern(level: level, bit: "1")))
+            try await channel.bind(ExchangeBinding(destination: next, source: exchange(level: level),
+                                                   routingKey: pattern(level: level, bit: "0")))
+        }
+    }
+}

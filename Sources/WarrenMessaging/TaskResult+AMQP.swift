@@ -1,0 +1,14 @@
+import Foundation
+import RabbitMQ
+import WarrenCore
+
+extension TaskResult {
+    /// The message carrying this result to `warren.results` (`correlation_id` = task id).
+    public func outgoing() throws -> OutgoingMessage {
+        let properties = BasicProperties(
+            contentType: "application/json", deliveryMode: 2, correlationID: id,
+            messageID: "\(id)/\(attempt)/\(status.rawValue)", timestamp: Date(), type: "warren.result"
+        )
+        return OutgoingMessage(body: try jsonData(), exchange: WireNames.resultsExchange, routingKey: "", properties: properties)
+    }
+}
