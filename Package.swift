@@ -14,6 +14,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.1.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         .systemLibrary(
@@ -41,11 +43,25 @@ let package = Package(
         .target(name: "WarrenCore", dependencies: ["Cron", .product(name: "Yams", package: "Yams")]),
         // Task and result messages over AMQP: properties, headers, topology, the delay chain.
         .target(name: "WarrenMessaging", dependencies: ["WarrenCore", "RabbitMQ"]),
+        // `warren worker`: consumes tasks, runs them from the catalog, publishes results.
+        .target(
+            name: "WarrenWorker",
+            dependencies: [
+                "Cron", "WarrenCore", "WarrenMessaging", "RabbitMQ",
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "warren",
             dependencies: [
                 "RabbitMQ",
+                "Cron",
                 "WarrenCore",
+                "WarrenMessaging",
+                "WarrenWorker",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -17,16 +17,23 @@ struct BrokerOptions: ParsableArguments {
     @Option(name: .customLong("tls-key"), help: "PEM key of the client certificate.")
     var tlsKey: String?
 
-    /// The connection configuration; a bad URL is a usage error naming the argument.
+    /// The connection configuration for a one-shot command (no reconnection, client warnings
+    /// kept quiet); a bad URL is a usage error naming the argument.
     func configuration(connectionName: String) throws -> ConnectionConfiguration {
+        var configuration = try serviceConfiguration(connectionName: connectionName)
+        configuration.reconnect.enabled = false
+        // One-shot commands report failures themselves, in one line: the client's own
+        // warnings (each endpoint tried, …) would only repeat them.
+        configuration.logger.logLevel = .error
+        return configuration
+    }
+
+    /// The connection configuration for a long-running process: reconnects with backoff.
+    func serviceConfiguration(connectionName: String) throws -> ConnectionConfiguration {
         let urls = amqpURL ?? ProcessInfo.processInfo.environment["WARREN_AMQP_URL"] ?? "amqp://guest:guest@localhost:5672/"
         do {
             var configuration = try ConnectionConfiguration(urls: urls, connectionName: connectionName)
             configuration.tls = TLSConfiguration(caCertificatePath: tlsCA, certificatePath: tlsCert, keyPath: tlsKey)
-            configuration.reconnect.enabled = false
-            // One-shot commands report failures themselves, in one line: the client's own
-            // warnings (each endpoint tried, …) would only repeat them.
-            configuration.logger.logLevel = .error
             return configuration
         } catch {
             throw ValidationError("--amqp-url: \(error)")

@@ -1,0 +1,27 @@
+import RabbitMQ
+import WarrenCore
+
+/// What publishers (the CLI, the scheduler) do before publishing tasks.
+public enum TaskPublisher {
+    /// Declares the shared topology, and the task queue with default options unless it exists
+    /// already (a worker may have declared it with other options, which must not be contradicted).
+    public static func ensureQueue(_ queue: String, on connection: Connection) async throws {
+        let setup = try await connection.openChannel(confirms: false)
+        try await WarrenTopology.declareShared(on: setup)
+        let exists: Bool
+        do {
+            _ = try await setup.inspectQueue(queue)
+            exists = true
+        } catch let error as AMQPError where error.replyCode == 404 {
+            exists = false
+        }
+        let declaring = exists ? setup : try await connection.openChannel(confirms: false)
+        if exists {
+            try await declaring.bind(QueueBinding(queue: queue, exchange: WireNames.tasksExchange, routingKey: queue))
+            try await declaring.bind(DelayChain.deliveryBinding(queue: queue))
+        } else {
+            try await WarrenTopology.declareTaskQueue(queue, options: TaskQueueOptions(), on: declaring)
+        }
+        try? await declaring.close()
+    }
+}

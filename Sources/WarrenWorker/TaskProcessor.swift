@@ -1,0 +1,128 @@
+import Cron
+import Foundation
+import Logging
+import RabbitMQ
+import WarrenCore
+import WarrenMessaging
+
+/// Handles one delivery from decoding to ack: run the task, publish its result (and a retry or a
+/// dead-letter copy) with confirms, and ack only once the broker has confirmed them all.
+struct TaskProcessor: Sendable {
+    let catalog: TaskCatalog
+    let maxPayload: Int
+    let workerName: String
+    let publisher: Channel
+    let logger: Logger
+
+    func process(_ delivery: Delivery, queue: String) async {
+        let message: TaskMessage
+        do {
+            message = try TaskMessage(delivery: delivery, queue: queue, maxPayload: maxPayload)
+        } catch {
+            await reject(delivery, queue: queue, message: nil, reason: error.reason, error: error.description)
+            return
+        }
+        guard let definition = catalog[message.task] else {
+            await reject(delivery, queue: queue, message: message, reason: "unknown-task",
+                         error: "unknown task \"\(message.task)\": not in this worker's catalog")
+            return
+        }
+        var result = TaskResult(message: message, worker: workerName)
+        if let expiresAt = message.expiresAt, expiresAt < Date() {
+            result.status = .expired
+            result.error = "expired at \(TaskResult.timestamp(expiresAt)) before a worker started it"
+            await settle(delivery, [try? result.outgoing()])
+            return
+        }
+        let started = Date()
+        let outcome = await run(definition, args: message.args)
+        let finished = Date()
+        result.startedAt = TaskResult.timestamp(started)
+        result.finishedAt = TaskResult.timestamp(finished)
+        result.durationMs = Int64((finished.timeIntervalSince(started) * 1000).rounded())
+        result.exitCode = outcome.exitCode
+        result.output = outcome.output
+        result.error = outcome.error
+        result.result = outcome.result
+        switch outcome.status {
+        case .interrupted:
+            // Shutting down: no result; the unacked delivery returns to its queue.
+            logger.info("task interrupted by shutdown, left for redelivery", metadata: ["id": "\(message.id)", "task": "\(message.task)"])
+        case .succeeded:
+            result.status = .succeeded
+            await settle(delivery, [try? result.outgoing()])
+        case .badArguments:
+            await reject(delivery, queue: queue, message: message, reason: "bad-args", error: outcome.error ?? "bad arguments")
+        case .failed, .timedOut:
+            if message.attempt < definition.retry.attempts {
+                let delay = definition.retry.delay(after: message.attempt)
+                var next = message
+                next.attempt += 1
+                result.status = .retrying
+                result.error = "\(outcome.error ?? "failed"); attempt \(next.attempt) of \(definition.retry.attempts) in \(DurationSyntax.format(delay))"
+                await settle(delivery, [next.outgoing(delay: delay), try? result.outgoing()])
+            } else {
+                result.status = outcome.status == .timedOut ? .timedOut : .failed
+                let copy = deadLetterCopy(delivery, queue: queue, reason: "failed", error: outcome.error ?? "failed")
+                await settle(delivery, [copy, try? result.outgoing()])
+            }
+        }
+    }
+
+    private func run(_ definition: TaskDefinition, args: JSONValue) async -> TaskOutcome {
+        switch definition.kind {
+        case .builtin(let name): return await BuiltinTasks.run(name, args: args)
+        case .run(let specification): return await ProcessRunner.run(specification, definition: definition, args: args)
+        }
+    }
+
+    /// Dead-letters a delivery that cannot be run and publishes a `rejected` result for it.
+    private func reject(_ delivery: Delivery, queue: String, message: TaskMessage?, reason: String, error: String) async {
+        logger.warning("task rejected", metadata: ["reason": "\(reason)", "error": "\(error)", "queue": "\(queue)"])
+        var result = message.map { TaskResult(message: $0, worker: workerName) }
+            ?? TaskResult(id: delivery.properties.messageID ?? "unknown", task: delivery.properties.type ?? "unknown",
+                          queue: queue, attempt: 1, status: .rejected)
+        result.worker = workerName
+        result.status = .rejected
+        result.error = error
+        await settle(delivery, [deadLetterCopy(delivery, queue: queue, reason: reason, error: error), try? result.outgoing()])
+    }
+
+    /// The original message, headers extended with why it was dead-lettered.
+    private func deadLetterCopy(_ delivery: Delivery, queue: String, reason: String, error: String) -> OutgoingMessage {
+        var properties = delivery.properties
+        var headers = properties.headers ?? [:]
+        headers[WireHeaders.deadLetterReason] = .string(reason)
+        headers[WireHeaders.deadLetterError] = .string(String(error.prefix(1000)))
+        headers[WireHeaders.deadLetterQueue] = .string(queue)
+        properties.headers = headers
+        properties.deliveryMode = 2
+        return OutgoingMessage(body: delivery.body, exchange: WireNames.deadLetterExchange, routingKey: queue, properties: properties)
+    }
+
+    /// Publishes `messages` with confirms, then acks. If any publish fails the delivery stays
+    /// unacked and comes back (at-least-once: a result is never lost, it may be repeated).
+    private func settle(_ delivery: Delivery, _ messages: [OutgoingMessage?]) async {
+        let outgoing = messages.compactMap { $0 }
+        let results = await publisher.publishBatch(outgoing)
+        for case .failure(let error) in results {
+            logger.error("could not publish a result; the task will be redelivered", metadata: ["error": "\(error)"])
+            return
+        }
+        do {
+            try delivery.ack()
+        } catch {
+            logger.warning("could not ack (the connection was replaced); the task will be redelivered", metadata: ["error": "\(error)"])
+        }
+    }
+}
+
+extension TaskResult {
+    /// A result for `message` with its identity fields filled.
+    init(message: TaskMessage, worker: String) {
+        self.init(id: message.id, task: message.task, queue: message.queue, attempt: message.attempt, status: .failed)
+        self.schedule = message.schedule
+        self.scheduledFor = message.scheduledFor
+        self.worker = worker
+    }
+}

@@ -1,0 +1,108 @@
+import Foundation
+import Logging
+import RabbitMQ
+import ServiceLifecycle
+import WarrenCore
+import WarrenMessaging
+
+/// `warren worker` as a service: declares its queues, consumes them with manual acks and the
+/// configured prefetch, runs up to `concurrency` tasks at once, and on graceful shutdown stops
+/// taking work, lets running tasks finish within `grace`, and returns the rest to the queue.
+public final class Worker: Service {
+    public let configuration: WorkerConfiguration
+
+    public init(configuration: WorkerConfiguration) {
+        self.configuration = configuration
+    }
+
+    public func run() async throws {
+        let logger = configuration.logger
+        var consumeSettings = configuration.connection
+        consumeSettings.connectionName = "warren-worker-consume"
+        var publishSettings = configuration.connection
+        publishSettings.connectionName = "warren-worker-publish"
+        let consumeConnection = try await Connection.open(consumeSettings)
+        let publishConnection: Connection
+        do {
+            publishConnection = try await Connection.open(publishSettings)
+        } catch {
+            await consumeConnection.close()
+            throw error
+        }
+        do {
+            try await work(consumeConnection: consumeConnection, publishConnection: publishConnection, logger: logger)
+        } catch {
+            await consumeConnection.close()
+            await publishConnection.close()
+            throw error
+        }
+        // Closing returns every unacked delivery to its queue.
+        await consumeConnection.close()
+        await publishConnection.close()
+        logger.info("worker stopped")
+    }
+
+    private func work(consumeConnection: Connection, publishConnection: Connection, logger: Logger) async throws {
+        let setup = try await publishConnection.openChannel(confirms: false)
+        try await WarrenTopology.declareShared(on: setup)
+        for queue in configuration.queues {
+            try await WarrenTopology.declareTaskQueue(queue, options: configuration.queueOptions, on: setup)
+        }
+        try await setup.close()
+        let publisher = try await publishConnection.openChannel(confirms: true)
+        let channel = try await consumeConnection.openChannel(confirms: false)
+        try await channel.setPrefetch(UInt16(clamping: configuration.prefetch))
+        var started: [Consumer] = []
+        for queue in configuration.queues {
+            started.append(try await channel.consume(queue: queue))
+        }
+        let consumers = started
+        let processor = TaskProcessor(catalog: configuration.catalog, maxPayload: configuration.maxPayload,
+                                      workerName: configuration.workerName, publisher: publisher, logger: logger)
+        let limiter = ConcurrencyLimiter(limit: configuration.concurrency)
+        let (intake, intakeContinuation) = AsyncStream.makeStream(of: (Delivery, String).self)
+        let stopping = ShutdownFlag()
+        logger.info("worker started", metadata: [
+            "queues": "\(configuration.queues.joined(separator: ","))", "concurrency": "\(configuration.concurrency)",
+            "prefetch": "\(configuration.prefetch)",
+        ])
+        let processing = Task {
+            await withDiscardingTaskGroup { group in
+                for consumer in consumers {
+                    group.addTask {
+                        for await delivery in consumer { intakeContinuation.yield((delivery, consumer.queue)) }
+                    }
+                }
+                for await (delivery, queue) in intake {
+                    await limiter.acquire()
+                    if stopping.isRaised {
+                        limiter.release()
+                        break
+                    }
+                    group.addTask {
+                        await processor.process(delivery, queue: queue)
+                        limiter.release()
+                    }
+                }
+                for consumer in consumers { try? await consumer.cancel() }
+            }
+        }
+        let grace = configuration.grace
+        await withGracefulShutdownHandler {
+            await withTaskCancellationHandler {
+                await processing.value
+            } onCancel: {
+                processing.cancel()
+            }
+        } onGracefulShutdown: {
+            logger.info("shutting down: no new tasks; running ones get \(grace)")
+            stopping.raise()
+            intakeContinuation.finish()
+            Task {
+                for consumer in consumers { try? await consumer.cancel() }
+                try? await Task.sleep(for: grace)
+                processing.cancel()
+            }
+        }
+    }
+}

@@ -1,0 +1,46 @@
+import Foundation
+import Logging
+import RabbitMQ
+import WarrenCore
+import WarrenMessaging
+
+/// Everything `warren worker` is told on its command line.
+public struct WorkerConfiguration: Sendable {
+    public var connection: ConnectionConfiguration
+    /// Queues consumed, each declared (idempotently) on start.
+    public var queues: [String]
+    /// Tasks run at once.
+    public var concurrency: Int
+    /// Deliveries the broker hands this worker before it acks any (independent of concurrency).
+    public var prefetch: Int
+    public var catalog: TaskCatalog
+    /// Bodies larger than this are dead-lettered unread (`too-large`).
+    public var maxPayload: Int
+    /// On SIGTERM/SIGINT, running tasks get this long to finish before they are stopped and
+    /// their deliveries returned to the queue.
+    public var grace: Duration
+    public var queueOptions: TaskQueueOptions
+    /// `host:pid`, written into each result.
+    public var workerName: String
+    public var logger: Logger
+
+    public init(connection: ConnectionConfiguration, queues: [String] = [WireNames.defaultQueue], concurrency: Int = 4,
+                prefetch: Int = 16, catalog: TaskCatalog = TaskCatalog(), maxPayload: Int = 1 << 20,
+                grace: Duration = .seconds(30), queueOptions: TaskQueueOptions = TaskQueueOptions(),
+                workerName: String = WorkerConfiguration.defaultWorkerName, logger: Logger = Logger(label: "warren.worker")) {
+        self.connection = connection
+        self.queues = queues
+        self.concurrency = concurrency
+        self.prefetch = prefetch
+        self.catalog = catalog
+        self.maxPayload = maxPayload
+        self.grace = grace
+        self.queueOptions = queueOptions
+        self.workerName = workerName
+        self.logger = logger
+    }
+
+    public static var defaultWorkerName: String {
+        "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier)"
+    }
+}

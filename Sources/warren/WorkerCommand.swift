@@ -1,0 +1,122 @@
+import ArgumentParser
+import Cron
+import Foundation
+import Logging
+import RabbitMQ
+import ServiceLifecycle
+import WarrenCore
+import WarrenMessaging
+import WarrenWorker
+
+/// `warren worker`: consume queues and run tasks from the catalog.
+struct WorkerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "worker",
+        abstract: "Consume task queues and run tasks from the task catalog.",
+        discussion: """
+            Prefetch and concurrency are independent: --concurrency is how many tasks run at \
+            once, --prefetch how many deliveries the broker hands over before any is acked. \
+            SIGTERM or SIGINT stops taking work, lets running tasks finish within --grace and \
+            returns the rest to the queue. See docs/worker.md.
+            """
+    )
+
+    @OptionGroup var broker: BrokerOptions
+
+    @Option(name: .customLong("queue"), help: "A queue to consume (repeatable; default: default).")
+    var queues: [String] = []
+
+    @Option(help: "Tasks run at once (env WARREN_CONCURRENCY; default 4).")
+    var concurrency: Int?
+
+    @Option(help: "Unacked deliveries held at once (env WARREN_PREFETCH; default 4 x concurrency).")
+    var prefetch: Int?
+
+    @Option(help: "Task catalog YAML file (env WARREN_TASKS); the built-ins warren.echo, warren.sleep and warren.fail are always there.")
+    var tasks: String?
+
+    @Option(name: .customLong("max-payload"), help: "Largest task body accepted, e.g. 1MiB (default); larger ones are dead-lettered.")
+    var maxPayload = "1MiB"
+
+    @Option(help: "Time running tasks get to finish after SIGTERM (default 30s).")
+    var grace = "30s"
+
+    @Option(name: .customLong("queue-type"), help: "classic (default, priorities 0-9) or quorum, for queues this worker declares.")
+    var queueType = "classic"
+
+    @Option(name: .customLong("max-queue-length"), help: "Declare queues with x-max-length N and reject-publish overflow.")
+    var maxQueueLength: Int?
+
+    @Option(help: "AMQP heartbeat interval (env WARREN_HEARTBEAT; default 10s).")
+    var heartbeat: String?
+
+    @Option(name: .customLong("connect-timeout"), help: "Time allowed to connect to each broker (env WARREN_CONNECT_TIMEOUT; default 5s).")
+    var connectTimeout: String?
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info (default), notice, warning, error.")
+    var logLevel = "info"
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let concurrency = try positive(concurrency ?? environment["WARREN_CONCURRENCY"].flatMap(Int.init) ?? 4, "--concurrency")
+        let prefetch = try positive(prefetch ?? environment["WARREN_PREFETCH"].flatMap(Int.init) ?? 4 * concurrency, "--prefetch")
+        guard prefetch <= 65_535 else { throw ValidationError("--prefetch: at most 65535") }
+        guard let maxPayloadBytes = ByteSize.parse(maxPayload), maxPayloadBytes > 0 else {
+            throw ValidationError("--max-payload: expected a size such as 1MiB, got \"\(maxPayload)\"")
+        }
+        guard let type = QueueType(rawValue: queueType), type == .classic || type == .quorum else {
+            throw ValidationError("--queue-type: expected classic or quorum, got \"\(queueType)\"")
+        }
+        if let maxQueueLength, maxQueueLength < 1 { throw ValidationError("--max-queue-length: expected a positive number") }
+        guard let level = Logger.Level(rawValue: logLevel) else {
+            throw ValidationError("--log-level: expected trace, debug, info, notice, warning or error")
+        }
+        let queues = self.queues.isEmpty ? [WireNames.defaultQueue] : self.queues
+        for queue in queues {
+            if let problem = Names.queueNameProblem(queue) { throw ValidationError("--queue \(queue): \(problem)") }
+        }
+        var catalog = TaskCatalog()
+        if let path = tasks ?? environment["WARREN_TASKS"] {
+            do {
+                catalog = try TaskCatalog.load(path: path)
+            } catch {
+                throw ValidationError(error.errors.map(\.description).joined(separator: "\n"))
+            }
+        }
+        var connection = try broker.serviceConfiguration(connectionName: "warren-worker")
+        if let heartbeat = heartbeat ?? environment["WARREN_HEARTBEAT"] {
+            connection.heartbeat = try duration(heartbeat, "--heartbeat")
+        }
+        if let connectTimeout = connectTimeout ?? environment["WARREN_CONNECT_TIMEOUT"] {
+            connection.connectTimeout = try duration(connectTimeout, "--connect-timeout")
+        }
+        var logger = Logger(label: "warren.worker")
+        logger.logLevel = level
+        connection.logger = logger
+        let worker = Worker(configuration: WorkerConfiguration(
+            connection: connection, queues: queues, concurrency: concurrency, prefetch: prefetch, catalog: catalog,
+            maxPayload: maxPayloadBytes, grace: try duration(grace, "--grace"),
+            queueOptions: TaskQueueOptions(type: type, maxLength: maxQueueLength), logger: logger
+        ))
+        let group = ServiceGroup(services: [worker], gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger)
+        do {
+            try await group.run()
+        } catch {
+            FileHandle.standardError.write(Data("warren worker: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+
+    private func positive(_ value: Int, _ name: String) throws -> Int {
+        guard value > 0 else { throw ValidationError("\(name): expected a positive number, got \(value)") }
+        return value
+    }
+
+    private func duration(_ text: String, _ name: String) throws -> Duration {
+        do {
+            return try DurationSyntax.parse(text)
+        } catch {
+            throw ValidationError("\(name): \(error)")
+        }
+    }
+}
