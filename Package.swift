@@ -71,6 +71,7 @@ let package = Package(
         .testTarget(name: "WarrenCoreTests", dependencies: ["WarrenCore"]),
         // Drives the real `warren` binary; depending on it makes `swift build --build-tests` build it.
         .testTarget(name: "WarrenCLITests", dependencies: ["warren"]),
+        .testTarget(name: "WorkerTests", dependencies: ["warren", "RabbitMQ", "WarrenCore", "WarrenMessaging"]),
         // Benchmarks (run by scripts/bench, release builds only).
         .executableTarget(name: "warren-amqp-bench", dependencies: ["RabbitMQ"], path: "Benchmarks/AMQPBenchmark"),
         .executableTarget(

@@ -303,6 +303,9 @@ final class ConnectionCore: @unchecked Sendable {
     }
 
     private func shutdown() {
+        // Settlements taken in the same turn as the close request must still reach the broker,
+        // or deliveries already handled would return to their queues.
+        flushAcks()
         if let session {
             session.close()
             self.session = nil

@@ -1,0 +1,141 @@
+import Foundation
+import RabbitMQ
+import Synchronization
+import Testing
+import WarrenCore
+import WarrenMessaging
+
+/// The real `warren` binary, started as a long-running process.
+final class WarrenProcess: @unchecked Sendable {
+    let process = Process()
+    let output = Pipe()
+
+    init(_ arguments: [String], environment: [String: String] = [:]) throws {
+        let binary = Bundle.allBundles.map(\.bundleURL).first { $0.pathExtension == "xctest" }
+            .map { $0.deletingLastPathComponent().appendingPathComponent("warren") }
+            ?? URL(fileURLWithPath: ".build/debug/warren")
+        process.executableURL = binary
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+    }
+
+    var pid: Int32 { process.processIdentifier }
+
+    func signal(_ signal: Int32) { kill(process.processIdentifier, signal) }
+
+    /// Waits for the process to end; returns its exit status and everything it printed.
+    func wait(timeout: Duration = .seconds(60)) async throws -> (status: Int32, output: String) {
+        try await waitUntil("warren to exit", timeout: timeout) { !self.process.isRunning }
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    deinit {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+}
+
+/// Polls `condition` until it holds, failing after `timeout`.
+func waitUntil(_ what: String, timeout: Duration = .seconds(30), _ condition: () throws -> Bool) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while try !condition() {
+        guard ContinuousClock.now < deadline else {
+            Issue.record("timed out waiting for \(what)")
+            throw HarnessError.timeout(what)
+        }
+        try await Task.sleep(for: .milliseconds(50))
+    }
+}
+
+enum HarnessError: Error {
+    case timeout(String)
+}
+
+/// A test's own view of the results and dead letters: an exclusive queue bound to each fanout
+/// exchange, filtered to the test's task queue, so tests running in parallel do not meet.
+final class WorkerHarness: Sendable {
+    static let url = ProcessInfo.processInfo.environment["WARREN_TEST_AMQP_URL"] ?? "amqp://guest:guest@127.0.0.1:5673/"
+
+    let queue: String
+    let connection: Connection
+    let publisher: Channel
+    private let collected = Mutex<(results: [TaskResult], deadLetters: [(headers: FieldTable, body: Data)])>(([], []))
+
+    private init(queue: String, connection: Connection, publisher: Channel) {
+        self.queue = queue
+        self.connection = connection
+        self.publisher = publisher
+    }
+
+    /// Connects, declares `queue` like a worker would, and starts collecting.
+    static func make(queue prefix: String) async throws -> WorkerHarness {
+        let queue = "test.\(prefix).\(UUID().uuidString.prefix(8))"
+        var configuration = try ConnectionConfiguration(urls: url, connectionName: "test-\(queue)")
+        configuration.logger.logLevel = .error
+        let connection = try await Connection.open(configuration)
+        let setup = try await connection.openChannel(confirms: false)
+        try await WarrenTopology.declareShared(on: setup)
+        try await WarrenTopology.declareTaskQueue(queue, options: TaskQueueOptions(), on: setup)
+        let harness = WorkerHarness(queue: queue, connection: connection, publisher: try await connection.openChannel(confirms: true))
+        for (exchange, isResult) in [(WireNames.resultsExchange, true), (WireNames.deadLetterExchange, false)] {
+            let state = try await setup.declare(QueueSpec(name: "", durable: false, exclusive: true, autoDelete: true))
+            try await setup.bind(QueueBinding(queue: state.name, exchange: exchange, routingKey: ""))
+            let consumer = try await setup.consume(queue: state.name)
+            Task { await harness.collect(consumer, results: isResult) }
+        }
+        return harness
+    }
+
+    private func collect(_ consumer: Consumer, results: Bool) async {
+        for await delivery in consumer {
+            try? delivery.ack()
+            if results {
+                guard let result = try? TaskResult.decode(delivery.body), result.queue == queue else { continue }
+                collected.withLock { $0.results.append(result) }
+            } else {
+                let headers = delivery.properties.headers ?? [:]
+                guard headers[WireHeaders.deadLetterQueue]?.stringValue == queue else { continue }
+                collected.withLock { $0.deadLetters.append((headers, delivery.body)) }
+            }
+        }
+    }
+
+    var results: [TaskResult] { collected.withLock { $0.results } }
+    var deadLetters: [(headers: FieldTable, body: Data)] { collected.withLock { $0.deadLetters } }
+
+    /// Results for task `id`, in arrival order.
+    func results(for id: String) -> [TaskResult] { results.filter { $0.id == id } }
+
+    /// Waits for a final result of `id` and returns it.
+    func finalResult(_ id: String, timeout: Duration = .seconds(30)) async throws -> TaskResult {
+        try await waitUntil("a final result for \(id)", timeout: timeout) { self.results(for: id).contains { $0.status.isFinal } }
+        return results(for: id).first { $0.status.isFinal }!
+    }
+
+    /// Publishes a task to this harness's queue with confirms.
+    func publish(_ task: String, args: JSONValue = .object([:]), id: String = TaskMessage.newID(), delay: Duration = .zero) async throws -> String {
+        let outgoing = TaskMessage(id: id, task: task, args: args, queue: queue).outgoing(delay: delay)
+        try await publisher.publish(outgoing.body, exchange: outgoing.exchange, routingKey: outgoing.routingKey,
+                                    properties: outgoing.properties, mandatory: outgoing.mandatory)
+        return id
+    }
+
+    /// Publishes a raw body to the queue.
+    func publishRaw(_ body: Data, properties: BasicProperties = BasicProperties(deliveryMode: 2)) async throws {
+        try await publisher.publish(body, exchange: WireNames.tasksExchange, routingKey: queue, properties: properties, mandatory: true)
+    }
+
+    /// Starts `warren worker` on this harness's queue.
+    func startWorker(_ arguments: [String] = []) throws -> WarrenProcess {
+        try WarrenProcess(["worker", "--queue", queue, "--log-level", "warning"] + arguments, environment: ["WARREN_AMQP_URL": Self.url])
+    }
+
+    /// Deletes the test's queue and disconnects.
+    func close() async {
+        _ = try? await publisher.deleteQueue(queue)
+        await connection.close()
+    }
+}
