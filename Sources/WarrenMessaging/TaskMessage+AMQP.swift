@@ -27,7 +27,10 @@ extension TaskMessage {
     /// Reads a delivery taken from `queue`. A message without `message_id` gets a fresh id.
     public init(delivery: Delivery, queue: String, maxPayload: Int) throws(TaskMessageError) {
         guard delivery.bodyCount <= maxPayload else { throw .tooLarge(bytes: delivery.bodyCount, limit: maxPayload) }
-        let (task, args) = try TaskMessage.parseBody(delivery.body)
+        let parsed = delivery.withUnsafeBody { bytes in
+            Result { () throws(TaskMessageError) in try TaskMessage.parseBody(bytes: bytes) }
+        }
+        let (task, args) = try parsed.get()
         let properties = delivery.properties
         let headers = properties.headers ?? [:]
         self.init(

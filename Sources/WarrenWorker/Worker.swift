@@ -62,11 +62,18 @@ public final class Worker: Service {
         let limiter = ConcurrencyLimiter(limit: configuration.concurrency)
         let (intake, intakeContinuation) = AsyncStream.makeStream(of: (Delivery, String).self)
         let stopping = ShutdownFlag()
+        let maxTasks = configuration.maxTasks
+        let stopIntake: @Sendable () -> Void = {
+            stopping.raise()
+            intakeContinuation.finish()
+        }
         logger.info("worker started", metadata: [
             "queues": "\(configuration.queues.joined(separator: ","))", "concurrency": "\(configuration.concurrency)",
             "prefetch": "\(configuration.prefetch)",
         ])
-        let processing = Task {
+        let processing = Task { () -> (tasks: Int, since: ContinuousClock.Instant?) in
+            var started = 0
+            var firstDelivery: ContinuousClock.Instant?
             await withDiscardingTaskGroup { group in
                 for consumer in consumers {
                     group.addTask {
@@ -74,6 +81,7 @@ public final class Worker: Service {
                     }
                 }
                 for await (delivery, queue) in intake {
+                    if firstDelivery == nil { firstDelivery = .now }
                     await limiter.acquire()
                     if stopping.isRaised {
                         limiter.release()
@@ -83,21 +91,30 @@ public final class Worker: Service {
                         await processor.process(delivery, queue: queue)
                         limiter.release()
                     }
+                    started += 1
+                    if let maxTasks, started >= maxTasks {
+                        logger.info("started \(started) tasks (--max-tasks): finishing them, then stopping")
+                        stopIntake()
+                    }
                 }
                 for consumer in consumers { try? await consumer.cancel() }
             }
+            return (started, firstDelivery)
         }
         let grace = configuration.grace
         await withGracefulShutdownHandler {
-            await withTaskCancellationHandler {
+            let (tasks, since) = await withTaskCancellationHandler {
                 await processing.value
             } onCancel: {
                 processing.cancel()
             }
+            if let since {
+                let seconds = (ContinuousClock.now - since).seconds
+                logger.info("ran \(tasks) tasks in \(String(format: "%.3f", seconds)) s from the first delivery to the last settlement")
+            }
         } onGracefulShutdown: {
             logger.info("shutting down: no new tasks; running ones get \(grace)")
-            stopping.raise()
-            intakeContinuation.finish()
+            stopIntake()
             Task {
                 for consumer in consumers { try? await consumer.cancel() }
                 try? await Task.sleep(for: grace)

@@ -20,13 +20,15 @@ public struct WorkerConfiguration: Sendable {
     /// their deliveries returned to the queue.
     public var grace: Duration
     public var queueOptions: TaskQueueOptions
+    /// Stop after starting this many tasks (finishing them first); nil runs until told to stop.
+    public var maxTasks: Int?
     /// `host:pid`, written into each result.
     public var workerName: String
     public var logger: Logger
 
     public init(connection: ConnectionConfiguration, queues: [String] = [WireNames.defaultQueue], concurrency: Int = 4,
                 prefetch: Int = 16, catalog: TaskCatalog = TaskCatalog(), maxPayload: Int = 1 << 20,
-                grace: Duration = .seconds(30), queueOptions: TaskQueueOptions = TaskQueueOptions(),
+                grace: Duration = .seconds(30), queueOptions: TaskQueueOptions = TaskQueueOptions(), maxTasks: Int? = nil,
                 workerName: String = WorkerConfiguration.defaultWorkerName, logger: Logger = Logger(label: "warren.worker")) {
         self.connection = connection
         self.queues = queues
@@ -36,6 +38,7 @@ public struct WorkerConfiguration: Sendable {
         self.maxPayload = maxPayload
         self.grace = grace
         self.queueOptions = queueOptions
+        self.maxTasks = maxTasks
         self.workerName = workerName
         self.logger = logger
     }

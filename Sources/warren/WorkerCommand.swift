@@ -47,6 +47,9 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-queue-length"), help: "Declare queues with x-max-length N and reject-publish overflow.")
     var maxQueueLength: Int?
 
+    @Option(name: .customLong("max-tasks"), help: "Exit 0 after running this many tasks (the rest stay queued).")
+    var maxTasks: Int?
+
     @Option(help: "AMQP heartbeat interval (env WARREN_HEARTBEAT; default 10s).")
     var heartbeat: String?
 
@@ -67,6 +70,7 @@ struct WorkerCommand: AsyncParsableCommand {
         guard let type = QueueType(rawValue: queueType), type == .classic || type == .quorum else {
             throw ValidationError("--queue-type: expected classic or quorum, got \"\(queueType)\"")
         }
+        if let maxTasks, maxTasks < 1 { throw ValidationError("--max-tasks: expected a positive number") }
         if let maxQueueLength, maxQueueLength < 1 { throw ValidationError("--max-queue-length: expected a positive number") }
         guard let level = Logger.Level(rawValue: logLevel) else {
             throw ValidationError("--log-level: expected trace, debug, info, notice, warning or error")
@@ -96,7 +100,7 @@ struct WorkerCommand: AsyncParsableCommand {
         let worker = Worker(configuration: WorkerConfiguration(
             connection: connection, queues: queues, concurrency: concurrency, prefetch: prefetch, catalog: catalog,
             maxPayload: maxPayloadBytes, grace: try duration(grace, "--grace"),
-            queueOptions: TaskQueueOptions(type: type, maxLength: maxQueueLength), logger: logger
+            queueOptions: TaskQueueOptions(type: type, maxLength: maxQueueLength), maxTasks: maxTasks, logger: logger
         ))
         let group = ServiceGroup(services: [worker], gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger)
         do {

@@ -14,6 +14,16 @@ public enum Timestamp {
         return text
     }
 
+    /// Writes a UTC instant given in milliseconds since the epoch with millisecond precision:
+    /// `2026-11-23T11:50:57.121Z`.
+    public static func formatUTC(milliseconds: Int64) -> String {
+        let seconds = CivilTime.floorDivide(milliseconds, 1000)
+        let time = LocalDateTime(localSeconds: seconds)
+        var text = "\(pad(time.year, 4))-\(pad(time.month, 2))-\(pad(time.day, 2))T"
+        text += "\(pad(time.hour, 2)):\(pad(time.minute, 2)):\(pad(time.second, 2)).\(pad(milliseconds - seconds * 1000, 3))Z"
+        return text
+    }
+
     /// Reads `2026-03-08`, `2026-03-08T03:00`, `2026-03-08T03:00:00.250`, each optionally
     /// followed by `Z` or an offset (`+01:00`, `+0100`, `+01`), into seconds since the epoch
     /// (fractions dropped). Without an offset the time is read in `zone`: a time skipped by a

@@ -43,9 +43,5 @@ public enum JSONValue: Sendable, Hashable, Codable {
     }
 
     /// Compact JSON text with keys sorted, e.g. `{"format":"pdf"}`.
-    public var jsonText: String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return (try? String(decoding: encoder.encode(self), as: UTF8.self)) ?? "null"
-    }
+    public var jsonText: String { JSONText.write(self) }
 }

@@ -1,5 +1,5 @@
 /// How an attempt of a task ended (SPEC §4).
-public enum ResultStatus: String, Sendable, Codable, CaseIterable {
+public enum ResultStatus: String, Sendable, CaseIterable {
     case succeeded, failed, retrying
     case timedOut = "timed_out"
     case cancelled, expired, rejected

@@ -41,30 +41,39 @@ public struct TaskMessage: Sendable, Equatable {
 
     /// `{"args":…,"task":…}`
     public var body: Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return (try? encoder.encode(Body(task: task, args: args))) ?? Data()
-    }
-
-    struct Body: Codable {
-        var task: String
-        var args: JSONValue?
+        var text = "{\"args\":"
+        JSONText.write(args, into: &text)
+        text += ",\"task\":"
+        JSONText.writeString(task, into: &text)
+        text += "}"
+        return Data(text.utf8)
     }
 
     /// Reads a body; `args` may be absent (then `{}`).
     public static func parseBody(_ data: Data) throws(TaskMessageError) -> (task: String, args: JSONValue) {
-        let body: Body
-        do {
-            body = try JSONDecoder().decode(Body.self, from: data)
-        } catch DecodingError.keyNotFound(let key, _) {
-            throw .malformed("the body has no \"\(key.stringValue)\"")
-        } catch DecodingError.typeMismatch(_, let context) where context.codingPath.first?.stringValue == "task" {
-            throw .malformed("\"task\" must be a string")
-        } catch {
-            throw .malformed("the body is not a JSON object with \"task\" and \"args\"")
+        let parsed = data.withUnsafeBytes { raw in
+            Result { () throws(JSONSyntaxError) in try JSONText.parse(buffer: raw.bindMemory(to: UInt8.self)) }
         }
-        guard !body.task.isEmpty else { throw .malformed("\"task\" is empty") }
-        return (body.task, body.args ?? .object([:]))
+        return try parseBody(parsed)
+    }
+
+    /// Reads a body in place.
+    public static func parseBody(bytes: UnsafeRawBufferPointer) throws(TaskMessageError) -> (task: String, args: JSONValue) {
+        try parseBody(Result { () throws(JSONSyntaxError) in try JSONText.parse(buffer: bytes.bindMemory(to: UInt8.self)) })
+    }
+
+    private static func parseBody(_ parsed: Result<JSONValue, JSONSyntaxError>) throws(TaskMessageError) -> (task: String, args: JSONValue) {
+        let value: JSONValue
+        do {
+            value = try parsed.get()
+        } catch {
+            throw .malformed("the body is not a JSON object with \"task\" and \"args\" (\(error))")
+        }
+        guard case .object(let members) = value else { throw .malformed("the body is not a JSON object with \"task\" and \"args\"") }
+        guard let taskValue = members["task"] else { throw .malformed("the body has no \"task\"") }
+        guard case .string(let task) = taskValue else { throw .malformed("\"task\" must be a string") }
+        guard !task.isEmpty else { throw .malformed("\"task\" is empty") }
+        return (task, members["args"] ?? .object([:]))
     }
 }
 

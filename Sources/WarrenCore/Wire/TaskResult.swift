@@ -1,7 +1,8 @@
+import Cron
 import Foundation
 
 /// One attempt's result, as published to `warren.results` (SPEC §3a, docs/protocol.md).
-public struct TaskResult: Sendable, Codable, Equatable {
+public struct TaskResult: Sendable, Equatable {
     public var id: String
     public var task: String
     public var queue: String
@@ -31,52 +32,77 @@ public struct TaskResult: Sendable, Codable, Equatable {
         self.status = status
     }
 
-    enum CodingKeys: String, CodingKey {
-        case id, task, queue, schedule, attempt, status, worker, output, error, result
-        case scheduledFor = "scheduled_for"
-        case startedAt = "started_at"
-        case finishedAt = "finished_at"
-        case durationMs = "duration_ms"
-        case exitCode = "exit_code"
-    }
-
-    /// Every field written, absent ones as null, keys sorted.
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(id, forKey: .id)
-        try container.encode(task, forKey: .task)
-        try container.encode(queue, forKey: .queue)
-        try container.encode(schedule, forKey: .schedule)
-        try container.encode(scheduledFor, forKey: .scheduledFor)
-        try container.encode(attempt, forKey: .attempt)
-        try container.encode(status, forKey: .status)
-        try container.encode(worker, forKey: .worker)
-        try container.encode(startedAt, forKey: .startedAt)
-        try container.encode(finishedAt, forKey: .finishedAt)
-        try container.encode(durationMs, forKey: .durationMs)
-        try container.encode(exitCode, forKey: .exitCode)
-        try container.encode(output, forKey: .output)
-        try container.encode(error, forKey: .error)
-        try container.encode(result, forKey: .result)
-    }
-
+    /// The result as JSON text: every key present (null when absent), keys sorted.
     public func jsonData() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return try encoder.encode(self)
+        var text = "{\"attempt\":\(attempt),\"duration_ms\":"
+        text += durationMs.map { String($0) } ?? "null"
+        text += ",\"error\":"
+        Self.writeOptional(error, into: &text)
+        text += ",\"exit_code\":" + (exitCode.map { String($0) } ?? "null")
+        text += ",\"finished_at\":"
+        Self.writeOptional(finishedAt, into: &text)
+        text += ",\"id\":"
+        JSONText.writeString(id, into: &text)
+        text += ",\"output\":"
+        Self.writeOptional(output, into: &text)
+        text += ",\"queue\":"
+        JSONText.writeString(queue, into: &text)
+        text += ",\"result\":"
+        JSONText.write(result ?? .null, into: &text)
+        text += ",\"schedule\":"
+        Self.writeOptional(schedule, into: &text)
+        text += ",\"scheduled_for\":"
+        Self.writeOptional(scheduledFor, into: &text)
+        text += ",\"started_at\":"
+        Self.writeOptional(startedAt, into: &text)
+        text += ",\"status\":\"\(status.rawValue)\",\"task\":"
+        JSONText.writeString(task, into: &text)
+        text += ",\"worker\":"
+        Self.writeOptional(worker, into: &text)
+        text += "}"
+        return Data(text.utf8)
     }
 
+    private static func writeOptional(_ value: String?, into text: inout String) {
+        if let value { JSONText.writeString(value, into: &text) } else { text += "null" }
+    }
+
+    /// Reads a result published by any worker.
     public static func decode(_ data: Data) throws -> TaskResult {
-        try JSONDecoder().decode(TaskResult.self, from: data)
+        guard case .object(let fields) = try JSONText.parse(data) else { throw TaskResultError("a result must be a JSON object") }
+        func text(_ key: String) -> String? { if case .string(let value)? = fields[key] { return value } else { return nil } }
+        func integer(_ key: String) -> Int64? { if case .integer(let value)? = fields[key] { return value } else { return nil } }
+        guard let id = text("id"), let task = text("task") else { throw TaskResultError("a result needs \"id\" and \"task\"") }
+        guard let statusText = text("status"), let status = ResultStatus(rawValue: statusText) else {
+            throw TaskResultError("a result needs a known \"status\"")
+        }
+        var result = TaskResult(id: id, task: task, queue: text("queue") ?? "", attempt: Int(integer("attempt") ?? 1), status: status)
+        result.schedule = text("schedule")
+        result.scheduledFor = text("scheduled_for")
+        result.worker = text("worker")
+        result.startedAt = text("started_at")
+        result.finishedAt = text("finished_at")
+        result.durationMs = integer("duration_ms")
+        result.exitCode = integer("exit_code").map { Int32(clamping: $0) }
+        result.output = text("output")
+        result.error = text("error")
+        if let value = fields["result"], value != .null { result.result = value }
+        return result
     }
 
     /// `2026-11-23T10:00:00.123Z`
     public static func timestamp(_ date: Date) -> String {
-        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+        Timestamp.formatUTC(milliseconds: Int64((date.timeIntervalSince1970 * 1000).rounded(.down)))
     }
 
     /// Reads an ISO-8601 instant with or without fractional seconds.
     public static func parseTimestamp(_ text: String) -> Date? {
         (try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text)) ?? (try? Date(text, strategy: .iso8601))
     }
+}
+
+/// A result message that could not be read.
+public struct TaskResultError: Error, Sendable, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
 }

@@ -1,0 +1,181 @@
+/*
+ * Baseline for `scripts/bench worker`: the smallest correct worker pipeline in plain C over
+ * librabbitmq — consume a task, publish a result with confirms, ack the task once the broker
+ * confirmed its result — with no task catalog, no JSON parsing and no process management.
+ *
+ *   worker-bench-c run HOST PORT QUEUE N PREFETCH
+ *   worker-bench-c preload HOST PORT QUEUE N      publish N warren.echo tasks (with confirms)
+ *
+ * Consumes N tasks from QUEUE on channel 1 (manual acks, PREFETCH), publishes a ~350-byte JSON
+ * result per task to the `warren.results` exchange on channel 2 (confirm mode), and acks on
+ * channel 1 with basic.ack(multiple) up to the task whose result the broker last confirmed.
+ * Prints one line: "worker <tasks> <wall seconds> <client cpu seconds>".
+ */
+#include <amqp.h>
+#include <amqp_framing.h>
+#include <amqp_tcp_socket.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+static double now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static double cpu(void) {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+}
+
+static void die(const char *what, int status) {
+  fprintf(stderr, "worker-bench-c: %s: %s\n", what, amqp_error_string2(status));
+  exit(1);
+}
+
+static void check_reply(const char *what, amqp_rpc_reply_t reply) {
+  if (reply.reply_type != AMQP_RESPONSE_NORMAL) {
+    fprintf(stderr, "worker-bench-c: %s failed (reply type %d)\n", what, reply.reply_type);
+    exit(1);
+  }
+}
+
+static amqp_connection_state_t open_connection(const char *host, int port) {
+  amqp_connection_state_t conn = amqp_new_connection();
+  amqp_socket_t *socket = amqp_tcp_socket_new(conn);
+  int status = amqp_socket_open(socket, host, port);
+  if (status != AMQP_STATUS_OK) die("connect", status);
+  check_reply("login", amqp_login(conn, "/", 0, 131072, 10, AMQP_SASL_METHOD_PLAIN, "guest", "guest"));
+  return conn;
+}
+
+/* Publishes N warren.echo tasks to warren.tasks, 1000 unconfirmed at most. */
+static int preload(amqp_connection_state_t conn, const char *queue, long n) {
+  amqp_channel_open(conn, 1);
+  check_reply("channel.open", amqp_get_rpc_reply(conn));
+  amqp_confirm_select(conn, 1);
+  check_reply("confirm.select", amqp_get_rpc_reply(conn));
+  amqp_basic_properties_t props;
+  props._flags = AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_MESSAGE_ID_FLAG | AMQP_BASIC_TYPE_FLAG;
+  props.delivery_mode = 2;
+  props.content_type = amqp_cstring_bytes("application/json");
+  props.type = amqp_cstring_bytes("warren.echo");
+  char body[256], id[64];
+  long sent = 0;
+  uint64_t confirmed = 0;
+  while ((long)confirmed < n) {
+    while (sent < n && sent - (long)confirmed < 1000) {
+      snprintf(id, sizeof id, "bench-%ld-%ld", (long)time(NULL), sent);
+      int length = snprintf(body, sizeof body, "{\"task\":\"warren.echo\",\"args\":{\"n\":%ld}}", sent);
+      props.message_id = amqp_cstring_bytes(id);
+      amqp_bytes_t payload = {(size_t)length, body};
+      int status = amqp_basic_publish(conn, 1, amqp_cstring_bytes("warren.tasks"), amqp_cstring_bytes(queue), 0, 0, &props, payload);
+      if (status != AMQP_STATUS_OK) die("basic.publish", status);
+      sent++;
+    }
+    amqp_frame_t frame;
+    int status = amqp_simple_wait_frame(conn, &frame);
+    if (status != AMQP_STATUS_OK) die("wait for confirms", status);
+    if (frame.frame_type == AMQP_FRAME_METHOD && frame.payload.method.id == AMQP_BASIC_ACK_METHOD) {
+      confirmed = ((amqp_basic_ack_t *)frame.payload.method.decoded)->delivery_tag;
+    } else if (frame.frame_type == AMQP_FRAME_METHOD) {
+      fprintf(stderr, "worker-bench-c: preload refused (method 0x%08x)\n", frame.payload.method.id);
+      return 1;
+    }
+    amqp_maybe_release_buffers(conn);
+  }
+  printf("preloaded %ld\n", n);
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  if (argc == 6 && strcmp(argv[1], "preload") == 0) {
+    return preload(open_connection(argv[2], atoi(argv[3])), argv[4], atol(argv[5]));
+  }
+  if (argc != 7 || strcmp(argv[1], "run") != 0) {
+    fprintf(stderr, "usage: %s run HOST PORT QUEUE N PREFETCH | preload HOST PORT QUEUE N\n", argv[0]);
+    return 2;
+  }
+  const char *queue = argv[4];
+  long n = atol(argv[5]);
+  int prefetch = atoi(argv[6]);
+  int status;
+  amqp_connection_state_t conn = open_connection(argv[2], atoi(argv[3]));
+  amqp_channel_open(conn, 1);
+  check_reply("channel.open 1", amqp_get_rpc_reply(conn));
+  amqp_channel_open(conn, 2);
+  check_reply("channel.open 2", amqp_get_rpc_reply(conn));
+  amqp_confirm_select(conn, 2);
+  check_reply("confirm.select", amqp_get_rpc_reply(conn));
+  amqp_basic_qos(conn, 1, 0, (uint16_t)prefetch, 0);
+  check_reply("basic.qos", amqp_get_rpc_reply(conn));
+  amqp_basic_consume(conn, 1, amqp_cstring_bytes(queue), amqp_empty_bytes, 0, 0, 0, amqp_empty_table);
+  check_reply("basic.consume", amqp_get_rpc_reply(conn));
+
+  /* delivery_tags[i] is the task whose result was publish i + 1. */
+  uint64_t *delivery_tags = calloc((size_t)n + 1, sizeof *delivery_tags);
+  long published = 0;
+  uint64_t confirmed = 0;
+  amqp_basic_properties_t props;
+  props._flags = AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_CORRELATION_ID_FLAG;
+  props.delivery_mode = 2;
+  props.content_type = amqp_cstring_bytes("application/json");
+  char body[1024];
+  char id[256];
+  double t0 = now(), c0 = cpu();
+  while ((long)confirmed < n) {
+    amqp_envelope_t envelope;
+    amqp_maybe_release_buffers(conn);
+    amqp_rpc_reply_t reply = amqp_consume_message(conn, &envelope, NULL, 0);
+    if (reply.reply_type == AMQP_RESPONSE_NORMAL) {
+      amqp_bytes_t message_id = envelope.message.properties.message_id;
+      size_t id_length = message_id.len < sizeof id - 1 ? message_id.len : sizeof id - 1;
+      memcpy(id, message_id.bytes, id_length);
+      id[id_length] = 0;
+      int length = snprintf(body, sizeof body,
+                            "{\"attempt\":1,\"duration_ms\":0,\"error\":null,\"exit_code\":null,"
+                            "\"finished_at\":\"2026-01-01T00:00:00.000Z\",\"id\":\"%s\",\"output\":null,"
+                            "\"queue\":\"%s\",\"result\":{},\"schedule\":null,\"scheduled_for\":null,"
+                            "\"started_at\":\"2026-01-01T00:00:00.000Z\",\"status\":\"succeeded\","
+                            "\"task\":\"warren.echo\",\"worker\":\"c\"}", id, queue);
+      props.correlation_id = amqp_cstring_bytes(id);
+      amqp_bytes_t payload = {(size_t)length, body};
+      status = amqp_basic_publish(conn, 2, amqp_cstring_bytes("warren.results"), amqp_empty_bytes, 0, 0, &props, payload);
+      if (status != AMQP_STATUS_OK) die("basic.publish", status);
+      delivery_tags[published++] = envelope.delivery_tag;
+      amqp_destroy_envelope(&envelope);
+      continue;
+    }
+    if (reply.reply_type != AMQP_RESPONSE_LIBRARY_EXCEPTION || reply.library_error != AMQP_STATUS_UNEXPECTED_STATE) {
+      fprintf(stderr, "worker-bench-c: consume failed (%d, %s)\n", reply.reply_type, amqp_error_string2(reply.library_error));
+      return 1;
+    }
+    /* Not a delivery: a publisher confirm (or something fatal). */
+    amqp_frame_t frame;
+    status = amqp_simple_wait_frame(conn, &frame);
+    if (status != AMQP_STATUS_OK) die("wait frame", status);
+    if (frame.frame_type != AMQP_FRAME_METHOD) continue;
+    if (frame.payload.method.id == AMQP_BASIC_ACK_METHOD) {
+      amqp_basic_ack_t *ack = frame.payload.method.decoded;
+      /* RabbitMQ confirms in publish order, so a tag confirms everything before it too. */
+      confirmed = ack->delivery_tag;
+      status = amqp_basic_ack(conn, 1, delivery_tags[confirmed - 1], 1);
+      if (status != AMQP_STATUS_OK) die("basic.ack", status);
+    } else {
+      fprintf(stderr, "worker-bench-c: unexpected method 0x%08x\n", frame.payload.method.id);
+      return 1;
+    }
+  }
+  double t1 = now(), c1 = cpu();
+  printf("worker %ld %.6f %.6f\n", n, t1 - t0, c1 - c0);
+  amqp_channel_close(conn, 2, AMQP_REPLY_SUCCESS);
+  amqp_channel_close(conn, 1, AMQP_REPLY_SUCCESS);
+  amqp_connection_close(conn, AMQP_REPLY_SUCCESS);
+  amqp_destroy_connection(conn);
+  free(delivery_tags);
+  return 0;
+}

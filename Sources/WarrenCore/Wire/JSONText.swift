@@ -1,0 +1,293 @@
+/// A small, fast JSON reader and writer for `JSONValue`, used on the hot path of every task and
+/// result (Foundation's `JSONDecoder`/`JSONEncoder` cost most of a worker's CPU per task).
+/// RFC 8259: objects, arrays, strings with all escapes (surrogate pairs included), numbers,
+/// `true`, `false`, `null`; nesting depth is limited to 512.
+public enum JSONText {
+    /// Parses `bytes` as one JSON value (surrounding whitespace allowed).
+    public static func parse<Bytes: Collection<UInt8>>(_ bytes: Bytes) throws(JSONSyntaxError) -> JSONValue {
+        let array = Array(bytes)
+        return try array.withUnsafeBufferPointer { buffer throws(JSONSyntaxError) in try parse(buffer: buffer) }
+    }
+
+    /// Parses JSON in place, without copying.
+    public static func parse(buffer: UnsafeBufferPointer<UInt8>) throws(JSONSyntaxError) -> JSONValue {
+        var reader = Reader(bytes: buffer)
+        reader.skipWhitespace()
+        let value = try reader.value(depth: 0)
+        reader.skipWhitespace()
+        guard reader.position == buffer.count else { throw reader.error("unexpected text after the value") }
+        return value
+    }
+
+    /// Compact JSON text; object keys sorted so equal values give equal text.
+    public static func write(_ value: JSONValue) -> String {
+        var output = ""
+        write(value, into: &output)
+        return output
+    }
+
+    public static func write(_ value: JSONValue, into output: inout String) {
+        switch value {
+        case .null: output += "null"
+        case .bool(let flag): output += flag ? "true" : "false"
+        case .integer(let number): output += String(number)
+        case .number(let number):
+            output += number.isFinite ? "\(number)" : "null"
+        case .string(let text): writeString(text, into: &output)
+        case .array(let values):
+            output += "["
+            for (index, element) in values.enumerated() {
+                if index > 0 { output += "," }
+                write(element, into: &output)
+            }
+            output += "]"
+        case .object(let members):
+            output += "{"
+            for (index, key) in members.keys.sorted().enumerated() {
+                if index > 0 { output += "," }
+                writeString(key, into: &output)
+                output += ":"
+                write(members[key]!, into: &output)
+            }
+            output += "}"
+        }
+    }
+
+    /// A JSON string literal for `text`.
+    public static func writeString(_ text: String, into output: inout String) {
+        output += "\""
+        var plainStart = text.utf8.startIndex
+        var index = plainStart
+        let utf8 = text.utf8
+        while index < utf8.endIndex {
+            let byte = utf8[index]
+            if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 {
+                output += String(Substring(utf8[plainStart..<index]))
+                switch byte {
+                case UInt8(ascii: "\""): output += "\\\""
+                case UInt8(ascii: "\\"): output += "\\\\"
+                case 0x0A: output += "\\n"
+                case 0x0D: output += "\\r"
+                case 0x09: output += "\\t"
+                default:
+                    let hex = String(byte, radix: 16)
+                    output += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                }
+                plainStart = utf8.index(after: index)
+            }
+            index = utf8.index(after: index)
+        }
+        output += String(Substring(utf8[plainStart..<utf8.endIndex]))
+        output += "\""
+    }
+
+    private struct Reader {
+        let bytes: UnsafeBufferPointer<UInt8>
+        var position = 0
+
+        init(bytes: UnsafeBufferPointer<UInt8>) {
+            self.bytes = bytes
+        }
+
+        func error(_ message: String) -> JSONSyntaxError {
+            JSONSyntaxError(offset: position, message: message)
+        }
+
+        mutating func skipWhitespace() {
+            while position < bytes.count {
+                switch bytes[position] {
+                case 0x20, 0x09, 0x0A, 0x0D: position += 1
+                default: return
+                }
+            }
+        }
+
+        mutating func value(depth: Int) throws(JSONSyntaxError) -> JSONValue {
+            guard depth < 512 else { throw error("nested more than 512 deep") }
+            guard position < bytes.count else { throw error("unexpected end of input") }
+            switch bytes[position] {
+            case UInt8(ascii: "{"): return try object(depth: depth)
+            case UInt8(ascii: "["): return try array(depth: depth)
+            case UInt8(ascii: "\""): return .string(try string())
+            case UInt8(ascii: "t"): try literal("true"); return .bool(true)
+            case UInt8(ascii: "f"): try literal("false"); return .bool(false)
+            case UInt8(ascii: "n"): try literal("null"); return .null
+            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try number()
+            default: throw error("unexpected character")
+            }
+        }
+
+        mutating func literal(_ word: StaticString) throws(JSONSyntaxError) {
+            let count = word.utf8CodeUnitCount
+            guard position + count <= bytes.count else { throw error("unexpected end of input") }
+            for offset in 0..<count where bytes[position + offset] != word.utf8Start[offset] {
+                throw error("unexpected character")
+            }
+            position += count
+        }
+
+        mutating func object(depth: Int) throws(JSONSyntaxError) -> JSONValue {
+            position += 1
+            var members: [String: JSONValue] = [:]
+            skipWhitespace()
+            if position < bytes.count, bytes[position] == UInt8(ascii: "}") {
+                position += 1
+                return .object(members)
+            }
+            while true {
+                skipWhitespace()
+                guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else { throw error("expected a string key") }
+                let key = try string()
+                skipWhitespace()
+                guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else { throw error("expected \":\"") }
+                position += 1
+                skipWhitespace()
+                members[key] = try value(depth: depth + 1)
+                skipWhitespace()
+                guard position < bytes.count else { throw error("unexpected end of input") }
+                if bytes[position] == UInt8(ascii: ",") { position += 1; continue }
+                if bytes[position] == UInt8(ascii: "}") { position += 1; return .object(members) }
+                throw error("expected \",\" or \"}\"")
+            }
+        }
+
+        mutating func array(depth: Int) throws(JSONSyntaxError) -> JSONValue {
+            position += 1
+            var elements: [JSONValue] = []
+            skipWhitespace()
+            if position < bytes.count, bytes[position] == UInt8(ascii: "]") {
+                position += 1
+                return .array(elements)
+            }
+            while true {
+                skipWhitespace()
+                elements.append(try value(depth: depth + 1))
+                skipWhitespace()
+                guard position < bytes.count else { throw error("unexpected end of input") }
+                if bytes[position] == UInt8(ascii: ",") { position += 1; continue }
+                if bytes[position] == UInt8(ascii: "]") { position += 1; return .array(elements) }
+                throw error("expected \",\" or \"]\"")
+            }
+        }
+
+        mutating func string() throws(JSONSyntaxError) -> String {
+            position += 1
+            let start = position
+            // Fast path: no escapes.
+            while position < bytes.count {
+                let byte = bytes[position]
+                if byte == UInt8(ascii: "\"") {
+                    let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
+                    position += 1
+                    return text
+                }
+                if byte == UInt8(ascii: "\\") { break }
+                if byte < 0x20 { throw error("control character in a string") }
+                position += 1
+            }
+            var scalars = Array(bytes[start..<position])
+            while position < bytes.count {
+                let byte = bytes[position]
+                if byte == UInt8(ascii: "\"") {
+                    position += 1
+                    return String(decoding: scalars, as: UTF8.self)
+                }
+                if byte < 0x20 { throw error("control character in a string") }
+                if byte != UInt8(ascii: "\\") {
+                    scalars.append(byte)
+                    position += 1
+                    continue
+                }
+                position += 1
+                guard position < bytes.count else { break }
+                let escape = bytes[position]
+                position += 1
+                switch escape {
+                case UInt8(ascii: "\""): scalars.append(UInt8(ascii: "\""))
+                case UInt8(ascii: "\\"): scalars.append(UInt8(ascii: "\\"))
+                case UInt8(ascii: "/"): scalars.append(UInt8(ascii: "/"))
+                case UInt8(ascii: "b"): scalars.append(0x08)
+                case UInt8(ascii: "f"): scalars.append(0x0C)
+                case UInt8(ascii: "n"): scalars.append(0x0A)
+                case UInt8(ascii: "r"): scalars.append(0x0D)
+                case UInt8(ascii: "t"): scalars.append(0x09)
+                case UInt8(ascii: "u"):
+                    var code = try hex4()
+                    if (0xD800...0xDBFF).contains(code) {
+                        guard position + 1 < bytes.count, bytes[position] == UInt8(ascii: "\\"), bytes[position + 1] == UInt8(ascii: "u") else {
+                            throw error("unpaired surrogate")
+                        }
+                        position += 2
+                        let low = try hex4()
+                        guard (0xDC00...0xDFFF).contains(low) else { throw error("unpaired surrogate") }
+                        code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+                    } else if (0xDC00...0xDFFF).contains(code) {
+                        throw error("unpaired surrogate")
+                    }
+                    scalars.append(contentsOf: Array(String(Character(Unicode.Scalar(code)!)).utf8))
+                default:
+                    throw error("invalid escape")
+                }
+            }
+            throw error("unterminated string")
+        }
+
+        mutating func hex4() throws(JSONSyntaxError) -> UInt32 {
+            guard position + 4 <= bytes.count else { throw error("unexpected end of input") }
+            var code: UInt32 = 0
+            for _ in 0..<4 {
+                let byte = bytes[position]
+                let digit: UInt8
+                switch byte {
+                case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
+                case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
+                case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
+                default: throw error("invalid \\u escape")
+                }
+                code = code << 4 | UInt32(digit)
+                position += 1
+            }
+            return code
+        }
+
+        mutating func number() throws(JSONSyntaxError) -> JSONValue {
+            let start = position
+            var isInteger = true
+            if bytes[position] == UInt8(ascii: "-") { position += 1 }
+            guard position < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[position]) else {
+                throw error("invalid number")
+            }
+            if bytes[position] == UInt8(ascii: "0") {
+                position += 1
+            } else {
+                while position < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[position]) { position += 1 }
+            }
+            if position < bytes.count, bytes[position] == UInt8(ascii: ".") {
+                isInteger = false
+                position += 1
+                let digits = position
+                while position < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[position]) { position += 1 }
+                guard position > digits else { throw error("invalid number") }
+            }
+            if position < bytes.count, bytes[position] == UInt8(ascii: "e") || bytes[position] == UInt8(ascii: "E") {
+                isInteger = false
+                position += 1
+                if position < bytes.count, bytes[position] == UInt8(ascii: "+") || bytes[position] == UInt8(ascii: "-") { position += 1 }
+                let digits = position
+                while position < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[position]) { position += 1 }
+                guard position > digits else { throw error("invalid number") }
+            }
+            let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
+            if isInteger, let integer = Int64(text) { return .integer(integer) }
+            guard let number = Double(text), number.isFinite else { throw error("number out of range") }
+            return .number(number)
+        }
+    }
+}
+
+/// JSON that could not be read, with the byte offset of the problem.
+public struct JSONSyntaxError: Error, Sendable, Equatable, CustomStringConvertible {
+    public let offset: Int
+    public let message: String
+    public var description: String { "invalid JSON at byte \(offset): \(message)" }
+}

@@ -1,0 +1,80 @@
+import Foundation
+import Testing
+@testable import WarrenCore
+
+/// The JSON reader and writer on the task and result hot path.
+@Suite struct JSONTextTests {
+    @Test func parsesEveryKind() throws {
+        let value = try JSONText.parse(Array(#" { "a": [1, -2.5, 3e2, true, false, null], "b": "x\"y\\z\/\n\u00e9\ud83d\ude00", "c": {} } "#.utf8))
+        #expect(value == .object([
+            "a": .array([.integer(1), .number(-2.5), .number(300), .bool(true), .bool(false), .null]),
+            "b": .string("x\"y\\z/\né😀"),
+            "c": .object([:]),
+        ]))
+    }
+
+    @Test func writesCompactSortedText() {
+        let value = JSONValue.object(["b": .array([.integer(1), .number(0.5), .null]), "a": .string("q\"\u{1}\n"), "c": .bool(true)])
+        #expect(JSONText.write(value) == #"{"a":"q\"\u0001\n","b":[1,0.5,null],"c":true}"#)
+    }
+
+    @Test func roundTripsAgreeWithFoundation() throws {
+        var random = SystemRandomNumberGenerator()
+        for _ in 0..<200 {
+            let value = Self.randomValue(depth: 0, &random)
+            let text = JSONText.write(value)
+            #expect(try JSONText.parse(Array(text.utf8)) == value, "\(text)")
+            #expect((try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])) != nil, "Foundation refused \(text)")
+        }
+    }
+
+    static func randomValue(depth: Int, _ random: inout SystemRandomNumberGenerator) -> JSONValue {
+        switch Int.random(in: 0..<(depth > 3 ? 5 : 7), using: &random) {
+        case 0: return .null
+        case 1: return .bool(Bool.random(using: &random))
+        case 2: return .integer(Int64.random(in: -1_000_000_000_000...1_000_000_000_000, using: &random))
+        case 3: return .number(Double.random(in: -1e6...1e6, using: &random))
+        case 4: return .string(String((0..<Int.random(in: 0..<8, using: &random)).map { _ in "aé\"\\\n\u{7}😀 /".randomElement(using: &random)! }))
+        case 5: return .array((0..<Int.random(in: 0..<4, using: &random)).map { _ in randomValue(depth: depth + 1, &random) })
+        default:
+            var members: [String: JSONValue] = [:]
+            for index in 0..<Int.random(in: 0..<4, using: &random) { members["k\(index)\"é"] = randomValue(depth: depth + 1, &random) }
+            return .object(members)
+        }
+    }
+
+    @Test(arguments: [
+        ("", "unexpected end of input"), ("{", "expected a string key"), ("[1,]", "unexpected character"),
+        ("{\"a\" 1}", "expected \":\""), ("\"abc", "unterminated string"), ("01", "unexpected text after the value"),
+        ("-", "invalid number"), ("1.", "invalid number"), ("tru", "unexpected end of input"), ("\"\\x\"", "invalid escape"),
+        ("\"\\ud800\"", "unpaired surrogate"), ("\"a\nb\"", "control character in a string"), ("1e999", "number out of range"),
+        ("nul", "unexpected end of input"), ("[1] x", "unexpected text after the value"),
+    ])
+    func refusesBadJSON(text: String, message: String) {
+        #expect {
+            _ = try JSONText.parse(Array(text.utf8))
+        } throws: { error in
+            (error as? JSONSyntaxError)?.message == message
+        }
+    }
+
+    @Test func refusesDeepNesting() {
+        #expect(throws: JSONSyntaxError.self) { try JSONText.parse(Array(String(repeating: "[", count: 600).utf8)) }
+    }
+
+    @Test func resultsRoundTrip() throws {
+        var result = TaskResult(id: "id-1", task: "warren.echo", queue: "q", attempt: 2, status: .succeeded)
+        result.worker = "host:1"
+        result.startedAt = TaskResult.timestamp(Date(timeIntervalSince1970: 1_795_000_000.125))
+        result.durationMs = 12
+        result.exitCode = 0
+        result.output = "line\n"
+        result.result = .object(["x": .integer(1)])
+        #expect(result.startedAt == "2026-11-18T11:06:40.125Z")
+        let data = try result.jsonData()
+        #expect(try TaskResult.decode(data) == result)
+        let fields = try #require(JSONSerialization.jsonObject(with: data) as? [String: Any])
+        #expect(fields.count == 15)
+        #expect(fields["schedule"] is NSNull)
+    }
+}
