@@ -11,7 +11,7 @@ struct TaskProcessor: Sendable {
     let catalog: TaskCatalog
     let maxPayload: Int
     let workerName: String
-    let publisher: Channel
+    let settler: ResultSettler
     let logger: Logger
 
     func process(_ delivery: Delivery, queue: String) async {
@@ -100,20 +100,9 @@ struct TaskProcessor: Sendable {
         return OutgoingMessage(body: delivery.body, exchange: WireNames.deadLetterExchange, routingKey: queue, properties: properties)
     }
 
-    /// Publishes `messages` with confirms, then acks. If any publish fails the delivery stays
-    /// unacked and comes back (at-least-once: a result is never lost, it may be repeated).
+    /// Hands the messages to the settler, which publishes them with confirms and then acks.
     private func settle(_ delivery: Delivery, _ messages: [OutgoingMessage?]) async {
-        let outgoing = messages.compactMap { $0 }
-        let results = await publisher.publishBatch(outgoing)
-        for case .failure(let error) in results {
-            logger.error("could not publish a result; the task will be redelivered", metadata: ["error": "\(error)"])
-            return
-        }
-        do {
-            try delivery.ack()
-        } catch {
-            logger.warning("could not ack (the connection was replaced); the task will be redelivered", metadata: ["error": "\(error)"])
-        }
+        settler.submit(delivery, messages.compactMap { $0 })
     }
 }
 

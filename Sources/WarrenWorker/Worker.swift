@@ -57,8 +57,9 @@ public final class Worker: Service {
             started.append(try await channel.consume(queue: queue))
         }
         let consumers = started
+        let settler = ResultSettler(publisher: publisher, logger: logger)
         let processor = TaskProcessor(catalog: configuration.catalog, maxPayload: configuration.maxPayload,
-                                      workerName: configuration.workerName, publisher: publisher, logger: logger)
+                                      workerName: configuration.workerName, settler: settler, logger: logger)
         let limiter = ConcurrencyLimiter(limit: configuration.concurrency)
         let (intake, intakeContinuation) = AsyncStream.makeStream(of: (Delivery, String).self)
         let stopping = ShutdownFlag()
@@ -99,6 +100,8 @@ public final class Worker: Service {
                 }
                 for consumer in consumers { try? await consumer.cancel() }
             }
+            // Every finished task's result is confirmed and its delivery acked before closing.
+            await settler.finish()
             return (started, firstDelivery)
         }
         let grace = configuration.grace

@@ -48,6 +48,12 @@ import Testing
         #expect(Timestamp.format(try Timestamp.parse("2026-11-01T01:30", in: newYork), in: newYork) == "2026-11-01T01:30:00-04:00")
     }
 
+    @Test func millisecondUTCTimestamps() {
+        #expect(Timestamp.formatUTC(milliseconds: 0) == "1970-01-01T00:00:00.000Z")
+        #expect(Timestamp.formatUTC(milliseconds: 1_795_000_000_125) == "2026-11-18T11:06:40.125Z")
+        #expect(Timestamp.formatUTC(milliseconds: -1) == "1969-12-31T23:59:59.999Z")
+    }
+
     @Test func formattingOddOffsets() throws {
         let kolkata = try #require(ZoneRules.named("Asia/Kolkata"))
         #expect(Timestamp.format(0, in: kolkata) == "1970-01-01T05:30:00+05:30")

@@ -19,9 +19,34 @@ public enum Timestamp {
     public static func formatUTC(milliseconds: Int64) -> String {
         let seconds = CivilTime.floorDivide(milliseconds, 1000)
         let time = LocalDateTime(localSeconds: seconds)
-        var text = "\(pad(time.year, 4))-\(pad(time.month, 2))-\(pad(time.day, 2))T"
-        text += "\(pad(time.hour, 2)):\(pad(time.minute, 2)):\(pad(time.second, 2)).\(pad(milliseconds - seconds * 1000, 3))Z"
-        return text
+        guard (0...9999).contains(time.year) else {
+            return "\(pad(time.year, 4))-\(pad(time.month, 2))-\(pad(time.day, 2))T\(pad(time.hour, 2)):\(pad(time.minute, 2)):\(pad(time.second, 2)).\(pad(milliseconds - seconds * 1000, 3))Z"
+        }
+        // Written digit by digit: this runs twice for every task result.
+        return String(unsafeUninitializedCapacity: 24) { buffer in
+            func put(_ value: Int, _ width: Int, at offset: Int) {
+                var value = value
+                for index in stride(from: offset + width - 1, through: offset, by: -1) {
+                    buffer[index] = UInt8(ascii: "0") + UInt8(value % 10)
+                    value /= 10
+                }
+            }
+            put(Int(time.year), 4, at: 0)
+            buffer[4] = UInt8(ascii: "-")
+            put(time.month, 2, at: 5)
+            buffer[7] = UInt8(ascii: "-")
+            put(time.day, 2, at: 8)
+            buffer[10] = UInt8(ascii: "T")
+            put(time.hour, 2, at: 11)
+            buffer[13] = UInt8(ascii: ":")
+            put(time.minute, 2, at: 14)
+            buffer[16] = UInt8(ascii: ":")
+            put(time.second, 2, at: 17)
+            buffer[19] = UInt8(ascii: ".")
+            put(Int(milliseconds - seconds * 1000), 3, at: 20)
+            buffer[23] = UInt8(ascii: "Z")
+            return 24
+        }
     }
 
     /// Reads `2026-03-08`, `2026-03-08T03:00`, `2026-03-08T03:00:00.250`, each optionally
