@@ -8,6 +8,8 @@ let package = Package(
         .executable(name: "warren", targets: ["warren"]),
         .library(name: "RabbitMQ", targets: ["RabbitMQ"]),
         .library(name: "Cron", targets: ["Cron"]),
+        // Embed the worker in a Swift program and register typed task handlers.
+        .library(name: "WarrenWorker", targets: ["WarrenWorker"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
@@ -71,7 +73,11 @@ let package = Package(
         .testTarget(name: "WarrenCoreTests", dependencies: ["WarrenCore"]),
         // Drives the real `warren` binary; depending on it makes `swift build --build-tests` build it.
         .testTarget(name: "WarrenCLITests", dependencies: ["warren"]),
-        .testTarget(name: "WorkerTests", dependencies: ["warren", "RabbitMQ", "WarrenCore", "WarrenMessaging"]),
+        .testTarget(
+            name: "WorkerTests",
+            dependencies: ["warren", "RabbitMQ", "WarrenCore", "WarrenMessaging", "WarrenWorker",
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]
+        ),
         // Benchmarks (run by scripts/bench, release builds only).
         .executableTarget(name: "warren-amqp-bench", dependencies: ["RabbitMQ"], path: "Benchmarks/AMQPBenchmark"),
         .executableTarget(

@@ -73,6 +73,7 @@ struct TaskProcessor: Sendable {
         switch definition.kind {
         case .builtin(let name): return await BuiltinTasks.run(name, args: args)
         case .run(let specification): return await ProcessRunner.run(specification, definition: definition, args: args)
+        case .handler(let handler): return await HandlerRunner.run(handler, definition: definition, args: args)
         }
     }
 

@@ -18,6 +18,11 @@ public struct TaskCatalog: Sendable {
 
     public subscript(name: String) -> TaskDefinition? { tasks[name] }
 
+    /// Adds or replaces a task.
+    public mutating func add(_ definition: TaskDefinition) {
+        tasks[definition.name] = definition
+    }
+
     /// Reads a catalog file; throws every error found.
     public static func load(path: String) throws(TaskCatalogError) -> TaskCatalog {
         guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {

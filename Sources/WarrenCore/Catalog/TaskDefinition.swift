@@ -63,6 +63,8 @@ public struct TaskDefinition: Sendable, Equatable {
         case run(RunSpecification)
         /// `warren.echo`, `warren.sleep`, `warren.fail`.
         case builtin(String)
+        /// A handler registered in Swift by a program embedding the worker.
+        case handler(TaskHandler)
     }
 
     public var name: String
@@ -83,4 +85,24 @@ public struct TaskDefinition: Sendable, Equatable {
         self.retry = retry
         self.maxOutput = maxOutput
     }
+}
+
+/// A task implemented in Swift: takes the task's args, returns its result or throws.
+public struct TaskHandler: Sendable, Equatable {
+    /// Identifies the handler (its task name) for equality.
+    public let name: String
+    public let run: @Sendable (JSONValue) async throws -> JSONValue
+
+    public init(name: String, run: @escaping @Sendable (JSONValue) async throws -> JSONValue) {
+        self.name = name
+        self.run = run
+    }
+
+    public static func == (lhs: TaskHandler, rhs: TaskHandler) -> Bool { lhs.name == rhs.name }
+}
+
+/// Thrown by a Swift handler whose args do not decode: the task is rejected (`bad-args`), not retried.
+public struct TaskArgumentsError: Error, Sendable, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }

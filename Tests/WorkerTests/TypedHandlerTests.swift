@@ -1,0 +1,60 @@
+import Foundation
+import Logging
+import RabbitMQ
+import ServiceLifecycle
+import Testing
+import WarrenCore
+import WarrenWorker
+
+/// A Swift program embedding the worker and registering typed handlers (the `WarrenWorker` library).
+@Suite("typed Swift handlers (WarrenWorker library, real broker)")
+struct TypedHandlerTests {
+    struct Order: Codable, Sendable {
+        var items: [String]
+        var discount: Double
+    }
+
+    struct Receipt: Codable, Sendable, Equatable {
+        var count: Int
+        var discount: Double
+    }
+
+    struct Refused: Error, CustomStringConvertible {
+        var description: String { "refused by the handler" }
+    }
+
+    @Test("typed args in, typed result out; bad args rejected; thrown errors fail the attempt")
+    func typedHandlers() async throws {
+        let harness = try await WorkerHarness.make(queue: "typed")
+        var catalog = TaskCatalog()
+        catalog.register("orders.receipt") { (order: Order) async throws -> Receipt in
+            Receipt(count: order.items.count, discount: order.discount)
+        }
+        catalog.register("orders.refuse") { (_: Order) async throws -> Receipt in throw Refused() }
+        var connection = try ConnectionConfiguration(urls: WorkerHarness.url, connectionName: "typed-handlers")
+        connection.logger.logLevel = .error
+        var logger = Logger(label: "typed-handlers")
+        logger.logLevel = .error
+        let worker = Worker(configuration: WorkerConfiguration(connection: connection, queues: [harness.queue], catalog: catalog, logger: logger))
+        let group = ServiceGroup(services: [worker], gracefulShutdownSignals: [], cancellationSignals: [], logger: logger)
+        let running = Task { try await group.run() }
+
+        let good = try await harness.publish("orders.receipt", args: .object(["items": .array([.string("a"), .string("b")]), "discount": .number(0.1)]))
+        let bad = try await harness.publish("orders.receipt", args: .object(["items": .string("not a list")]))
+        let refused = try await harness.publish("orders.refuse", args: .object(["items": .array([]), "discount": .integer(0)]))
+
+        let receipt = try await harness.finalResult(good)
+        #expect(receipt.status == .succeeded)
+        #expect(receipt.result == .object(["count": .integer(2), "discount": .number(0.1)]))
+        let rejected = try await harness.finalResult(bad)
+        #expect(rejected.status == .rejected)
+        #expect(rejected.error?.hasPrefix("args do not match Order") == true)
+        let failed = try await harness.finalResult(refused)
+        #expect(failed.status == .failed)
+        #expect(failed.error == "refused by the handler")
+
+        await group.triggerGracefulShutdown()
+        try await running.value
+        await harness.close()
+    }
+}
