@@ -60,7 +60,11 @@ public final class Worker: Service {
         let settler = ResultSettler(publisher: publisher, logger: logger)
         let processor = TaskProcessor(catalog: configuration.catalog, maxPayload: configuration.maxPayload,
                                       workerName: configuration.workerName, settler: settler, logger: logger)
-        let limiter = ConcurrencyLimiter(limit: configuration.concurrency)
+        let limiter = ConcurrencyLimiter(limit: configuration.autoscale?.lowerBound ?? configuration.concurrency)
+        let autoscaling = configuration.autoscale.map { range in
+            Task { await Autoscaler(minimum: range.lowerBound, maximum: range.upperBound).run(limiter, logger: logger) }
+        }
+        defer { autoscaling?.cancel() }
         let (intake, intakeContinuation) = AsyncStream.makeStream(of: (Delivery, String).self)
         let stopping = ShutdownFlag()
         let maxTasks = configuration.maxTasks

@@ -9,8 +9,10 @@ public struct WorkerConfiguration: Sendable {
     public var connection: ConnectionConfiguration
     /// Queues consumed, each declared (idempotently) on start.
     public var queues: [String]
-    /// Tasks run at once.
+    /// Tasks run at once (the starting point when `autoscale` is set).
     public var concurrency: Int
+    /// Concurrency follows the backlog between these bounds.
+    public var autoscale: ClosedRange<Int>?
     /// Deliveries the broker hands this worker before it acks any (independent of concurrency).
     public var prefetch: Int
     public var catalog: TaskCatalog
@@ -39,6 +41,7 @@ public struct WorkerConfiguration: Sendable {
         self.grace = grace
         self.queueOptions = queueOptions
         self.maxTasks = maxTasks
+        self.autoscale = nil
         self.workerName = workerName
         self.logger = logger
     }

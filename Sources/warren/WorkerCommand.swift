@@ -29,6 +29,9 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Tasks run at once (env WARREN_CONCURRENCY; default 4).")
     var concurrency: Int?
 
+    @Option(help: "MIN,MAX: concurrency follows the backlog between these bounds (instead of --concurrency).")
+    var autoscale: String?
+
     @Option(help: "Unacked deliveries held at once (env WARREN_PREFETCH; default 4 x concurrency).")
     var prefetch: Int?
 
@@ -61,7 +64,16 @@ struct WorkerCommand: AsyncParsableCommand {
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
-        let concurrency = try positive(concurrency ?? environment["WARREN_CONCURRENCY"].flatMap(Int.init) ?? 4, "--concurrency")
+        var autoscaleRange: ClosedRange<Int>?
+        if let autoscale {
+            guard concurrency == nil else { throw ValidationError("give --concurrency or --autoscale, not both") }
+            let bounds = autoscale.split(separator: ",").compactMap { Int($0) }
+            guard bounds.count == 2, bounds[0] >= 1, bounds[0] <= bounds[1] else {
+                throw ValidationError("--autoscale: expected MIN,MAX with 1 <= MIN <= MAX, got \"\(autoscale)\"")
+            }
+            autoscaleRange = bounds[0]...bounds[1]
+        }
+        let concurrency = try positive(autoscaleRange?.upperBound ?? concurrency ?? environment["WARREN_CONCURRENCY"].flatMap(Int.init) ?? 4, "--concurrency")
         let prefetch = try positive(prefetch ?? environment["WARREN_PREFETCH"].flatMap(Int.init) ?? 4 * concurrency, "--prefetch")
         guard prefetch <= 65_535 else { throw ValidationError("--prefetch: at most 65535") }
         guard let maxPayloadBytes = ByteSize.parse(maxPayload), maxPayloadBytes > 0 else {
@@ -97,11 +109,13 @@ struct WorkerCommand: AsyncParsableCommand {
         var logger = Logger(label: "warren.worker")
         logger.logLevel = level
         connection.logger = logger
-        let worker = Worker(configuration: WorkerConfiguration(
+        var workerConfiguration = WorkerConfiguration(
             connection: connection, queues: queues, concurrency: concurrency, prefetch: prefetch, catalog: catalog,
             maxPayload: maxPayloadBytes, grace: try duration(grace, "--grace"),
             queueOptions: TaskQueueOptions(type: type, maxLength: maxQueueLength), maxTasks: maxTasks, logger: logger
-        ))
+        )
+        workerConfiguration.autoscale = autoscaleRange
+        let worker = Worker(configuration: workerConfiguration)
         let group = ServiceGroup(services: [worker], gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger)
         do {
             try await group.run()
