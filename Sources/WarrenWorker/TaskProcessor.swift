@@ -12,6 +12,7 @@ struct TaskProcessor: Sendable {
     let maxPayload: Int
     let workerName: String
     let settler: ResultSettler
+    let cancellations: CancellationRegistry
     let logger: Logger
 
     func process(_ delivery: Delivery, queue: String) async {
@@ -34,8 +35,24 @@ struct TaskProcessor: Sendable {
             await settle(delivery, [try? result.outgoing()])
             return
         }
+        if cancellations.isCancelled(message.id) {
+            result.status = .cancelled
+            result.error = "cancelled before it started"
+            await settle(delivery, [try? result.outgoing()])
+            return
+        }
         let started = Date()
-        let outcome = await run(definition, args: message.args)
+        let work = Task { await run(definition, args: message.args) }
+        guard cancellations.start(message.id, stop: { work.cancel() }) else {
+            work.cancel()
+            _ = await work.value
+            result.status = .cancelled
+            result.error = "cancelled before it started"
+            await settle(delivery, [try? result.outgoing()])
+            return
+        }
+        let outcome = await withTaskCancellationHandler { await work.value } onCancel: { work.cancel() }
+        cancellations.finished(message.id)
         let finished = Date()
         result.startedAt = TaskResult.timestamp(started)
         result.finishedAt = TaskResult.timestamp(finished)
@@ -44,6 +61,12 @@ struct TaskProcessor: Sendable {
         result.output = outcome.output
         result.error = outcome.error
         result.result = outcome.result
+        if outcome.status == .interrupted, cancellations.isCancelled(message.id) {
+            result.status = .cancelled
+            result.error = "cancelled while running"
+            await settle(delivery, [try? result.outgoing()])
+            return
+        }
         switch outcome.status {
         case .interrupted:
             // Shutting down: no result; the unacked delivery returns to its queue.

@@ -50,6 +50,12 @@ public final class Worker: Service {
         }
         try await setup.close()
         let publisher = try await publishConnection.openChannel(confirms: true)
+        // Cancellations first: a task cancelled before this worker started must never run here.
+        let cancellations = CancellationRegistry()
+        let cancellationChannel = try await consumeConnection.openChannel(confirms: false)
+        let cancellationReading = try await CancellationReader.start(channel: cancellationChannel, publisher: publisher,
+                                                                     registry: cancellations, logger: logger)
+        defer { cancellationReading.cancel() }
         let channel = try await consumeConnection.openChannel(confirms: false)
         try await channel.setPrefetch(UInt16(clamping: configuration.prefetch))
         var started: [Consumer] = []
@@ -59,7 +65,8 @@ public final class Worker: Service {
         let consumers = started
         let settler = ResultSettler(publisher: publisher, logger: logger)
         let processor = TaskProcessor(catalog: configuration.catalog, maxPayload: configuration.maxPayload,
-                                      workerName: configuration.workerName, settler: settler, logger: logger)
+                                      workerName: configuration.workerName, settler: settler,
+                                      cancellations: cancellations, logger: logger)
         let limiter = ConcurrencyLimiter(limit: configuration.autoscale?.lowerBound ?? configuration.concurrency)
         let autoscaling = configuration.autoscale.map { range in
             Task { await Autoscaler(minimum: range.lowerBound, maximum: range.upperBound).run(limiter, logger: logger) }

@@ -10,6 +10,10 @@ public enum WireNames {
     public static let deadLetterExchange = "warren.dead"
     /// Durable queue bound to `deadLetterExchange`.
     public static let deadLetterQueue = "warren.dead-letter"
+    /// Durable fanout exchange `warren cancel` publishes cancellation records to.
+    public static let cancelExchange = "warren.cancel"
+    /// Durable stream (kept 7 days) of cancellation records, read from the start by every worker.
+    public static let cancellationStream = "warren.cancellations"
     /// Default queue for tasks that name none.
     public static let defaultQueue = "default"
 }
