@@ -26,7 +26,7 @@ struct Autoscaler: Sendable {
     }
 
     /// Adjusts `limiter` until cancelled.
-    func run(_ limiter: ConcurrencyLimiter, logger: Logger) async {
+    func run(_ limiter: ConcurrencyLimiter, metrics: WorkerMetrics, logger: Logger) async {
         var quietTurns = 0
         while !Task.isCancelled {
             try? await Task.sleep(for: Self.interval)
@@ -34,6 +34,7 @@ struct Autoscaler: Sendable {
             let next = nextLimit(limit: limit, inUse: inUse, waiting: waiting, quietTurns: &quietTurns)
             if next != limit {
                 limiter.setLimit(next)
+                metrics.concurrencyLimit(next)
                 logger.info("autoscale: concurrency \(limit) -> \(next)", metadata: ["running": "\(inUse)", "waiting": "\(waiting)"])
             }
         }

@@ -15,6 +15,7 @@ final class ResultSettler: Sendable {
     }
 
     private let publisher: Channel
+    private let metrics: WorkerMetrics
     private let logger: Logger
     private final class PendingItems: Sendable {
         private let items = Mutex<[Item]>([])
@@ -31,8 +32,9 @@ final class ResultSettler: Sendable {
     private let wake: AsyncStream<Void>.Continuation
     private let drained: Task<Void, Never>
 
-    init(publisher: Channel, logger: Logger) {
+    init(publisher: Channel, metrics: WorkerMetrics, logger: Logger) {
         self.publisher = publisher
+        self.metrics = metrics
         self.logger = logger
         let (signals, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         self.wake = wake
@@ -43,6 +45,7 @@ final class ResultSettler: Sendable {
                     let items = pending.takeAll()
                     if items.isEmpty { break }
                     await Self.settle(items, publisher: publisher, logger: logger)
+                    metrics.settled(items.count)
                 }
             }
         }

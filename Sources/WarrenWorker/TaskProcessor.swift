@@ -13,6 +13,7 @@ struct TaskProcessor: Sendable {
     let workerName: String
     let settler: ResultSettler
     let cancellations: CancellationRegistry
+    let metrics: WorkerMetrics
     let logger: Logger
 
     func process(_ delivery: Delivery, queue: String) async {
@@ -32,27 +33,34 @@ struct TaskProcessor: Sendable {
         if let expiresAt = message.expiresAt, expiresAt < Date() {
             result.status = .expired
             result.error = "expired at \(TaskResult.timestamp(expiresAt)) before a worker started it"
+            metrics.finished(task: message.task, status: result.status.rawValue)
             await settle(delivery, [try? result.outgoing()])
             return
         }
         if cancellations.isCancelled(message.id) {
             result.status = .cancelled
             result.error = "cancelled before it started"
+            metrics.finished(task: message.task, status: result.status.rawValue)
             await settle(delivery, [try? result.outgoing()])
             return
         }
         let started = Date()
+        let clock = ContinuousClock.now
+        metrics.started(task: message.task)
         let work = Task { await run(definition, args: message.args) }
         guard cancellations.start(message.id, stop: { work.cancel() }) else {
             work.cancel()
             _ = await work.value
+            metrics.ran(task: message.task, for: ContinuousClock.now - clock)
             result.status = .cancelled
             result.error = "cancelled before it started"
+            metrics.finished(task: message.task, status: result.status.rawValue)
             await settle(delivery, [try? result.outgoing()])
             return
         }
         let outcome = await withTaskCancellationHandler { await work.value } onCancel: { work.cancel() }
         cancellations.finished(message.id)
+        metrics.ran(task: message.task, for: ContinuousClock.now - clock)
         let finished = Date()
         result.startedAt = TaskResult.timestamp(started)
         result.finishedAt = TaskResult.timestamp(finished)
@@ -64,6 +72,7 @@ struct TaskProcessor: Sendable {
         if outcome.status == .interrupted, cancellations.isCancelled(message.id) {
             result.status = .cancelled
             result.error = "cancelled while running"
+            metrics.finished(task: message.task, status: result.status.rawValue)
             await settle(delivery, [try? result.outgoing()])
             return
         }
@@ -73,6 +82,7 @@ struct TaskProcessor: Sendable {
             logger.info("task interrupted by shutdown, left for redelivery", metadata: ["id": "\(message.id)", "task": "\(message.task)"])
         case .succeeded:
             result.status = .succeeded
+            metrics.finished(task: message.task, status: result.status.rawValue)
             await settle(delivery, [try? result.outgoing()])
         case .badArguments:
             await reject(delivery, queue: queue, message: message, reason: "bad-args", error: outcome.error ?? "bad arguments")
@@ -83,9 +93,12 @@ struct TaskProcessor: Sendable {
                 next.attempt += 1
                 result.status = .retrying
                 result.error = "\(outcome.error ?? "failed"); attempt \(next.attempt) of \(definition.retry.attempts) in \(DurationSyntax.format(delay))"
+                metrics.finished(task: message.task, status: result.status.rawValue)
                 await settle(delivery, [next.outgoing(delay: delay), try? result.outgoing()])
             } else {
                 result.status = outcome.status == .timedOut ? .timedOut : .failed
+                metrics.finished(task: message.task, status: result.status.rawValue)
+                metrics.deadLettered(task: message.task, reason: "failed")
                 let copy = deadLetterCopy(delivery, queue: queue, reason: "failed", error: outcome.error ?? "failed")
                 await settle(delivery, [copy, try? result.outgoing()])
             }
@@ -109,6 +122,10 @@ struct TaskProcessor: Sendable {
         result.worker = workerName
         result.status = .rejected
         result.error = error
+        // Only catalog names become labels: a flood of made-up names must not grow the metrics.
+        let label = message.flatMap { catalog[$0.task] != nil ? $0.task : nil } ?? "(unknown)"
+        metrics.finished(task: label, status: result.status.rawValue)
+        metrics.deadLettered(task: label, reason: reason)
         await settle(delivery, [deadLetterCopy(delivery, queue: queue, reason: reason, error: error), try? result.outgoing()])
     }
 

@@ -63,13 +63,15 @@ public final class Worker: Service {
             started.append(try await channel.consume(queue: queue))
         }
         let consumers = started
-        let settler = ResultSettler(publisher: publisher, logger: logger)
+        let metrics = WorkerMetrics()
+        let settler = ResultSettler(publisher: publisher, metrics: metrics, logger: logger)
         let processor = TaskProcessor(catalog: configuration.catalog, maxPayload: configuration.maxPayload,
                                       workerName: configuration.workerName, settler: settler,
-                                      cancellations: cancellations, logger: logger)
+                                      cancellations: cancellations, metrics: metrics, logger: logger)
         let limiter = ConcurrencyLimiter(limit: configuration.autoscale?.lowerBound ?? configuration.concurrency)
+        metrics.concurrencyLimit(limiter.snapshot.limit)
         let autoscaling = configuration.autoscale.map { range in
-            Task { await Autoscaler(minimum: range.lowerBound, maximum: range.upperBound).run(limiter, logger: logger) }
+            Task { await Autoscaler(minimum: range.lowerBound, maximum: range.upperBound).run(limiter, metrics: metrics, logger: logger) }
         }
         defer { autoscaling?.cancel() }
         let (intake, intakeContinuation) = AsyncStream.makeStream(of: (Delivery, String).self)
@@ -94,6 +96,7 @@ public final class Worker: Service {
                 }
                 for await (delivery, queue) in intake {
                     if firstDelivery == nil { firstDelivery = .now }
+                    metrics.received()
                     await limiter.acquire()
                     if stopping.isRaised {
                         limiter.release()

@@ -59,6 +59,9 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(name: .customLong("connect-timeout"), help: "Time allowed to connect to each broker (env WARREN_CONNECT_TIMEOUT; default 5s).")
     var connectTimeout: String?
 
+    @Option(help: "Serve Prometheus metrics at http://HOST:PORT/metrics, e.g. 127.0.0.1:9100.")
+    var metrics: String?
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info (default), notice, warning, error.")
     var logLevel = "info"
 
@@ -116,7 +119,9 @@ struct WorkerCommand: AsyncParsableCommand {
         )
         workerConfiguration.autoscale = autoscaleRange
         let worker = Worker(configuration: workerConfiguration)
-        let group = ServiceGroup(services: [worker], gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger)
+        var services: [any Service] = [worker]
+        if let metrics { services.append(try MetricsEndpoint.service(address: metrics, logger: logger)) }
+        let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger)
         do {
             try await group.run()
         } catch {
