@@ -110,6 +110,7 @@ struct TaskProcessor: Sendable {
         case .builtin(let name): return await BuiltinTasks.run(name, args: args)
         case .run(let specification): return await ProcessRunner.run(specification, definition: definition, args: args)
         case .handler(let handler): return await HandlerRunner.run(handler, definition: definition, args: args)
+        case .http(let specification): return await HTTPRunner.run(specification, definition: definition, args: args)
         }
     }
 

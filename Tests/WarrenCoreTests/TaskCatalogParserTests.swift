@@ -46,7 +46,7 @@ import Testing
     @Test(arguments: [
         ("tasks:\n  t:\n    run: /bin/true\n", "t.yaml:3:10: run: expected a non-empty list: the program, then its arguments (no shell)"),
         ("tasks:\n  t:\n    run: []\n", "t.yaml:3:10: run: expected a non-empty list: the program, then its arguments (no shell)"),
-        ("tasks:\n  t:\n    cmd: [x]\n", "t.yaml:2:3: task \"t\" needs run (an argv list)\nt.yaml:3:5: unknown key \"cmd\" in task \"t\" (did you mean \"cwd\"?)"),
+        ("tasks:\n  t:\n    cmd: [x]\n", "t.yaml:2:3: task \"t\" needs run (an argv list) or http (a request)\nt.yaml:3:5: unknown key \"cmd\" in task \"t\" (did you mean \"cwd\"?)"),
         ("tasks:\n  t:\n    run: [x]\n    timeout: 0s\n", "t.yaml:4:14: timeout: must be longer than 0s"),
         ("tasks:\n  t:\n    run: [x]\n    timout: 1m\n", "t.yaml:4:5: unknown key \"timout\" in task \"t\" (did you mean \"timeout\"?)"),
         ("tasks:\n  t:\n    run: [x]\n    retry: { attempts: 0 }\n", "t.yaml:4:24: attempts: expected a whole number from 1 to 100"),
@@ -87,5 +87,34 @@ import Testing
         #expect(ByteSize.parse("2MB") == 2_000_000)
         #expect(ByteSize.parse("1.5MiB") == nil)
         #expect(ByteSize.parse("MiB") == nil)
+    }
+}
+
+/// `http` tasks in the catalog.
+@Suite struct HTTPCatalogTests {
+    @Test func anHTTPTask() throws {
+        let result = TaskCatalogParser.parse(yaml: """
+            tasks:
+              hooks.ping:
+                http: { method: post, url: "https://example.internal/hook/{id}?q={q}", headers: { X-Token: abc }, timeout: 10s }
+                retry: { attempts: 2 }
+            """, file: "t.yaml")
+        #expect(result.errors.isEmpty)
+        let task = try #require(result.tasks.first)
+        let expected = HTTPSpecification(method: "POST", url: "https://example.internal/hook/{id}?q={q}", headers: ["X-Token": "abc"], timeout: .seconds(10))
+        #expect(task.kind == .http(expected))
+        #expect(try expected.resolvedURL(with: .object(["id": .string("../admin"), "q": .string("a&b=c")]))
+                == "https://example.internal/hook/..%2Fadmin?q=a%26b%3Dc")
+    }
+
+    @Test(arguments: [
+        ("http: { url: \"ftp://x/y\" }", "t.yaml:3:18: url must start with http:// or https://"),
+        ("http: { url: \"https://{host}/y\" }", "t.yaml:3:18: url placeholders may not appear in the host or port"),
+        ("http: { method: TRACE, url: \"https://x/\" }", "t.yaml:3:21: method: expected one of GET, POST, PUT, PATCH, DELETE"),
+        ("http: { method: GET }", "t.yaml:3:11: http needs a url"),
+    ])
+    func badHTTPTasks(line: String, expected: String) {
+        let result = TaskCatalogParser.parse(yaml: "tasks:\n  t:\n    \(line)\n", file: "t.yaml")
+        #expect(result.errors.map(\.description) == [expected])
     }
 }

@@ -17,7 +17,8 @@ import Yams
 public struct TaskCatalogParser {
     private var reader: YAMLFileReader
 
-    static let taskKeys = ["run", "env", "cwd", "timeout", "kill_after", "retry", "max_output"]
+    static let taskKeys = ["run", "http", "env", "cwd", "timeout", "kill_after", "retry", "max_output"]
+    static let httpKeys = ["method", "url", "headers", "timeout"]
     static let retryKeys = ["attempts", "backoff", "max_backoff", "jitter"]
 
     public static func parse(yaml: String, file: String) -> (tasks: [TaskDefinition], errors: [InputFileError]) {
@@ -62,10 +63,18 @@ public struct TaskCatalogParser {
         let before = reader.errors.count
         let entries = reader.uniqueEntries(mapping, allowed: Self.taskKeys, context: "in task \"\(name)\"")
         var definition = TaskDefinition(name: name, kind: .builtin(""))
-        if let runNode = entries["run"] {
+        switch (entries["run"], entries["http"]) {
+        case (let runNode?, nil):
             if let run = runSpecification(runNode, entries: entries) { definition.kind = .run(run) }
-        } else {
-            reader.report(nameNode, "task \"\(name)\" needs run (an argv list)")
+        case (nil, let httpNode?):
+            if let http = httpSpecification(httpNode) { definition.kind = .http(http) }
+            for key in ["env", "cwd", "kill_after"] where entries[key] != nil {
+                reader.report(entries[key]!, "\(key) applies to run tasks only")
+            }
+        case (_?, let httpNode?):
+            reader.report(httpNode, "task \"\(name)\" gives both run and http; keep one")
+        case (nil, nil):
+            reader.report(nameNode, "task \"\(name)\" needs run (an argv list) or http (a request)")
         }
         if let node = entries["timeout"], let timeout = positiveDuration(node, "timeout", example: "15m") { definition.timeout = timeout }
         if let node = entries["kill_after"], let killAfter = reader.duration(node, "kill_after", example: "10s") { definition.killAfter = killAfter }
@@ -114,6 +123,47 @@ public struct TaskCatalogParser {
         var workingDirectory: String?
         if let cwdNode = entries["cwd"] { workingDirectory = reader.text(cwdNode, "cwd", example: "/var/reports") }
         return RunSpecification(arguments: arguments, environment: environment, workingDirectory: workingDirectory)
+    }
+
+    private mutating func httpSpecification(_ node: Node) -> HTTPSpecification? {
+        guard let mapping = node.mapping else {
+            reader.report(node, "http: expected a mapping such as { method: POST, url: \"https://example.internal/hook\" }")
+            return nil
+        }
+        let before = reader.errors.count
+        let entries = reader.uniqueEntries(mapping, allowed: Self.httpKeys, context: "in http")
+        var specification = HTTPSpecification(url: "")
+        if let methodNode = entries["method"], let method = reader.text(methodNode, "method", example: "POST") {
+            if HTTPSpecification.methods.contains(method.uppercased()) {
+                specification.method = method.uppercased()
+            } else {
+                reader.report(methodNode, "method: expected one of \(HTTPSpecification.methods.joined(separator: ", "))")
+            }
+        }
+        if let urlNode = entries["url"] {
+            if let url = reader.text(urlNode, "url", example: "https://example.internal/hook") {
+                if let problem = HTTPSpecification.urlProblem(url) { reader.report(urlNode, "url \(problem)") } else { specification.url = url }
+            }
+        } else {
+            reader.report(node, "http needs a url")
+        }
+        if let headersNode = entries["headers"] {
+            if let headers = headersNode.mapping {
+                for (keyNode, valueNode) in headers {
+                    guard case .text(let key) = keyNode.scalarValue, let value = valueNode.scalar?.string else {
+                        reader.report(keyNode, "headers: each header needs a name and a text value")
+                        continue
+                    }
+                    specification.headers[key] = value
+                }
+            } else {
+                reader.report(headersNode, "headers: expected a mapping of header names to values")
+            }
+        }
+        if let timeoutNode = entries["timeout"], let timeout = positiveDuration(timeoutNode, "timeout", example: "10s") {
+            specification.timeout = timeout
+        }
+        return reader.errors.count == before ? specification : nil
     }
 
     private mutating func retry(_ node: Node) -> RetryPolicy? {

@@ -61,6 +61,8 @@ public struct TaskArgumentError: Error, Sendable, Equatable, CustomStringConvert
 public struct TaskDefinition: Sendable, Equatable {
     public enum Kind: Sendable, Equatable {
         case run(RunSpecification)
+        /// An HTTP request; 2xx is success.
+        case http(HTTPSpecification)
         /// `warren.echo`, `warren.sleep`, `warren.fail`.
         case builtin(String)
         /// A handler registered in Swift by a program embedding the worker.
