@@ -47,18 +47,24 @@ struct TaskProcessor: Sendable {
         let started = Date()
         let clock = ContinuousClock.now
         metrics.started(task: message.task)
-        let work = Task { await run(definition, args: message.args) }
-        guard cancellations.start(message.id, stop: { work.cancel() }) else {
-            work.cancel()
-            _ = await work.value
-            metrics.ran(task: message.task, for: ContinuousClock.now - clock)
-            result.status = .cancelled
-            result.error = "cancelled before it started"
-            metrics.finished(task: message.task, status: result.status.rawValue)
-            await settle(delivery, [try? result.outgoing()])
-            return
+        let outcome: TaskOutcome
+        if Self.isInstant(definition) {
+            // Nothing to stop: no cancellable task needed.
+            outcome = await run(definition, args: message.args)
+        } else {
+            let work = Task { await run(definition, args: message.args) }
+            guard cancellations.start(message.id, stop: { work.cancel() }) else {
+                work.cancel()
+                _ = await work.value
+                metrics.ran(task: message.task, for: ContinuousClock.now - clock)
+                result.status = .cancelled
+                result.error = "cancelled before it started"
+                metrics.finished(task: message.task, status: result.status.rawValue)
+                await settle(delivery, [try? result.outgoing()])
+                return
+            }
+            outcome = await withTaskCancellationHandler { await work.value } onCancel: { work.cancel() }
         }
-        let outcome = await withTaskCancellationHandler { await work.value } onCancel: { work.cancel() }
         cancellations.finished(message.id)
         metrics.ran(task: message.task, for: ContinuousClock.now - clock)
         let finished = Date()
@@ -103,6 +109,12 @@ struct TaskProcessor: Sendable {
                 await settle(delivery, [copy, try? result.outgoing()])
             }
         }
+    }
+
+    /// Built-ins that return at once (`warren.echo`, `warren.fail`).
+    static func isInstant(_ definition: TaskDefinition) -> Bool {
+        if case .builtin(let name) = definition.kind { return name != "warren.sleep" }
+        return false
     }
 
     private func run(_ definition: TaskDefinition, args: JSONValue) async -> TaskOutcome {

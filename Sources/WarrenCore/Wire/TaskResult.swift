@@ -34,7 +34,9 @@ public struct TaskResult: Sendable, Equatable {
 
     /// The result as JSON text: every key present (null when absent), keys sorted.
     public func jsonData() throws -> Data {
-        var text = "{\"attempt\":\(attempt),\"duration_ms\":"
+        var text = ""
+        text.reserveCapacity(400 + (output?.utf8.count ?? 0) + (error?.utf8.count ?? 0))
+        text += "{\"attempt\":\(attempt),\"duration_ms\":"
         text += durationMs.map { String($0) } ?? "null"
         text += ",\"error\":"
         Self.writeOptional(error, into: &text)
