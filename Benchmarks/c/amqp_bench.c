@@ -19,36 +19,11 @@
 #include <sys/resource.h>
 #include <time.h>
 
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec + ts.tv_nsec / 1e9;
-}
+#include "bench_common.h"
 
-static double cpu(void) {
-  struct rusage ru;
-  getrusage(RUSAGE_SELF, &ru);
-  return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
-}
-
-static void die(const char *what, int status) {
-  fprintf(stderr, "amqp-bench-c: %s: %s\n", what, amqp_error_string2(status));
-  exit(1);
-}
-
-static void check_reply(const char *what, amqp_rpc_reply_t reply) {
-  if (reply.reply_type != AMQP_RESPONSE_NORMAL) {
-    fprintf(stderr, "amqp-bench-c: %s failed (reply type %d)\n", what, reply.reply_type);
-    exit(1);
-  }
-}
-
-static amqp_connection_state_t open_connection(const char *host, int port) {
-  amqp_connection_state_t conn = amqp_new_connection();
-  amqp_socket_t *socket = amqp_tcp_socket_new(conn);
-  int status = amqp_socket_open(socket, host, port);
-  if (status != AMQP_STATUS_OK) die("connect", status);
-  check_reply("login", amqp_login(conn, "/", 0, 131072, 10, AMQP_SASL_METHOD_PLAIN, "guest", "guest"));
+/* A connection with channel 1 open. */
+static amqp_connection_state_t open_channel_one(const char *host, int port) {
+  amqp_connection_state_t conn = open_connection(host, port);
   amqp_channel_open(conn, 1);
   check_reply("channel.open", amqp_get_rpc_reply(conn));
   return conn;
@@ -131,7 +106,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: %s consume|publish HOST PORT QUEUE N PREFETCH|WINDOW\n", argv[0]);
     return 2;
   }
-  amqp_connection_state_t conn = open_connection(argv[2], atoi(argv[3]));
+  amqp_connection_state_t conn = open_channel_one(argv[2], atoi(argv[3]));
   amqp_queue_declare(conn, 1, amqp_cstring_bytes(argv[4]), 0, 1, 0, 0, amqp_empty_table);
   check_reply("queue.declare", amqp_get_rpc_reply(conn));
   if (strcmp(argv[1], "consume") == 0) {

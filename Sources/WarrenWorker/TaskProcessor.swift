@@ -34,14 +34,14 @@ struct TaskProcessor: Sendable {
             result.status = .expired
             result.error = "expired at \(TaskResult.timestamp(expiresAt)) before a worker started it"
             metrics.finished(task: message.task, status: result.status.rawValue)
-            await settle(delivery, [try? result.outgoing()])
+            settle(delivery, [try? result.outgoing()])
             return
         }
         if cancellations.isCancelled(message.id) {
             result.status = .cancelled
             result.error = "cancelled before it started"
             metrics.finished(task: message.task, status: result.status.rawValue)
-            await settle(delivery, [try? result.outgoing()])
+            settle(delivery, [try? result.outgoing()])
             return
         }
         let started = Date()
@@ -60,7 +60,7 @@ struct TaskProcessor: Sendable {
                 result.status = .cancelled
                 result.error = "cancelled before it started"
                 metrics.finished(task: message.task, status: result.status.rawValue)
-                await settle(delivery, [try? result.outgoing()])
+                settle(delivery, [try? result.outgoing()])
                 return
             }
             outcome = await withTaskCancellationHandler { await work.value } onCancel: { work.cancel() }
@@ -79,7 +79,7 @@ struct TaskProcessor: Sendable {
             result.status = .cancelled
             result.error = "cancelled while running"
             metrics.finished(task: message.task, status: result.status.rawValue)
-            await settle(delivery, [try? result.outgoing()])
+            settle(delivery, [try? result.outgoing()])
             return
         }
         switch outcome.status {
@@ -89,7 +89,7 @@ struct TaskProcessor: Sendable {
         case .succeeded:
             result.status = .succeeded
             metrics.finished(task: message.task, status: result.status.rawValue)
-            await settle(delivery, [try? result.outgoing()])
+            settle(delivery, [try? result.outgoing()])
         case .badArguments:
             await reject(delivery, queue: queue, message: message, reason: "bad-args", error: outcome.error ?? "bad arguments")
         case .failed, .timedOut:
@@ -100,13 +100,13 @@ struct TaskProcessor: Sendable {
                 result.status = .retrying
                 result.error = "\(outcome.error ?? "failed"); attempt \(next.attempt) of \(definition.retry.attempts) in \(DurationSyntax.format(delay))"
                 metrics.finished(task: message.task, status: result.status.rawValue)
-                await settle(delivery, [next.outgoing(delay: delay), try? result.outgoing()])
+                settle(delivery, [next.outgoing(delay: delay), try? result.outgoing()])
             } else {
                 result.status = outcome.status == .timedOut ? .timedOut : .failed
                 metrics.finished(task: message.task, status: result.status.rawValue)
                 metrics.deadLettered(task: message.task, reason: "failed")
                 let copy = deadLetterCopy(delivery, queue: queue, reason: "failed", error: outcome.error ?? "failed")
-                await settle(delivery, [copy, try? result.outgoing()])
+                settle(delivery, [copy, try? result.outgoing()])
             }
         }
     }
@@ -139,7 +139,7 @@ struct TaskProcessor: Sendable {
         let label = message.flatMap { catalog[$0.task] != nil ? $0.task : nil } ?? "(unknown)"
         metrics.finished(task: label, status: result.status.rawValue)
         metrics.deadLettered(task: label, reason: reason)
-        await settle(delivery, [deadLetterCopy(delivery, queue: queue, reason: reason, error: error), try? result.outgoing()])
+        settle(delivery, [deadLetterCopy(delivery, queue: queue, reason: reason, error: error), try? result.outgoing()])
     }
 
     /// The original message, headers extended with why it was dead-lettered.
@@ -155,7 +155,7 @@ struct TaskProcessor: Sendable {
     }
 
     /// Hands the messages to the settler, which publishes them with confirms and then acks.
-    private func settle(_ delivery: Delivery, _ messages: [OutgoingMessage?]) async {
+    private func settle(_ delivery: Delivery, _ messages: [OutgoingMessage?]) {
         settler.submit(delivery, messages.compactMap { $0 })
     }
 }

@@ -39,4 +39,16 @@ struct BrokerOptions: ParsableArguments {
             throw ValidationError("--amqp-url: \(error)")
         }
     }
+
+    /// Connects for a one-shot command; an unreachable broker is reported in one line on stderr
+    /// (`warren COMMAND: broker unreachable: …`, password hidden) and exits 1.
+    func connect(command: String) async throws -> Connection {
+        let configuration = try configuration(connectionName: "warren-\(command)")
+        do {
+            return try await Connection.open(configuration)
+        } catch {
+            FileHandle.standardError.write(Data("warren \(command): broker unreachable: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
 }

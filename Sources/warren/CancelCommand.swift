@@ -25,15 +25,7 @@ struct CancelCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard !id.isEmpty, id.utf8.count <= 255 else { throw ValidationError("ID: expected a task id of 1 to 255 bytes") }
-        let connection: Connection
-        do {
-            connection = try await Connection.open(try broker.configuration(connectionName: "warren-cancel"))
-        } catch let error as ValidationError {
-            throw error
-        } catch {
-            FileHandle.standardError.write(Data("warren cancel: broker unreachable: \(error)\n".utf8))
-            throw ExitCode(1)
-        }
+        let connection = try await broker.connect(command: "cancel")
         do {
             let setup = try await connection.openChannel(confirms: false)
             try await CancellationStream.declare(on: setup)

@@ -46,15 +46,7 @@ struct PublishCommand: AsyncParsableCommand {
         let delay = try self.delay.map { try duration($0, "--delay") } ?? .zero
         let expiresAt = try expires.map { Date().addingTimeInterval(try duration($0, "--expires").seconds + delay.seconds) }
         let message = TaskMessage(id: id ?? TaskMessage.newID(), task: task, args: args, queue: queue, priority: priority, expiresAt: expiresAt)
-        let connection: Connection
-        do {
-            connection = try await Connection.open(try broker.configuration(connectionName: "warren-publish"))
-        } catch let error as ValidationError {
-            throw error
-        } catch {
-            FileHandle.standardError.write(Data("warren publish: broker unreachable: \(error)\n".utf8))
-            throw ExitCode(1)
-        }
+        let connection = try await broker.connect(command: "publish")
         do {
             try await TaskPublisher.ensureQueue(queue, on: connection)
             let channel = try await connection.openChannel(confirms: true)

@@ -15,14 +15,7 @@ struct StatusCommand: AsyncParsableCommand {
     var queues: [String] = []
 
     func run() async throws {
-        let configuration = try broker.configuration(connectionName: "warren-status")
-        let connection: Connection
-        do {
-            connection = try await Connection.open(configuration)
-        } catch {
-            FileHandle.standardError.write(Data("warren status: broker unreachable: \(error)\n".utf8))
-            throw ExitCode(1)
-        }
+        let connection = try await broker.connect(command: "status")
         defer { Task { await connection.close() } }
         print("broker  \(connection.endpoint.map { "\($0)" } ?? "?")  reachable")
         guard !queues.isEmpty else { return }
