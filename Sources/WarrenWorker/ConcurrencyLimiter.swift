@@ -16,6 +16,13 @@ final class ConcurrencyLimiter: Sendable {
     }
 
     func acquire() async {
+        // Fast path: a free slot needs no suspension.
+        let granted = state.withLock { state -> Bool in
+            guard state.inUse < state.limit, state.waiters.isEmpty else { return false }
+            state.inUse += 1
+            return true
+        }
+        if granted { return }
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let granted = state.withLock { state -> Bool in
                 if state.inUse < state.limit {

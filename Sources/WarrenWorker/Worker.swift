@@ -74,7 +74,8 @@ public final class Worker: Service {
             Task { await Autoscaler(minimum: range.lowerBound, maximum: range.upperBound).run(limiter, metrics: metrics, logger: logger) }
         }
         defer { autoscaling?.cancel() }
-        let (intake, intakeContinuation) = AsyncStream.makeStream(of: (Delivery, String).self)
+        // Deliveries travel in the batches they were read in: one stream hop per batch.
+        let (intake, intakeContinuation) = AsyncStream.makeStream(of: (DeliveryBatch, String).self)
         let stopping = ShutdownFlag()
         let maxTasks = configuration.maxTasks
         let stopIntake: @Sendable () -> Void = {
@@ -91,25 +92,28 @@ public final class Worker: Service {
             await withDiscardingTaskGroup { group in
                 for consumer in consumers {
                     group.addTask {
-                        for await delivery in consumer { intakeContinuation.yield((delivery, consumer.queue)) }
+                        for await batch in consumer.batches { intakeContinuation.yield((batch, consumer.queue)) }
                     }
                 }
-                for await (delivery, queue) in intake {
+                intakeLoop: for await (batch, queue) in intake {
                     if firstDelivery == nil { firstDelivery = .now }
-                    metrics.received()
-                    await limiter.acquire()
-                    if stopping.isRaised {
-                        limiter.release()
-                        break
-                    }
-                    group.addTask {
-                        await processor.process(delivery, queue: queue)
-                        limiter.release()
-                    }
-                    started += 1
-                    if let maxTasks, started >= maxTasks {
-                        logger.info("started \(started) tasks (--max-tasks): finishing them, then stopping")
-                        stopIntake()
+                    for delivery in batch {
+                        metrics.received()
+                        await limiter.acquire()
+                        if stopping.isRaised {
+                            limiter.release()
+                            break intakeLoop
+                        }
+                        group.addTask {
+                            await processor.process(delivery, queue: queue)
+                            limiter.release()
+                        }
+                        started += 1
+                        if let maxTasks, started >= maxTasks {
+                            logger.info("started \(started) tasks (--max-tasks): finishing them, then stopping")
+                            stopIntake()
+                            break intakeLoop
+                        }
                     }
                 }
                 for consumer in consumers { try? await consumer.cancel() }
