@@ -68,11 +68,28 @@ struct ReconnectTests {
             let values = Mutex((ok: 0, lost: 0, other: [String]()))
         }
         let tally = Tally()
-        // rabbitmqctl takes about a second to start: keep publishing until the drop is seen.
-        let drop = Task { try TestBroker.ctl(["close_all_connections", "test: drop mid-publish"], chaos: true) }
+        // rabbitmqctl takes about a second to start: keep publishing until a drop is seen. A drop
+        // that lands between two rounds of publishes loses nothing, so drop again until one does.
+        final class Drops: Sendable {
+            let finished = Mutex(0)
+        }
+        let drops = Drops()
+        func dropConnections() -> Task<Void, Error> {
+            Task {
+                defer { drops.finished.withLock { $0 += 1 } }
+                try TestBroker.ctl(["close_all_connections", "test: drop mid-publish"], chaos: true)
+            }
+        }
+        var drop = dropConnections()
+        var dropsStarted = 1
         var published = 0
         let deadline = ContinuousClock.now + .seconds(30)
         while ContinuousClock.now < deadline && tally.values.withLock({ $0.lost }) == 0 {
+            if drops.finished.withLock({ $0 }) == dropsStarted, connection.isConnected {
+                _ = try await drop.value
+                drop = dropConnections()
+                dropsStarted += 1
+            }
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for index in published..<(published + 2000) {
                     group.addTask {
