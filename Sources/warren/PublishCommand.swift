@@ -66,9 +66,9 @@ struct PublishCommand: AsyncParsableCommand {
         if let argsJSON {
             guard !arguments.isEmpty else {
                 do {
-                    return try JSONDecoder().decode(JSONValue.self, from: Data(argsJSON.utf8))
+                    return try JSONText.parse(Array(argsJSON.utf8))
                 } catch {
-                    throw ValidationError("--args-json: not valid JSON")
+                    throw ValidationError("--args-json: \(error)")
                 }
             }
             throw ValidationError("give --arg or --args-json, not both")
