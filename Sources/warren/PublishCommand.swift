@@ -43,8 +43,8 @@ struct PublishCommand: AsyncParsableCommand {
         if let problem = Names.queueNameProblem(queue) { throw ValidationError("--queue \(queue): \(problem)") }
         if let priority, !(0...9).contains(priority) { throw ValidationError("--priority: expected 0 to 9, got \(priority)") }
         let args = try parsedArguments()
-        let delay = try self.delay.map { try duration($0, "--delay") } ?? .zero
-        let expiresAt = try expires.map { Date().addingTimeInterval(try duration($0, "--expires").seconds + delay.seconds) }
+        let delay = try self.delay.map { try ArgumentValues.duration($0, option: "--delay") } ?? .zero
+        let expiresAt = try expires.map { Date().addingTimeInterval(try ArgumentValues.duration($0, option: "--expires").seconds + delay.seconds) }
         let message = TaskMessage(id: id ?? TaskMessage.newID(), task: task, args: args, queue: queue, priority: priority, expiresAt: expiresAt)
         let connection = try await broker.connect(command: "publish")
         do {
@@ -81,13 +81,5 @@ struct PublishCommand: AsyncParsableCommand {
             values[String(argument[..<equals])] = .string(String(argument[argument.index(after: equals)...]))
         }
         return .object(values)
-    }
-
-    private func duration(_ text: String, _ name: String) throws -> Duration {
-        do {
-            return try DurationSyntax.parse(text)
-        } catch {
-            throw ValidationError("\(name): \(error)")
-        }
     }
 }

@@ -104,17 +104,17 @@ struct WorkerCommand: AsyncParsableCommand {
         }
         var connection = try broker.serviceConfiguration(connectionName: "warren-worker")
         if let heartbeat = heartbeat ?? environment["WARREN_HEARTBEAT"] {
-            connection.heartbeat = try duration(heartbeat, "--heartbeat")
+            connection.heartbeat = try ArgumentValues.duration(heartbeat, option: "--heartbeat")
         }
         if let connectTimeout = connectTimeout ?? environment["WARREN_CONNECT_TIMEOUT"] {
-            connection.connectTimeout = try duration(connectTimeout, "--connect-timeout")
+            connection.connectTimeout = try ArgumentValues.duration(connectTimeout, option: "--connect-timeout")
         }
         var logger = Logger(label: "warren.worker")
         logger.logLevel = level
         connection.logger = logger
         var workerConfiguration = WorkerConfiguration(
             connection: connection, queues: queues, concurrency: concurrency, prefetch: prefetch, catalog: catalog,
-            maxPayload: maxPayloadBytes, grace: try duration(grace, "--grace"),
+            maxPayload: maxPayloadBytes, grace: try ArgumentValues.duration(grace, option: "--grace"),
             queueOptions: TaskQueueOptions(type: type, maxLength: maxQueueLength), maxTasks: maxTasks, logger: logger
         )
         workerConfiguration.autoscale = autoscaleRange
@@ -133,13 +133,5 @@ struct WorkerCommand: AsyncParsableCommand {
     private func positive(_ value: Int, _ name: String) throws -> Int {
         guard value > 0 else { throw ValidationError("\(name): expected a positive number, got \(value)") }
         return value
-    }
-
-    private func duration(_ text: String, _ name: String) throws -> Duration {
-        do {
-            return try DurationSyntax.parse(text)
-        } catch {
-            throw ValidationError("\(name): \(error)")
-        }
     }
 }

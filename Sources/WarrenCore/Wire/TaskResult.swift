@@ -34,39 +34,25 @@ public struct TaskResult: Sendable, Equatable {
 
     /// The result as JSON text: every key present (null when absent), keys sorted.
     public func jsonData() throws -> Data {
-        var text = ""
-        text.reserveCapacity(400 + (output?.utf8.count ?? 0) + (error?.utf8.count ?? 0))
-        text += "{\"attempt\":\(attempt),\"duration_ms\":"
-        text += durationMs.map { String($0) } ?? "null"
-        text += ",\"error\":"
-        Self.writeOptional(error, into: &text)
-        text += ",\"exit_code\":" + (exitCode.map { String($0) } ?? "null")
-        text += ",\"finished_at\":"
-        Self.writeOptional(finishedAt, into: &text)
-        text += ",\"id\":"
-        JSONText.writeString(id, into: &text)
-        text += ",\"output\":"
-        Self.writeOptional(output, into: &text)
-        text += ",\"queue\":"
-        JSONText.writeString(queue, into: &text)
-        text += ",\"result\":"
-        JSONText.write(result ?? .null, into: &text)
-        text += ",\"schedule\":"
-        Self.writeOptional(schedule, into: &text)
-        text += ",\"scheduled_for\":"
-        Self.writeOptional(scheduledFor, into: &text)
-        text += ",\"started_at\":"
-        Self.writeOptional(startedAt, into: &text)
-        text += ",\"status\":\"\(status.rawValue)\",\"task\":"
-        JSONText.writeString(task, into: &text)
-        text += ",\"worker\":"
-        Self.writeOptional(worker, into: &text)
-        text += "}"
-        return Data(text.utf8)
-    }
-
-    private static func writeOptional(_ value: String?, into text: inout String) {
-        if let value { JSONText.writeString(value, into: &text) } else { text += "null" }
+        func text(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
+        func number(_ value: Int64?) -> JSONValue { value.map(JSONValue.integer) ?? .null }
+        let fields: [(key: String, value: JSONValue)] = [  // in key order
+            ("attempt", .integer(Int64(attempt))), ("duration_ms", number(durationMs)), ("error", text(error)),
+            ("exit_code", number(exitCode.map(Int64.init))), ("finished_at", text(finishedAt)), ("id", .string(id)),
+            ("output", text(output)), ("queue", .string(queue)), ("result", result ?? .null), ("schedule", text(schedule)),
+            ("scheduled_for", text(scheduledFor)), ("started_at", text(startedAt)), ("status", .string(status.rawValue)),
+            ("task", .string(task)), ("worker", text(worker)),
+        ]
+        var json = ""
+        json.reserveCapacity(400 + (output?.utf8.count ?? 0) + (error?.utf8.count ?? 0))
+        json += "{"
+        for (index, field) in fields.enumerated() {
+            if index > 0 { json += "," }
+            json += "\"\(field.key)\":"
+            JSONText.write(field.value, into: &json)
+        }
+        json += "}"
+        return Data(json.utf8)
     }
 
     /// Reads a result published by any worker.
