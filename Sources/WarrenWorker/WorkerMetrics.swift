@@ -10,41 +10,16 @@ final class WorkerMetrics: Sendable {
     private let inFlightGauge = Gauge(label: "warren_tasks_in_flight")
     private let unsettledGauge = Gauge(label: "warren_deliveries_unsettled")
     private let limitGauge = Gauge(label: "warren_worker_concurrency_limit")
-    /// Counters and timers by label and dimension values (the dimension names are fixed per
-    /// label), made once: creating them per task allocates.
-    private let counters = Mutex<[Key: Counter]>([:])
-    private let timers = Mutex<[Key: Timer]>([:])
-
-    private struct Key: Hashable {
-        var label: String
-        var first: String
-        var second: String
-
-        init(_ label: String, _ dimensions: [(String, String)]) {
-            self.label = label
-            first = dimensions.first?.1 ?? ""
-            second = dimensions.count > 1 ? dimensions[1].1 : ""
-        }
-    }
+    /// Counters and timers made once: creating them per task allocates.
+    private let counters = HandleCache<Counter>()
+    private let timers = HandleCache<Timer>()
 
     private func counter(_ label: String, _ dimensions: [(String, String)]) -> Counter {
-        let key = Key(label, dimensions)
-        return counters.withLock { counters in
-            if let existing = counters[key] { return existing }
-            let made = Counter(label: label, dimensions: dimensions)
-            counters[key] = made
-            return made
-        }
+        counters.handle(label, dimensions) { Counter(label: label, dimensions: dimensions) }
     }
 
     private func timer(_ label: String, _ dimensions: [(String, String)]) -> Timer {
-        let key = Key(label, dimensions)
-        return timers.withLock { timers in
-            if let existing = timers[key] { return existing }
-            let made = Timer(label: label, dimensions: dimensions)
-            timers[key] = made
-            return made
-        }
+        timers.handle(label, dimensions) { Timer(label: label, dimensions: dimensions) }
     }
 
     func received() {
@@ -78,5 +53,25 @@ final class WorkerMetrics: Sendable {
 
     func concurrencyLimit(_ limit: Int) {
         limitGauge.record(limit)
+    }
+}
+
+/// Metric handles by label and dimension values (the dimension names are fixed per label).
+private final class HandleCache<Handle: Sendable>: Sendable {
+    private struct Key: Hashable {
+        var label: String
+        var values: [String]
+    }
+
+    private let handles = Mutex<[Key: Handle]>([:])
+
+    func handle(_ label: String, _ dimensions: [(String, String)], make: () -> Handle) -> Handle {
+        let key = Key(label: label, values: dimensions.map(\.1))
+        return handles.withLock { handles in
+            if let existing = handles[key] { return existing }
+            let made = make()
+            handles[key] = made
+            return made
+        }
     }
 }
