@@ -61,6 +61,18 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
+        // `warren scheduler`: publishes due fires; one active instance, chosen through the broker.
+        .target(
+            name: "WarrenScheduler",
+            dependencies: [
+                "Cron", "WarrenCore", "WarrenMessaging", "RabbitMQ",
+                .product(name: "HeapModule", package: "swift-collections"),
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+            ]
+        ),
         .executableTarget(
             name: "warren",
             dependencies: [
@@ -69,7 +81,9 @@ let package = Package(
                 "WarrenCore",
                 "WarrenMessaging",
                 "WarrenWorker",
+                "WarrenScheduler",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -81,12 +95,19 @@ let package = Package(
         .testTarget(name: "CronTests", dependencies: ["Cron"]),
         .testTarget(name: "WarrenCoreTests", dependencies: ["WarrenCore"]),
         // Drives the real `warren` binary; depending on it makes `swift build --build-tests` build it.
-        .testTarget(name: "WarrenCLITests", dependencies: ["warren"]),
+        .testTarget(name: "WarrenCLITests", dependencies: ["warren", "WarrenTestSupport"]),
+        // Helpers the end-to-end test targets share: the `warren` binary as a process, waiting on conditions.
+        .target(name: "WarrenTestSupport", path: "Tests/WarrenTestSupport"),
         .testTarget(
             name: "WorkerTests",
-            dependencies: ["warren", "RabbitMQ", "WarrenCore", "WarrenMessaging", "WarrenWorker",
+            dependencies: ["warren", "WarrenTestSupport", "RabbitMQ", "WarrenCore", "WarrenMessaging", "WarrenWorker",
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                            .product(name: "Hummingbird", package: "hummingbird")]
+        ),
+        .testTarget(
+            name: "SchedulerTests",
+            dependencies: ["warren", "WarrenTestSupport", "Cron", "RabbitMQ", "WarrenCore", "WarrenMessaging", "WarrenScheduler",
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]
         ),
         // Benchmarks (run by scripts/bench, release builds only).
         .executableTarget(name: "warren-amqp-bench", dependencies: ["RabbitMQ"], path: "Benchmarks/AMQPBenchmark"),
@@ -94,6 +115,12 @@ let package = Package(
             name: "warren-cron-bench",
             dependencies: ["Cron", "WarrenCore", .product(name: "Yams", package: "Yams")],
             path: "Benchmarks/CronBenchmark"
+        ),
+        .executableTarget(
+            name: "warren-scheduler-bench",
+            dependencies: ["Cron", "WarrenCore", "WarrenMessaging", "WarrenScheduler", "RabbitMQ",
+                           .product(name: "Logging", package: "swift-log")],
+            path: "Benchmarks/SchedulerBenchmark"
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -53,17 +53,7 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-tasks"), help: "Exit 0 after running this many tasks (the rest stay queued).")
     var maxTasks: Int?
 
-    @Option(help: "AMQP heartbeat interval (env WARREN_HEARTBEAT; default 10s).")
-    var heartbeat: String?
-
-    @Option(name: .customLong("connect-timeout"), help: "Time allowed to connect to each broker (env WARREN_CONNECT_TIMEOUT; default 5s).")
-    var connectTimeout: String?
-
-    @Option(help: "Serve Prometheus metrics at http://HOST:PORT/metrics, e.g. 127.0.0.1:9100.")
-    var metrics: String?
-
-    @Option(name: .customLong("log-level"), help: "trace, debug, info (default), notice, warning, error.")
-    var logLevel = "info"
+    @OptionGroup var service: ServiceOptions
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
@@ -87,9 +77,7 @@ struct WorkerCommand: AsyncParsableCommand {
         }
         if let maxTasks, maxTasks < 1 { throw ValidationError("--max-tasks: expected a positive number") }
         if let maxQueueLength, maxQueueLength < 1 { throw ValidationError("--max-queue-length: expected a positive number") }
-        guard let level = Logger.Level(rawValue: logLevel) else {
-            throw ValidationError("--log-level: expected trace, debug, info, notice, warning or error")
-        }
+        let logger = try service.logger(label: "warren.worker")
         let queues = self.queues.isEmpty ? [WireNames.defaultQueue] : self.queues
         for queue in queues {
             if let problem = Names.queueNameProblem(queue) { throw ValidationError("--queue \(queue): \(problem)") }
@@ -102,32 +90,14 @@ struct WorkerCommand: AsyncParsableCommand {
                 throw ValidationError(error.errors.map(\.description).joined(separator: "\n"))
             }
         }
-        var connection = try broker.serviceConfiguration(connectionName: "warren-worker")
-        if let heartbeat = heartbeat ?? environment["WARREN_HEARTBEAT"] {
-            connection.heartbeat = try ArgumentValues.duration(heartbeat, option: "--heartbeat")
-        }
-        if let connectTimeout = connectTimeout ?? environment["WARREN_CONNECT_TIMEOUT"] {
-            connection.connectTimeout = try ArgumentValues.duration(connectTimeout, option: "--connect-timeout")
-        }
-        var logger = Logger(label: "warren.worker")
-        logger.logLevel = level
-        connection.logger = logger
+        let connection = try service.connection(broker, name: "warren-worker", logger: logger)
         var workerConfiguration = WorkerConfiguration(
             connection: connection, queues: queues, concurrency: concurrency, prefetch: prefetch, catalog: catalog,
             maxPayload: maxPayloadBytes, grace: try ArgumentValues.duration(grace, option: "--grace"),
             queueOptions: TaskQueueOptions(type: type, maxLength: maxQueueLength), maxTasks: maxTasks, logger: logger
         )
         workerConfiguration.autoscale = autoscaleRange
-        let worker = Worker(configuration: workerConfiguration)
-        var services: [any Service] = [worker]
-        if let metrics { services.append(try MetricsEndpoint.service(address: metrics, logger: logger)) }
-        let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger)
-        do {
-            try await group.run()
-        } catch {
-            FileHandle.standardError.write(Data("warren worker: \(error)\n".utf8))
-            throw ExitCode(1)
-        }
+        try await service.run(command: "worker", logger: logger) { [Worker(configuration: workerConfiguration)] }
     }
 
     private func positive(_ value: Int, _ name: String) throws -> Int {

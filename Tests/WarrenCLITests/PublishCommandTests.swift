@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import WarrenTestSupport
 
 /// `warren publish` input errors: exit 2, one line naming the argument, nothing published.
 @Suite("warren publish input errors (real binary)")

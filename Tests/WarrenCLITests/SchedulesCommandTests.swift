@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import WarrenTestSupport
 
 /// `warren schedules validate | list | next`, driven through the real binary.
 @Suite("warren schedules (real binary)")

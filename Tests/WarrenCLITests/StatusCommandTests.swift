@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import WarrenTestSupport
 
 @Suite("warren status (real binary, real broker)")
 struct StatusCommandTests {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import WarrenTestSupport
 import WarrenCore
 
 /// `warren cancel`, the real binaries against the real broker.

@@ -3,20 +3,12 @@ import Foundation
 import FoundationNetworking
 #endif
 import Testing
+import WarrenTestSupport
 import WarrenCore
 
 /// `warren worker --metrics`: Prometheus text with the worker's counters.
 @Suite("worker metrics (real binary, real broker)")
 struct MetricsTests {
-    /// The value of the first sample of `name` whose labels include all of `labels`.
-    static func sample(_ text: String, _ name: String, _ labels: [String]) -> Double? {
-        for line in text.split(separator: "\n") where line.hasPrefix(name + "{") || line.hasPrefix(name + " ") {
-            guard labels.allSatisfy({ line.contains($0) }), let value = line.split(separator: " ").last else { continue }
-            return Double(value)
-        }
-        return nil
-    }
-
     @Test("counters by task and status, dead letters by reason, durations, in flight")
     func scrape() async throws {
         let harness = try await WorkerHarness.make(queue: "metrics")
@@ -30,15 +22,15 @@ struct MetricsTests {
         var text = ""
         try await waitUntil("the metrics to show the four results") {
             text = (try? String(contentsOf: url, encoding: .utf8)) ?? ""
-            return Self.sample(text, "warren_tasks_finished_total", ["task=\"(unknown)\""]) == 1
+            return prometheusSample(text, "warren_tasks_finished_total", ["task=\"(unknown)\""]) == 1
         }
-        #expect(Self.sample(text, "warren_tasks_finished_total", ["task=\"warren.echo\"", "status=\"succeeded\""]) == 2)
-        #expect(Self.sample(text, "warren_tasks_finished_total", ["task=\"warren.fail\"", "status=\"failed\""]) == 1)
-        #expect(Self.sample(text, "warren_tasks_started_total", ["task=\"warren.echo\""]) == 2)
-        #expect(Self.sample(text, "warren_tasks_dead_lettered_total", ["task=\"warren.fail\"", "reason=\"failed\""]) == 1)
-        #expect(Self.sample(text, "warren_tasks_dead_lettered_total", ["task=\"(unknown)\"", "reason=\"unknown-task\""]) == 1)
-        #expect(Self.sample(text, "warren_task_duration_seconds_count", ["task=\"warren.echo\""]) == 2)
-        #expect(Self.sample(text, "warren_tasks_in_flight", []) == 0)
+        #expect(prometheusSample(text, "warren_tasks_finished_total", ["task=\"warren.echo\"", "status=\"succeeded\""]) == 2)
+        #expect(prometheusSample(text, "warren_tasks_finished_total", ["task=\"warren.fail\"", "status=\"failed\""]) == 1)
+        #expect(prometheusSample(text, "warren_tasks_started_total", ["task=\"warren.echo\""]) == 2)
+        #expect(prometheusSample(text, "warren_tasks_dead_lettered_total", ["task=\"warren.fail\"", "reason=\"failed\""]) == 1)
+        #expect(prometheusSample(text, "warren_tasks_dead_lettered_total", ["task=\"(unknown)\"", "reason=\"unknown-task\""]) == 1)
+        #expect(prometheusSample(text, "warren_task_duration_seconds_count", ["task=\"warren.echo\""]) == 2)
+        #expect(prometheusSample(text, "warren_tasks_in_flight", []) == 0)
         #expect(!text.contains("made.up.name"), "an unknown task's name must not become a label")
         #expect(!text.contains("guest"), "no credentials in metrics")
         worker.signal(SIGTERM)

@@ -1,6 +1,7 @@
 import Foundation
 import RabbitMQ
 import Testing
+import WarrenTestSupport
 import WarrenCore
 import WarrenMessaging
 

@@ -4,60 +4,12 @@ import Synchronization
 import Testing
 import WarrenCore
 import WarrenMessaging
-
-/// The real `warren` binary, started as a long-running process.
-final class WarrenProcess: @unchecked Sendable {
-    let process = Process()
-    let output = Pipe()
-
-    init(_ arguments: [String], environment: [String: String] = [:]) throws {
-        let binary = Bundle.allBundles.map(\.bundleURL).first { $0.pathExtension == "xctest" }
-            .map { $0.deletingLastPathComponent().appendingPathComponent("warren") }
-            ?? URL(fileURLWithPath: ".build/debug/warren")
-        process.executableURL = binary
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-    }
-
-    var pid: Int32 { process.processIdentifier }
-
-    func signal(_ signal: Int32) { kill(process.processIdentifier, signal) }
-
-    /// Waits for the process to end; returns its exit status and everything it printed.
-    func wait(timeout: Duration = .seconds(60)) async throws -> (status: Int32, output: String) {
-        try await waitUntil("warren to exit", timeout: timeout) { !self.process.isRunning }
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-    }
-
-    deinit {
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-    }
-}
-
-/// Polls `condition` until it holds, failing after `timeout`.
-func waitUntil(_ what: String, timeout: Duration = .seconds(30), _ condition: () throws -> Bool) async throws {
-    let deadline = ContinuousClock.now + timeout
-    while try !condition() {
-        guard ContinuousClock.now < deadline else {
-            Issue.record("timed out waiting for \(what)")
-            throw HarnessError.timeout(what)
-        }
-        try await Task.sleep(for: .milliseconds(50))
-    }
-}
-
-enum HarnessError: Error {
-    case timeout(String)
-}
+import WarrenTestSupport
 
 /// A test's own view of the results and dead letters: an exclusive queue bound to each fanout
 /// exchange, filtered to the test's task queue, so tests running in parallel do not meet.
 final class WorkerHarness: Sendable {
-    static let url = ProcessInfo.processInfo.environment["WARREN_TEST_AMQP_URL"] ?? "amqp://guest:guest@127.0.0.1:5673/"
+    static let url = testBrokerURL
 
     let queue: String
     let connection: Connection

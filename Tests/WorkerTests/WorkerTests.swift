@@ -1,6 +1,7 @@
 import Foundation
 import RabbitMQ
 import Testing
+import WarrenTestSupport
 import WarrenCore
 
 /// `warren worker`, the real binary against the real broker.

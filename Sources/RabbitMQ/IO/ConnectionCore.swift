@@ -782,6 +782,7 @@ final class ConnectionCore: @unchecked Sendable {
     }
 
     private func handleReply(_ id: amqp_method_number_t, _ decoded: UnsafeMutableRawPointer?, on channel: ChannelState) {
+        if id == AMQP_CHANNEL_CLOSE_OK_METHOD { settleAbandonedBeforeClose(on: channel) }
         guard let rpc = channel.pending.first, MethodEncoder.replyMethod(for: rpc.request) == id else {
             logger.error("unexpected method from broker", metadata: ["channel": "\(channel.number)", "method": "\(id)"])
             connectionFailed(.library(status: AMQP_STATUS_UNEXPECTED_STATE.rawValue, text: "unexpected method \(id)"))
@@ -807,6 +808,23 @@ final class ConnectionCore: @unchecked Sendable {
         rpc.completion?(.success(reply))
     }
 
+    /// A broker closing a channel at the client's request may drop replies to operations sent
+    /// just before the close (a `basic.cancel` in progress): those are settled here, a cancel as
+    /// done (its consumer is gone with the channel), anything else as failed.
+    private func settleAbandonedBeforeClose(on channel: ChannelState) {
+        guard let closeIndex = channel.pending.firstIndex(where: { if case .channelClose = $0.request { true } else { false } }),
+              closeIndex > 0 else { return }
+        let abandoned = channel.pending.prefix(closeIndex)
+        channel.pending.removeFirst(closeIndex)
+        for rpc in abandoned {
+            if case .cancel = rpc.request {
+                rpc.completion?(.success(.done))
+            } else {
+                rpc.completion?(.failure(.closedByClient))
+            }
+        }
+    }
+
     /// The broker closed a channel because an operation on it failed (403, 404, 405, 406, …).
     /// The operations in flight on it fail with that error; the channel is reopened at once with
     /// its consumers, so one bad operation does not take the caller's channel away.
@@ -816,8 +834,11 @@ final class ConnectionCore: @unchecked Sendable {
             if status != AMQP_STATUS_OK.rawValue { return connectionFailed(Self.libraryError(status)) }
         }
         let error = AMQPError.channelClosed(code: code, text: text)
-        logger.warning("broker closed channel", metadata: ["channel": "\(channel.number)", "error": "\(error)"])
         let pending = channel.pending
+        // An operation that caused the close gets the error and reports it as it sees fit (a
+        // passive declare's 404 is an answer, not a fault); otherwise nobody else would.
+        let level: Logger.Level = pending.contains { $0.completion != nil } ? .debug : .warning
+        logger.log(level: level, "broker closed channel", metadata: ["channel": "\(channel.number)", "error": "\(error)"])
         channel.pending.removeAll()
         let unconfirmed = channel.confirmTracker.takeUnconfirmed()
         channel.resetForReopen(inbox: inbox)

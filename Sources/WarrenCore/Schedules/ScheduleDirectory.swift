@@ -36,14 +36,19 @@ public enum ScheduleDirectory {
     /// Loads every `*.yaml` and `*.yml` file under `directory` (recursively, skipping hidden
     /// files and folders), in path order.
     public static func load(_ directory: String) throws(ScheduleDirectoryError) -> ScheduleSet {
+        combine(try parseFiles(in: directory))
+    }
+
+    /// Every schedule file under `directory`, each parsed on its own (names not yet compared
+    /// across files), in path order.
+    public static func parseFiles(in directory: String) throws(ScheduleDirectoryError) -> [ParsedFile] {
         let paths = try files(in: directory)
         // Files are independent until names are compared, so they are parsed in parallel.
         let results = ParallelResults<ParsedFile>(count: paths.count)
         DispatchQueue.concurrentPerform(iterations: paths.count) { index in
             results.set(index, parseFile(paths[index]))
         }
-        let parsed = results.values
-        return combine(parsed)
+        return results.values
     }
 
     /// One file's schedules and errors.

@@ -1,10 +1,8 @@
 import Foundation
 
 /// Runs the real `warren` binary built next to the tests.
-func runWarren(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {
-    let binary = Bundle.allBundles.map(\.bundleURL).first { $0.pathExtension == "xctest" }
-        .map { $0.deletingLastPathComponent().appendingPathComponent("warren") }
-        ?? URL(fileURLWithPath: ".build/debug/warren")
+public func runWarren(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {
+    let binary = warrenBinary
     let process = Process()
     process.executableURL = binary
     process.arguments = arguments

@@ -1,0 +1,129 @@
+import Foundation
+import RabbitMQ
+import WarrenCore
+import WarrenMessaging
+
+/// The scheduler's own topology and the operations on it: the leader lock, the progress record,
+/// the leaders stream. All of it is plain RabbitMQ; no other coordination service is involved.
+public enum SchedulerBroker {
+    /// Declares the progress queue, the leaders stream and the results stream (idempotent).
+    public static func declare(on channel: Channel) async throws {
+        let progress = QueueArguments(type: .classic, maxLength: 1, overflow: .dropHead)
+        _ = try await channel.declare(QueueSpec(name: SchedulerNames.progressQueue, arguments: progress))
+        var leaders = QueueArguments(type: .stream)
+        leaders.extra["x-max-age"] = .string("7D")
+        _ = try await channel.declare(QueueSpec(name: SchedulerNames.leadersStream, arguments: leaders))
+        var results = QueueArguments(type: .stream)
+        results.extra["x-max-age"] = .string("1D")
+        _ = try await channel.declare(QueueSpec(name: SchedulerNames.resultsStream, arguments: results))
+        try await channel.bind(QueueBinding(queue: SchedulerNames.resultsStream, exchange: WireNames.resultsExchange, routingKey: ""))
+        try await CancellationStream.declare(on: channel)
+    }
+
+    /// Tries to become the active instance: true if this connection now holds the lock, false if
+    /// another connection does (the broker answers 405 RESOURCE_LOCKED).
+    public static func acquireLock(on channel: Channel) async throws -> Bool {
+        do {
+            _ = try await channel.declare(QueueSpec(name: SchedulerNames.lockQueue, durable: false, exclusive: true))
+            return true
+        } catch let error as AMQPError where error.replyCode == 405 {
+            return false
+        }
+    }
+
+    /// Whether some connection holds the lock.
+    public static func lockIsHeld(on channel: Channel) async throws -> Bool {
+        do {
+            _ = try await channel.inspectQueue(SchedulerNames.lockQueue)
+            return true  // only visible to the holder itself
+        } catch let error as AMQPError where error.replyCode == 405 {
+            return true
+        } catch let error as AMQPError where error.replyCode == 404 {
+            return false
+        }
+    }
+
+    /// Writes the progress record (confirmed); it replaces the previous one.
+    public static func write(_ record: ProgressRecord, on channel: Channel) async throws {
+        try await channel.publish(record.body, exchange: "", routingKey: SchedulerNames.progressQueue,
+                                  properties: BasicProperties(contentType: "application/json", deliveryMode: 2, timestamp: Date()))
+    }
+
+    /// Reads the progress record, or nil if none was ever written. Only the active instance
+    /// reads it, before it writes: the message is taken unacked and returned by closing the channel.
+    public static func readProgress(on connection: Connection, timeout: Duration = .seconds(10)) async throws -> ProgressRecord? {
+        let channel = try await connection.openChannel(confirms: false)
+        let delivery: Delivery?
+        do {
+            delivery = try await takeFirst(of: channel, timeout: timeout)
+        } catch {
+            try? await channel.close()
+            throw error
+        }
+        // Closing the channel returns the message to the queue before anything new is written.
+        try await channel.close()
+        guard let delivery else { return nil }
+        guard let record = ProgressRecord(body: delivery.body) else {
+            throw SchedulerBrokerError(message: "the message in \(SchedulerNames.progressQueue) is not a progress record")
+        }
+        return record
+    }
+
+    /// Appends `{"instance", "since"}` to the leaders stream.
+    public static func announce(instance: String, since: Date, on channel: Channel) async throws {
+        let body = JSONText.write(.object(["instance": .string(instance), "since": .string(TaskResult.timestamp(since))]))
+        try await channel.publish(Data(body.utf8), exchange: "", routingKey: SchedulerNames.leadersStream,
+                                  properties: BasicProperties(contentType: "application/json", deliveryMode: 2, timestamp: since))
+    }
+
+    /// The last instance that announced itself active, and since when, or nil if none ever did.
+    public static func lastLeader(on connection: Connection, timeout: Duration = .seconds(3)) async throws -> (instance: String, since: String)? {
+        let channel = try await connection.openChannel(confirms: false)
+        defer { Task { try? await channel.close() } }  // nothing is held: stream reads take nothing away
+        do {
+            _ = try await channel.inspectQueue(SchedulerNames.leadersStream)
+        } catch let error as AMQPError where error.replyCode == 404 {
+            return nil
+        }
+        try await channel.setPrefetch(10)
+        let consumer = try await channel.consume(queue: SchedulerNames.leadersStream, arguments: ["x-stream-offset": .string("last")])
+        guard let delivery = try await firstDelivery(of: consumer, timeout: timeout),
+              case .object(let fields)? = try? JSONText.parse(delivery.body),
+              case .string(let instance)? = fields["instance"] else { return nil }
+        try? await consumer.cancel()
+        if case .string(let since)? = fields["since"] { return (instance, since) }
+        return (instance, "")
+    }
+
+    private static func takeFirst(of channel: Channel, timeout: Duration) async throws -> Delivery? {
+        guard try await channel.inspectQueue(SchedulerNames.progressQueue).messageCount > 0 else { return nil }
+        try await channel.setPrefetch(1)
+        let consumer = try await channel.consume(queue: SchedulerNames.progressQueue)
+        guard let delivery = try await firstDelivery(of: consumer, timeout: timeout) else {
+            throw SchedulerBrokerError(message: "the progress record in \(SchedulerNames.progressQueue) was not delivered within \(timeout)")
+        }
+        return delivery
+    }
+
+    /// The first delivery of `consumer`, or nil if none came within `timeout`.
+    static func firstDelivery(of consumer: Consumer, timeout: Duration) async throws -> Delivery? {
+        try await withThrowingTaskGroup(of: Delivery?.self) { group in
+            group.addTask {
+                for await delivery in consumer { return delivery }
+                return nil
+            }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                return nil
+            }
+            let first = try await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+    }
+}
+
+struct SchedulerBrokerError: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
+}

@@ -1,0 +1,77 @@
+import Synchronization
+import WarrenCore
+
+/// The schedules in force, file by file: a file that fails validation is rejected as a whole
+/// and its last good version stays in force; other files are unaffected.
+public final class ScheduleLibrary: Sendable {
+    private struct State {
+        var goodVersions: [String: [ScheduleDefinition]] = [:]
+        var schedules: [ScheduleDefinition] = []
+        var version = 0
+    }
+
+    public let directory: String
+    private let state = Mutex(State())
+
+    public init(directory: String) {
+        self.directory = directory
+    }
+
+    /// The schedules in force.
+    public var schedules: [ScheduleDefinition] { state.withLock { $0.schedules } }
+
+    /// Bumped by every reload that changed what is in force.
+    public var version: Int { state.withLock { $0.version } }
+
+    /// Reads the directory again. Throws only if the directory itself cannot be read (then
+    /// nothing changes).
+    @discardableResult
+    public func reload() throws(ScheduleDirectoryError) -> ReloadReport {
+        let parsed = try ScheduleDirectory.parseFiles(in: directory)
+        return state.withLock { state in
+            var report = ReloadReport()
+            var files: [ScheduleDirectory.ParsedFile] = []
+            var goodVersions: [String: [ScheduleDefinition]] = [:]
+            for file in parsed {
+                if file.errors.isEmpty {
+                    goodVersions[file.file] = file.schedules
+                    files.append((file.file, file.schedules, []))
+                } else {
+                    report.errors += file.errors
+                    if let previous = state.goodVersions[file.file] {
+                        report.keptPrevious.append(file.file)
+                        goodVersions[file.file] = previous
+                        files.append((file.file, previous, []))
+                    } else {
+                        report.rejectedWithoutPrevious.append(file.file)
+                    }
+                }
+            }
+            let combined = ScheduleDirectory.combine(files)
+            report.errors += combined.errors
+            report.files = parsed.count
+            report.schedules = combined.schedules.count
+            let before = state.schedules.map(\.fingerprintWithName)
+            state.goodVersions = goodVersions
+            state.schedules = combined.schedules
+            if before != combined.schedules.map(\.fingerprintWithName) { state.version += 1 }
+            return report
+        }
+    }
+}
+
+/// What a reload found.
+public struct ReloadReport: Sendable {
+    public var files = 0
+    public var schedules = 0
+    /// Every error found, file by file.
+    public var errors: [InputFileError] = []
+    /// Rejected files whose last good version stays in force.
+    public var keptPrevious: [String] = []
+    /// Rejected files that never had a good version.
+    public var rejectedWithoutPrevious: [String] = []
+}
+
+extension ScheduleDefinition {
+    var fingerprintWithName: String { name + "\u{1E}" + fingerprint }
+}

@@ -1,0 +1,309 @@
+import Cron
+import Foundation
+import Logging
+import RabbitMQ
+import ServiceLifecycle
+import Synchronization
+import WarrenCore
+import WarrenMessaging
+
+/// `warren scheduler`: publishes every schedule's fires when they are due. Any number of
+/// instances may run; the one whose connection holds the broker's lock queue is active, the
+/// others stand by and take over when its connection goes (docs/scheduler.md).
+public final class Scheduler: Service, Sendable {
+    public let configuration: SchedulerConfiguration
+    public let library: ScheduleLibrary
+    private let metrics = SchedulerMetrics()
+    private let wake = WakeSignal()
+    private let active = Atomic<Bool>(false)
+    /// The last runs of `overlap: skip | replace` schedules and whether they finished.
+    let tracker = RunTracker()
+    private var logger: Logger { configuration.logger }
+    private var clock: any SchedulerClock { configuration.clock }
+
+    public init(configuration: SchedulerConfiguration) {
+        self.configuration = configuration
+        library = ScheduleLibrary(directory: configuration.schedulesDirectory)
+    }
+
+    /// Whether this instance is the active one right now.
+    public var isActive: Bool { active.load(ordering: .relaxed) }
+
+    /// Reads the schedule files again (on a file change and on SIGHUP): added, changed, removed
+    /// and paused schedules take effect at once; a file that fails validation keeps its last
+    /// good version.
+    public func reload() {
+        do {
+            log(try library.reload())
+        } catch {
+            metrics.reloadFailed()
+            logger.error("cannot reload schedules: \(error)")
+        }
+        wake.signal()
+    }
+
+    private func log(_ report: ReloadReport) {
+        for error in report.errors { logger.error("\(error.description)") }
+        for file in report.keptPrevious {
+            metrics.reloadFailed()
+            logger.error("schedule file rejected; its last good version stays in force", metadata: ["file": "\(file)"])
+        }
+        for file in report.rejectedWithoutPrevious {
+            metrics.reloadFailed()
+            logger.error("schedule file rejected; none of its schedules are in force", metadata: ["file": "\(file)"])
+        }
+        logger.info("schedules loaded", metadata: ["files": "\(report.files)", "schedules": "\(report.schedules)"])
+        metrics.setSchedules(report.schedules)
+    }
+
+    public func run() async throws {
+        log(try library.reload())
+        let watcher = DirectoryWatcher(directory: configuration.schedulesDirectory) { [weak self] in self?.reload() }
+        if configuration.watchFiles, !watcher.start() {
+            logger.warning("cannot watch the schedule directory for changes; send SIGHUP to reload",
+                           metadata: ["directory": "\(configuration.schedulesDirectory)"])
+        }
+        defer { watcher.stop() }
+        await cancelWhenGracefulShutdown {
+            await self.runSessions()
+        }
+        active.store(false, ordering: .relaxed)
+        metrics.setActive(false)
+        logger.info("scheduler stopped", metadata: ["instance": "\(configuration.instance)"])
+    }
+
+    /// One connection after another until cancelled.
+    private func runSessions() async {
+        var failures = 0
+        while !Task.isCancelled {
+            let started = ContinuousClock.now
+            do {
+                try await session()
+            } catch is CancellationError {
+                break
+            } catch {
+                if Task.isCancelled { break }
+                logger.warning("broker connection ended; contending again", metadata: ["error": "\(error)"])
+            }
+            if active.exchange(false, ordering: .relaxed) {
+                logger.notice("no longer the active scheduler", metadata: ["instance": "\(configuration.instance)"])
+            }
+            metrics.setActive(false)
+            metrics.setConnected(false)
+            failures = ContinuousClock.now - started > .seconds(30) ? 0 : failures + 1
+            let backoff = Duration.milliseconds(min(5000, 250 << min(failures, 5))) * Double.random(in: 0.8...1.2)
+            try? await Task.sleep(for: backoff)
+        }
+    }
+
+    /// Connects, stands by until the lock is taken, then runs as the active instance until the
+    /// connection ends.
+    private func session() async throws {
+        var connectionConfiguration = configuration.connection
+        connectionConfiguration.reconnect.enabled = false
+        connectionConfiguration.connectionName = "warren-scheduler \(configuration.instance)"
+        let connection = try await Connection.open(connectionConfiguration)
+        metrics.setConnected(true)
+        do {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    for await event in connection.events {
+                        if case .disconnected(let error) = event { throw error }
+                    }
+                    throw AMQPError.notConnected
+                }
+                group.addTask { try await self.contend(on: connection) }
+                defer { group.cancelAll() }
+                try await group.next()
+            }
+        } catch {
+            await connection.close()
+            throw error
+        }
+        await connection.close()
+    }
+
+    private func contend(on connection: Connection) async throws {
+        let channel = try await connection.openChannel(confirms: true)
+        try await WarrenTopology.declareShared(on: channel)
+        try await SchedulerBroker.declare(on: channel)
+        var reportedStandby = false
+        while !(try await SchedulerBroker.acquireLock(on: channel)) {
+            if !reportedStandby {
+                logger.info("standing by: another scheduler instance is active", metadata: ["instance": "\(configuration.instance)"])
+                reportedStandby = true
+            }
+            try await Task.sleep(for: configuration.standbyRetry)
+        }
+        active.store(true, ordering: .relaxed)
+        metrics.setActive(true)
+        logger.notice("active scheduler", metadata: ["instance": "\(configuration.instance)"])
+        try await SchedulerBroker.announce(instance: configuration.instance, since: Date(), on: channel)
+        var run = ActiveRun(scheduler: self, connection: connection, channel: channel)
+        try await run.start()
+        try await run.loop()
+    }
+
+    /// The part of the scheduler that publishes, while this instance is active.
+    private struct ActiveRun {
+        let scheduler: Scheduler
+        let connection: Connection
+        let channel: Channel
+        var timeline = FireTimeline()
+        var libraryVersion = -1
+        var ensuredQueues = Set<String>()
+        var follower: Task<Void, Never>?
+        /// Every fire due at or before this instant (milliseconds) is published.
+        var watermark: Int64 = 0
+
+        init(scheduler: Scheduler, connection: Connection, channel: Channel) {
+            self.scheduler = scheduler
+            self.connection = connection
+            self.channel = channel
+        }
+
+        private var logger: Logger { scheduler.logger }
+        private var clock: any SchedulerClock { scheduler.clock }
+        private var metrics: SchedulerMetrics { scheduler.metrics }
+        private var tracker: RunTracker { scheduler.tracker }
+
+        /// Reads the progress record, handles missed fires, and starts following results.
+        mutating func start() async throws {
+            let progress = try await SchedulerBroker.readProgress(on: connection)
+            let now = clock.millisecondsNow()
+            tracker.restore(progress?.openRuns ?? [:])
+            let oldestOpen = progress?.openRuns.values.map(\.publishedAt).min() ?? now
+            let followFrom = Date(timeIntervalSince1970: Double(min(oldestOpen, now) - 60_000) / 1000)
+            follower = try await ResultFollower.start(on: try await connection.openChannel(confirms: false), since: followFrom,
+                                                      tracker: tracker, logger: logger) { [wake = scheduler.wake] in wake.signal() }
+            libraryVersion = scheduler.library.version
+            let schedules = scheduler.library.schedules
+            try await ensureQueues(of: schedules)
+            var catchup: [Fire] = []
+            if let progress {
+                logger.info("continuing from the progress record", metadata: [
+                    "published_up_to": "\(Timestamp.formatUTC(milliseconds: progress.watermark))",
+                    "written_by": "\(progress.instance)",
+                ])
+                catchup = planCatchup(schedules, after: progress.watermark, upTo: now)
+            } else {
+                logger.info("no progress record in the broker: starting from now, nothing to catch up")
+            }
+            timeline.apply(schedules, after: now)
+            if !catchup.isEmpty { try await publish(catchup) }
+            watermark = now
+            try await writeProgress()
+        }
+
+        private func planCatchup(_ schedules: [ScheduleDefinition], after watermark: Int64, upTo now: Int64) -> [Fire] {
+            var fires: [Fire] = []
+            for schedule in schedules {
+                let plan = CatchupPlan(schedule: schedule, after: watermark, upTo: now)
+                guard plan.missed > 0 else { continue }
+                metrics.missed(tooOld: plan.tooOld, byPolicy: plan.skipped, caughtUp: plan.run.count)
+                logger.warning("missed fires", metadata: [
+                    "schedule": "\(schedule.name)", "missed": "\(plan.missed)\(plan.countIncomplete ? "+" : "")",
+                    "older_than_window": "\(plan.tooOld)", "skipped_by_policy": "\(plan.skipped)",
+                    "published_now": "\(plan.run.count)", "catchup": "\(schedule.catchup.rawValue)",
+                ])
+                fires += plan.run
+            }
+            return fires.sorted { ($0.due, $0.schedule) < ($1.due, $1.schedule) }
+        }
+
+        /// Sleeps until the next due fire, publishes what is due, records progress; forever.
+        mutating func loop() async throws {
+            defer { follower?.cancel() }
+            while true {
+                let version = scheduler.library.version
+                if version != libraryVersion {
+                    libraryVersion = version
+                    try await applyReload()
+                }
+                try await scheduler.wake.sleep(on: clock, until: timeline.nextDue())
+                let now = clock.millisecondsNow()
+                let fires = timeline.popDue(upTo: now)
+                if !fires.isEmpty { try await publish(fires) }
+                // A run that finished is recorded too, so a successor does not wait for it.
+                guard !fires.isEmpty || tracker.takeClosedRuns() else { continue }
+                watermark = now
+                try await writeProgress()
+            }
+        }
+
+        private mutating func applyReload() async throws {
+            let schedules = scheduler.library.schedules
+            try await ensureQueues(of: schedules)
+            let changes = timeline.apply(schedules, after: clock.millisecondsNow())
+            tracker.keep(only: Set(schedules.filter { $0.overlap != .allow }.map(\.name)))
+            guard !changes.isEmpty else { return }
+            logger.notice("schedules reloaded", metadata: [
+                "added": "\(changes.added)", "changed": "\(changes.changed)", "removed": "\(changes.removed)",
+                "paused": "\(changes.paused)", "resumed": "\(changes.resumed)",
+            ])
+        }
+
+        private mutating func ensureQueues(of schedules: [ScheduleDefinition]) async throws {
+            for queue in Set(schedules.map(\.queue)).subtracting(ensuredQueues).sorted() {
+                try await TaskPublisher.ensureQueue(queue, on: connection)
+                ensuredQueues.insert(queue)
+            }
+        }
+
+        /// Publishes fires in one confirmed batch, applying each schedule's overlap policy.
+        private func publish(_ fires: [Fire]) async throws {
+            var messages: [OutgoingMessage] = []
+            var sent: [(fire: Fire, schedule: ScheduleDefinition)] = []
+            messages.reserveCapacity(fires.count)
+            for fire in fires {
+                guard let schedule = timeline.schedule(named: fire.schedule) else { continue }
+                if schedule.overlap != .allow, let previous = tracker.openRun(of: schedule.name) {
+                    if schedule.overlap == .skip {
+                        metrics.skippedByOverlap()
+                        logger.info("fire skipped: the previous run has no final result", metadata: [
+                            "schedule": "\(schedule.name)", "id": "\(fire.taskID)", "previous": "\(previous.taskID)",
+                        ])
+                        continue
+                    }
+                    try await CancellationStream.append(.cancel(taskID: previous.taskID), on: channel)
+                    metrics.replacedRun()
+                    logger.info("previous run cancelled, replaced by this fire", metadata: [
+                        "schedule": "\(schedule.name)", "id": "\(fire.taskID)", "previous": "\(previous.taskID)",
+                    ])
+                }
+                messages.append(fire.message(of: schedule).outgoing())
+                sent.append((fire, schedule))
+            }
+            let results = await channel.publishBatch(messages)
+            let confirmedAt = clock.nanosecondsNow()
+            for (index, result) in results.enumerated() {
+                let (fire, schedule) = sent[index]
+                switch result {
+                case .success:
+                    metrics.publishedFire(latenessNanoseconds: confirmedAt - fire.due * 1_000_000)
+                    if schedule.overlap != .allow {
+                        tracker.opened(OpenRun(taskID: fire.taskID, publishedAt: confirmedAt / 1_000_000), schedule: schedule.name)
+                    }
+                    logger.info("fire published", metadata: [
+                        "id": "\(fire.taskID)", "schedule": "\(schedule.name)", "queue": "\(schedule.queue)",
+                        "lateness_ms": "\(Double((confirmedAt - fire.due * 1_000_000) / 1000) / 1000)",
+                    ])
+                case .failure(let error):
+                    switch error {
+                    case .publishNacked, .returned:
+                        metrics.failedFire()
+                        logger.error("fire not published: \(error)", metadata: ["id": "\(fire.taskID)", "schedule": "\(schedule.name)"])
+                    default:
+                        throw error  // the connection is gone; the next active instance catches up
+                    }
+                }
+            }
+        }
+
+        private func writeProgress() async throws {
+            let record = ProgressRecord(watermark: watermark, instance: scheduler.configuration.instance,
+                                        writtenAt: clock.millisecondsNow(), openRuns: tracker.openRuns)
+            try await SchedulerBroker.write(record, on: channel)
+        }
+    }
+}

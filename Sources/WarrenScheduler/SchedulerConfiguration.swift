@@ -1,0 +1,31 @@
+import Foundation
+import Logging
+import RabbitMQ
+import WarrenMessaging
+
+/// How a `Scheduler` runs. Plain values with defaults.
+public struct SchedulerConfiguration: Sendable {
+    /// The broker. Automatic reconnection is switched off: a lost connection ends the instance's
+    /// turn as the active one, and it contends again on a new connection.
+    public var connection: ConnectionConfiguration
+    /// The schedule directory (`--schedules`).
+    public var schedulesDirectory: String
+    /// This instance's name in logs, `warren status` and the progress record.
+    public var instance: String
+    /// How often a standby tries to take the lock.
+    public var standbyRetry: Duration = .seconds(1)
+    /// Reload when files under the directory change (SIGHUP always reloads).
+    public var watchFiles = true
+    /// Options for task queues the scheduler has to declare (it only declares missing ones).
+    public var queueOptions = TaskQueueOptions()
+    public var clock: any SchedulerClock = SystemClock()
+    public var logger: Logger
+
+    public init(connection: ConnectionConfiguration, schedulesDirectory: String, instance: String? = nil,
+                logger: Logger = Logger(label: "warren.scheduler")) {
+        self.connection = connection
+        self.schedulesDirectory = schedulesDirectory
+        self.instance = instance ?? "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier)"
+        self.logger = logger
+    }
+}

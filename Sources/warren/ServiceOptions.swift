@@ -1,0 +1,60 @@
+import ArgumentParser
+import Foundation
+import Logging
+import RabbitMQ
+import ServiceLifecycle
+
+/// Options every long-running process shares: broker connection tuning, metrics and logging.
+struct ServiceOptions: ParsableArguments {
+    @Option(help: "AMQP heartbeat interval (env WARREN_HEARTBEAT; default 10s).")
+    var heartbeat: String?
+
+    @Option(name: .customLong("connect-timeout"), help: "Time allowed to connect to each broker (env WARREN_CONNECT_TIMEOUT; default 5s).")
+    var connectTimeout: String?
+
+    @Option(help: "Serve Prometheus metrics at http://HOST:PORT/metrics, e.g. 127.0.0.1:9100.")
+    var metrics: String?
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info (default), notice, warning, error.")
+    var logLevel = "info"
+
+    /// The process's logger, labelled `label`.
+    func logger(label: String) throws -> Logger {
+        guard let level = Logger.Level(rawValue: logLevel) else {
+            throw ValidationError("--log-level: expected trace, debug, info, notice, warning or error")
+        }
+        var logger = Logger(label: label)
+        logger.logLevel = level
+        return logger
+    }
+
+    /// The broker connection of a long-running process, with these options applied.
+    func connection(_ broker: BrokerOptions, name: String, logger: Logger) throws -> ConnectionConfiguration {
+        let environment = ProcessInfo.processInfo.environment
+        var connection = try broker.serviceConfiguration(connectionName: name)
+        if let heartbeat = heartbeat ?? environment["WARREN_HEARTBEAT"] {
+            connection.heartbeat = try ArgumentValues.duration(heartbeat, option: "--heartbeat")
+        }
+        if let connectTimeout = connectTimeout ?? environment["WARREN_CONNECT_TIMEOUT"] {
+            connection.connectTimeout = try ArgumentValues.duration(connectTimeout, option: "--connect-timeout")
+        }
+        connection.logger = logger
+        return connection
+    }
+
+    /// Runs the services `makeServices` returns (plus the metrics endpoint when asked for) until
+    /// SIGTERM or SIGINT; a failure is reported in one line as `warren COMMAND: …` and exits 1.
+    /// Metrics are bootstrapped before the services are made, so their metric handles are real.
+    func run(command: String, logger: Logger, _ makeServices: () throws -> [any Service]) async throws {
+        let endpoint = try metrics.map { try MetricsEndpoint.service(address: $0, logger: logger) }
+        var services = try makeServices()
+        if let endpoint { services.append(endpoint) }
+        let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger)
+        do {
+            try await group.run()
+        } catch {
+            FileHandle.standardError.write(Data("warren \(command): \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+}

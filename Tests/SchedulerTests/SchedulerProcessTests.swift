@@ -1,0 +1,148 @@
+import Cron
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Testing
+import WarrenCore
+import WarrenTestSupport
+
+/// The real `warren scheduler` binary: failover, hot reload, SIGHUP, metrics and status. Part
+/// of the serialized scheduler suite (instances on one broker share the lock).
+extension SchedulerBrokerTests {
+    @Test("two schedulers, the active one killed with SIGKILL three times: no instant missing, duplicates only as recognisable ids, takeover in seconds")
+    func failover() async throws {
+        try await SchedulerHarness.with(["ha.yaml": """
+            schedules:
+              beat~: { every: 1s, task: warren.echo, queue: QUEUE, catchup: all }
+            """]) { harness in
+            var instances = [try harness.startProcess(instance: "a"), try harness.startProcess(instance: "b")]
+            func active() -> WarrenProcess? { instances.first { $0.isRunning && $0.output.contains("active scheduler") } }
+            try await waitUntil("one instance to become active") { active() != nil }
+            var takeovers: [Duration] = []
+            let kills = 3
+            for round in 1...kills {
+                let seen = harness.messages(of: "beat").count
+                try await harness.waitFor(seen + 3, of: "beat")
+                let victim = try #require(active())
+                let killedAt = ContinuousClock.now
+                victim.signal(SIGKILL)
+                try await waitUntil("a standby to take over (round \(round))", timeout: .seconds(20)) {
+                    !victim.isRunning && active() != nil
+                }
+                takeovers.append(ContinuousClock.now - killedAt)
+                try await waitUntil("the new active instance to continue from the progress record") {
+                    active()?.output.contains("continuing from the progress record") == true
+                }
+                instances.append(try harness.startProcess(instance: "replacement-\(round)"))
+            }
+            let seen = harness.messages(of: "beat").count
+            try await harness.waitFor(seen + 3, of: "beat")
+            let survivors = instances.filter(\.isRunning)
+            #expect(survivors.count == 2)
+            for instance in survivors { instance.signal(SIGTERM) }
+            for instance in survivors { #expect(try await instance.wait(timeout: .seconds(20)).status == 0, "SIGTERM exits 0") }
+
+            let ids = harness.messages(of: "beat").map(\.id)
+            let instants = Set(harness.messages(of: "beat").map { try! Timestamp.parse($0.scheduledFor!, in: .utc) })
+            let first = try #require(instants.min()), last = try #require(instants.max())
+            #expect(instants.count == Int(last - first + 1), "every second from the first fire to the last is there")
+            #expect(Set(ids).count == instants.count, "one task id per instant")
+            #expect(ids.count - Set(ids).count <= kills, "a fire is published again only if its instance died between confirm and progress")
+            #expect(takeovers.allSatisfy { $0 < .seconds(5) }, "takeovers: \(takeovers)")
+            print("failover: \(instants.count) instants, \(ids.count - Set(ids).count) republished, takeovers \(takeovers)")
+        }
+    }
+
+    @Test("file changes take effect without a restart; a broken file keeps its last good version")
+    func hotReload() async throws {
+        try await SchedulerHarness.with(["a.yaml": """
+            defaults: { queue: QUEUE }
+            schedules:
+              one~: { every: 1s, task: warren.echo }
+            """]) { harness in
+            let scheduler = try harness.startProcess(instance: "reload")
+            try await harness.waitFor(1, of: "one")
+
+            try harness.write("b.yaml", "defaults: { queue: QUEUE }\nschedules:\n  two~: { every: 1s, task: warren.echo }\n")
+            try await harness.waitFor(2, of: "two")
+
+            try harness.write("a.yaml", """
+                defaults: { queue: QUEUE }
+                schedules:
+                  one~: { every: 1s, task: warren.echo }
+                  bad~: { cron: "99 * * * *", task: warren.echo }
+                """)
+            try await waitUntil("the broken file to be rejected") { scheduler.output.contains("its last good version stays in force") }
+            #expect(scheduler.output.contains("\(harness.directory)/a.yaml:4:"))
+            let before = harness.messages(of: "one").count
+            try await harness.waitFor(before + 2, of: "one")
+
+            try FileManager.default.removeItem(atPath: harness.directory + "/b.yaml")
+            try harness.write("a.yaml", """
+                defaults: { queue: QUEUE }
+                schedules:
+                  one~: { every: 1s, task: warren.echo, paused: true }
+                """)
+            try await waitUntil("the removal and the pause to be applied") {
+                scheduler.output.contains("removed=[\"two\(harness.suffix)\"]") && scheduler.output.contains("paused=[\"one\(harness.suffix)\"]")
+            }
+            #expect(scheduler.isRunning)
+        }
+    }
+
+    @Test("SIGHUP reloads the schedule files (here with --no-watch, so nothing else does)")
+    func reloadOnHangup() async throws {
+        try await SchedulerHarness.with(["a.yaml": "schedules:\n  first~: { every: 1s, task: warren.echo, queue: QUEUE }\n"]) { harness in
+            let scheduler = try harness.startProcess(instance: "hangup", ["--no-watch"])
+            try await harness.waitFor(1, of: "first")
+            try harness.write("a.yaml", """
+                schedules:
+                  first~: { every: 1s, task: warren.echo, queue: QUEUE }
+                  second~: { every: 1s, task: warren.echo, queue: QUEUE }
+                """)
+            scheduler.signal(SIGHUP)
+            try await harness.waitFor(1, of: "second")
+            #expect(scheduler.isRunning)
+        }
+    }
+
+    @Test("metrics count fires and show the active instance; `warren status` names it")
+    func metricsAndStatus() async throws {
+        try await SchedulerHarness.with(["a.yaml": "schedules:\n  counted~: { every: 1s, task: warren.echo, queue: QUEUE }\n"]) { harness in
+            let port = Int.random(in: 40_000...44_999)
+            let scheduler = try harness.startProcess(instance: "observed", ["--metrics", "127.0.0.1:\(port)"])
+            try await harness.waitFor(2, of: "counted")
+            let url = try #require(URL(string: "http://127.0.0.1:\(port)/metrics"))
+            var text = ""
+            try await waitUntil("the metrics to count two fires") {
+                text = (try? String(contentsOf: url, encoding: .utf8)) ?? ""
+                return (prometheusSample(text, "warren_scheduler_fires_published_total") ?? 0) >= 2
+            }
+            #expect(prometheusSample(text, "warren_scheduler_active") == 1)
+            #expect(prometheusSample(text, "warren_scheduler_schedules") == 1)
+            #expect(prometheusSample(text, "warren_scheduler_fire_lateness_seconds_count") ?? 0 >= 2)
+            let status = try runWarren(["status"], environment: ["WARREN_AMQP_URL": testBrokerURL])
+            #expect(status.status == 0)
+            #expect(status.stdout.contains("scheduler  active: observed (since "), "\(status.stdout)")
+
+            scheduler.signal(SIGTERM)
+            #expect(try await scheduler.wait().status == 0)
+            let after = try runWarren(["status"], environment: ["WARREN_AMQP_URL": testBrokerURL])
+            #expect(after.stdout.contains("scheduler  no active instance"), "\(after.stdout)")
+        }
+    }
+
+    @Test("bad arguments and a missing directory are usage errors naming the argument")
+    func badArguments() throws {
+        let missing = try runWarren(["scheduler", "--schedules", "/nonexistent/schedules"])
+        #expect(missing.status == 2)
+        #expect(missing.stderr == "warren: --schedules: schedules directory /nonexistent/schedules: not found\n")
+        let level = try runWarren(["scheduler", "--schedules", "schedules", "--log-level", "loud"])
+        #expect(level.status == 2)
+        #expect(level.stderr == "warren: --log-level: expected trace, debug, info, notice, warning or error\n")
+        let retry = try runWarren(["scheduler", "--schedules", "schedules", "--standby-retry", "soon"])
+        #expect(retry.status == 2)
+        #expect(retry.stderr.hasPrefix("warren: --standby-retry: "))
+    }
+}
