@@ -35,3 +35,16 @@ import WarrenCore
         #expect(library.schedules.map(\.name) == ["one"])
     }
 }
+
+@Suite struct ExampleFilesTests {
+    @Test("the quickstart's task catalog covers every task the example schedules name")
+    func exampleCatalogCoversExampleSchedules() throws {
+        let catalog = try TaskCatalog.load(path: "docs/examples/tasks.yaml")
+        let set = try ScheduleDirectory.load("schedules")
+        #expect(set.errors.isEmpty)
+        #expect(!set.schedules.isEmpty)
+        for schedule in set.schedules {
+            #expect(catalog[schedule.task] != nil, "\(schedule.name) names \(schedule.task)")
+        }
+    }
+}
