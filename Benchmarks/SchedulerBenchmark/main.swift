@@ -1,14 +1,19 @@
-// Fire lateness of the real scheduler with many schedules loaded, beside a baseline in the same
-// run: a bare loop that sleeps until a deadline and publishes one confirmed message (the floor
-// any scheduler on this broker pays). Run by `scripts/bench scheduler`, release build only.
+// The real scheduler with many schedules loaded, each figure beside a baseline in the same run.
+// Run by `scripts/bench scheduler`, release build only.
 //
-//   warren-scheduler-bench AMQP_URL [SCHEDULES] [SECONDS]
-//
-// Generates SCHEDULES schedules (default 100000; half cron with a seconds field, half `every`,
-// intervals of 30 s to 10 min, a quarter with jitter), runs the scheduler on them for SECONDS
-// (default 60) and prints load time, fires, lateness p50/p99/max (publish confirmed − due
-// instant, from the scheduler's own lateness metric), client CPU per fire, and the ratios.
+//   warren-scheduler-bench spread AMQP_URL [SCHEDULES] [SECONDS]
+//       SCHEDULES (default 100000) spread as real ones are: hourly and daily cron jobs at their
+//       own minute and second, `every` 1h-6h from their own start. Runs SECONDS (default 120)
+//       and prints fire lateness p50/p99/max (publish confirmed - due instant, from the
+//       scheduler's own lateness metric) beside a baseline loop that sleeps to a deadline and
+//       publishes one confirmed message, and client CPU per fire.
+//   warren-scheduler-bench burst AMQP_URL [SCHEDULES]
+//       SCHEDULES (default 100000) all due at the same instant: how long until the last fire is
+//       confirmed, beside the client publishing as many task messages in batches of the same size.
+//   warren-scheduler-bench cpu
+//       No broker: popping and building the messages of 10 minutes of fires of 100000 schedules.
 import CoreMetrics
+import Cron
 import Foundation
 import Logging
 import RabbitMQ
@@ -37,43 +42,84 @@ func describe(_ name: String, _ values: [Int64]) -> (p50: Double, p99: Double) {
     return (p50, p99)
 }
 
-/// Records the scheduler's lateness timer and counts published fires; everything else is dropped.
-final class LatenessRecorder: MetricsFactory, TimerHandler, CounterHandler, RecorderHandler, Sendable {
-    let samples = Mutex<[Int64]>([])
-    let recording = Atomic<Bool>(false)
+/// Records the scheduler's two lateness timers (confirmed, and handed to the client); every
+/// other metric is dropped.
+final class LatenessRecorder: MetricsFactory, CounterHandler, RecorderHandler, Sendable {
+    final class Samples: TimerHandler, Sendable {
+        let values = Mutex<[Int64]>([])
+        let recording = Atomic<Bool>(false)
+        func recordNanoseconds(_ duration: Int64) {
+            if recording.load(ordering: .relaxed) { values.withLock { $0.append(duration) } }
+        }
+    }
+    let confirmed = Samples()
+    let sent = Samples()
+
+    func record(_ on: Bool) {
+        confirmed.recording.store(on, ordering: .relaxed)
+        sent.recording.store(on, ordering: .relaxed)
+    }
 
     func makeCounter(label: String, dimensions: [(String, String)]) -> any CounterHandler { self }
     func makeRecorder(label: String, dimensions: [(String, String)], aggregate: Bool) -> any RecorderHandler { self }
-    func makeTimer(label: String, dimensions: [(String, String)]) -> any TimerHandler { self }
+    func makeTimer(label: String, dimensions: [(String, String)]) -> any TimerHandler {
+        label == "warren_scheduler_fire_send_lateness_seconds" ? sent : confirmed
+    }
     func destroyCounter(_ handler: any CounterHandler) {}
     func destroyRecorder(_ handler: any RecorderHandler) {}
     func destroyTimer(_ handler: any TimerHandler) {}
-
-    func recordNanoseconds(_ duration: Int64) {
-        if recording.load(ordering: .relaxed) { samples.withLock { $0.append(duration) } }
-    }
     func increment(by: Int64) {}
     func reset() {}
     func record(_ value: Int64) {}
     func record(_ value: Double) {}
 }
 
-func generate(directory: String, count: Int, queue: String) throws {
+/// A pseudo-random number for schedule `index`, the same in every run.
+func spread(_ index: Int, _ salt: Int, _ range: Int) -> Int {
+    var value = UInt64(index &* 0x9E37_79B9 &+ salt &* 0x85EB_CA6B)
+    value = (value ^ (value >> 29)) &* 0xBF58_476D_1CE4_E5B9
+    value ^= value >> 32
+    return Int(value % UInt64(range))
+}
+
+enum Mix: String {
+    /// Hourly and daily cron jobs at their own minute and second; `every` 1h-6h from their own start.
+    case spread
+    /// Every schedule fires at the same instant, every minute.
+    case burst
+    /// Cron with a seconds field, `every` 30s-10m from the epoch, a quarter jittered (for `cpu`).
+    case dense
+}
+
+func generate(directory: String, count: Int, queue: String, mix: Mix) throws {
+    try? FileManager.default.removeItem(atPath: directory)
     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     let zones = ["UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata"]
-    let intervals = ["30s", "1m", "2m", "5m", "10m"]
-    let minuteSteps = [1, 2, 5, 10]
     var index = 0, file = 0
     while index < count {
         var text = "timezone: \(zones[file % zones.count])\ndefaults:\n  queue: \(queue)\nschedules:\n"
         for _ in 0..<min(1000, count - index) {
             text += "  bench-\(index):\n"
-            if index % 2 == 0 {
-                text += "    every: \(intervals[index / 2 % intervals.count])\n"
-            } else {
-                text += "    cron: \"\(index % 60) */\(minuteSteps[index / 2 % minuteSteps.count]) * * * *\"\n"
+            switch mix {
+            case .spread:
+                let second = spread(index, 1, 60), minute = spread(index, 2, 60)
+                switch index % 10 {
+                case 0..<4: text += "    cron: \"\(second) \(minute) * * * *\"\n"
+                case 4..<7: text += "    cron: \"\(second) \(minute) \(spread(index, 3, 24)) * * *\"\n"
+                default:
+                    text += "    every: \([1, 2, 3, 6][index % 4])h\n"
+                    text += "    start: \(Timestamp.format(1_700_000_000 + Int64(spread(index, 4, 21_600)), in: .utc))\n"
+                }
+            case .burst:
+                text += "    every: 1m\n"
+            case .dense:
+                if index % 2 == 0 {
+                    text += "    every: \(["30s", "1m", "2m", "5m", "10m"][index / 2 % 5])\n"
+                } else {
+                    text += "    cron: \"\(index % 60) */\([1, 2, 5, 10][index / 2 % 4]) * * * *\"\n"
+                }
+                if index % 4 == 1 { text += "    jitter: 20s\n" }
             }
-            if index % 4 == 1 { text += "    jitter: 20s\n" }
             text += "    task: warren.echo\n    args: { id: \(index) }\n"
             index += 1
         }
@@ -99,58 +145,133 @@ func baseline(channel: Channel, queue: String, count: Int) async throws -> (late
     return (lateness, (cpuSeconds() - cpuBefore) / Double(count))
 }
 
-let arguments = CommandLine.arguments
-guard arguments.count >= 2 else {
-    print("usage: warren-scheduler-bench AMQP_URL [SCHEDULES] [SECONDS]")
-    exit(2)
+/// Runs a scheduler on `directory` until `body` returns; returns how long it took to load and become active.
+func withScheduler(url: String, directory: String, _ body: () async throws -> Void) async throws -> Duration {
+    var connection = try ConnectionConfiguration(urls: url, connectionName: "scheduler-bench")
+    connection.logger.logLevel = .error
+    var logger = Logger(label: "bench.scheduler")
+    logger.logLevel = .error
+    var configuration = SchedulerConfiguration(connection: connection, schedulesDirectory: directory, instance: "bench", logger: logger)
+    configuration.watchFiles = false
+    let scheduler = Scheduler(configuration: configuration)
+    let loadStart = ContinuousClock.now
+    let running = Task { try await scheduler.run() }
+    while !scheduler.isActive { try await Task.sleep(for: .milliseconds(10)) }
+    let loadTime = ContinuousClock.now - loadStart
+    try await body()
+    running.cancel()
+    _ = try? await running.value
+    return loadTime
 }
-let url = arguments[1]
-let count = arguments.count > 2 ? Int(arguments[2]) ?? 100_000 : 100_000
-let seconds = arguments.count > 3 ? Int(arguments[3]) ?? 60 : 60
+
+let arguments = CommandLine.arguments
+let mode = arguments.count > 1 ? arguments[1] : ""
 let recorder = LatenessRecorder()
 MetricsSystem.bootstrap(recorder)
-
 let queue = "bench.scheduler"
 let directory = "/tmp/warren-scheduler-bench"
-try? FileManager.default.removeItem(atPath: directory)
-try generate(directory: directory, count: count, queue: queue)
+defer { try? FileManager.default.removeItem(atPath: directory) }
 
-var configuration = try ConnectionConfiguration(urls: url, connectionName: "scheduler-bench")
-configuration.logger.logLevel = .error
-let connection = try await Connection.open(configuration)
-let setup = try await connection.openChannel(confirms: true)
-try await WarrenTopology.declareShared(on: setup)
-try await WarrenTopology.declareTaskQueue(queue, options: TaskQueueOptions(), on: setup)
-_ = try await setup.deleteQueue(SchedulerNames.progressQueue)
-let (baselineLateness, baselineCPU) = try await baseline(channel: setup, queue: queue, count: 1000)
-_ = try await setup.purgeQueue(queue)
+switch mode {
+case "cpu":
+    try generate(directory: directory, count: 100_000, queue: "q", mix: .dense)
+    let schedules = try ScheduleDirectory.load(directory).schedules
+    var timeline = FireTimeline()
+    let start: Int64 = 1_800_000_000_000
+    timeline.apply(schedules, after: start)
+    var byName: [String: ScheduleDefinition] = [:]
+    for schedule in schedules { byName[schedule.name] = schedule }
+    var popped = 0, bytes = 0
+    var popTime = Duration.zero, buildTime = Duration.zero
+    while let due = timeline.nextDue(), due <= start + 600_000 {
+        let p0 = ContinuousClock.now
+        let fires = timeline.popDue(upTo: due)
+        let p1 = ContinuousClock.now
+        for fire in fires { bytes += fire.message(of: byName[fire.schedule]!).outgoing().body.count }
+        buildTime += ContinuousClock.now - p1
+        popTime += p1 - p0
+        popped += fires.count
+    }
+    print("fires \(popped) (\(bytes) body bytes): pop \(popTime / popped) per fire, message \(buildTime / popped) per fire")
 
-var logger = Logger(label: "bench.scheduler")
-logger.logLevel = .error
-var schedulerConfiguration = SchedulerConfiguration(connection: configuration, schedulesDirectory: directory, instance: "bench", logger: logger)
-schedulerConfiguration.watchFiles = false
-let scheduler = Scheduler(configuration: schedulerConfiguration)
-let loadStart = ContinuousClock.now
-let running = Task { try await scheduler.run() }
-while !scheduler.isActive { try await Task.sleep(for: .milliseconds(10)) }
-let loadTime = ContinuousClock.now - loadStart
-// Measure from the next whole second, after start-up work has settled.
-try await Task.sleep(for: .seconds(2))
-recorder.recording.store(true, ordering: .relaxed)
-let cpuBefore = cpuSeconds()
-try await Task.sleep(for: .seconds(seconds))
-recorder.recording.store(false, ordering: .relaxed)
-let cpu = cpuSeconds() - cpuBefore
-running.cancel()
-_ = try? await running.value
-_ = try await setup.deleteQueue(queue)
-await connection.close()
+case "spread" where arguments.count > 2:
+    let url = arguments[2]
+    let count = arguments.count > 3 ? Int(arguments[3]) ?? 100_000 : 100_000
+    let seconds = arguments.count > 4 ? Int(arguments[4]) ?? 120 : 120
+    try generate(directory: directory, count: count, queue: queue, mix: .spread)
+    var configuration = try ConnectionConfiguration(urls: url, connectionName: "scheduler-bench-baseline")
+    configuration.logger.logLevel = .error
+    let connection = try await Connection.open(configuration)
+    let setup = try await connection.openChannel(confirms: true)
+    try await WarrenTopology.declareShared(on: setup)
+    try await WarrenTopology.declareTaskQueue(queue, options: TaskQueueOptions(), on: setup)
+    _ = try await setup.deleteQueue(SchedulerNames.progressQueue)
+    let (baselineLateness, baselineCPU) = try await baseline(channel: setup, queue: queue, count: 1000)
+    _ = try await setup.purgeQueue(queue)
+    var cpu = 0.0
+    let loadTime = try await withScheduler(url: url, directory: directory) {
+        try await Task.sleep(for: .seconds(2))  // start-up work settles
+        recorder.record(true)
+        let before = cpuSeconds()
+        try await Task.sleep(for: .seconds(seconds))
+        recorder.record(false)
+        cpu = cpuSeconds() - before
+    }
+    _ = try await setup.deleteQueue(queue)
+    await connection.close()
+    let fires = recorder.confirmed.values.withLock { $0 }
+    print("\(count) schedules (hourly and daily cron, every 1h-6h) loaded and active in \(loadTime)")
+    let base = describe("baseline (sleep to deadline + one confirmed publish)", baselineLateness)
+    let measured = describe("scheduler, \(seconds) s", fires)
+    _ = describe("  of which: due instant to handing the publish to the client", recorder.sent.values.withLock { $0 })
+    print(String(format: "fires: %d (%.1f/s); client CPU per fire %.1f µs (baseline per publish %.1f µs)",
+                 fires.count, Double(fires.count) / Double(seconds), cpu / Double(max(fires.count, 1)) * 1e6, baselineCPU * 1e6))
+    print(String(format: "ratios: p50=%.2f p99=%.2f  (scheduler/baseline lateness)", measured.p50 / base.p50, measured.p99 / base.p99))
 
-let fires = recorder.samples.withLock { $0 }
-print("schedules: \(count) loaded and active in \(loadTime)")
-let base = describe("baseline (sleep to deadline + one confirmed publish)", baselineLateness)
-let measured = describe("scheduler (\(count) schedules, \(seconds) s)", fires)
-print(String(format: "fires: %d (%.0f/s); client CPU per fire %.1f µs (baseline per publish %.1f µs)",
-             fires.count, Double(fires.count) / Double(seconds), cpu / Double(max(fires.count, 1)) * 1e6, baselineCPU * 1e6))
-print(String(format: "ratios: p50=%.2f p99=%.2f  (scheduler/baseline lateness)", measured.p50 / base.p50, measured.p99 / base.p99))
-try? FileManager.default.removeItem(atPath: directory)
+case "burst" where arguments.count > 2:
+    let url = arguments[2]
+    let count = arguments.count > 3 ? Int(arguments[3]) ?? 100_000 : 100_000
+    try generate(directory: directory, count: count, queue: queue, mix: .burst)
+    var configuration = try ConnectionConfiguration(urls: url, connectionName: "scheduler-bench-baseline")
+    configuration.logger.logLevel = .error
+    let connection = try await Connection.open(configuration)
+    let setup = try await connection.openChannel(confirms: true)
+    try await WarrenTopology.declareShared(on: setup)
+    try await WarrenTopology.declareTaskQueue(queue, options: TaskQueueOptions(), on: setup)
+    _ = try await setup.deleteQueue(SchedulerNames.progressQueue)
+    // Baseline: the same number of task messages, built and published in batches of the same size.
+    let baselineStart = ContinuousClock.now
+    let baselineCPUStart = cpuSeconds()
+    var sent = 0
+    while sent < count {
+        let batch = (sent..<min(count, sent + 2000)).map { TaskMessage(id: "bench-\($0)@x", task: "warren.echo", args: .object(["id": .integer(Int64($0))]), queue: queue).outgoing() }
+        _ = await setup.publishBatch(batch)
+        sent += batch.count
+    }
+    let baselineTime = ContinuousClock.now - baselineStart
+    let baselineCPU = (cpuSeconds() - baselineCPUStart) / Double(count)
+    _ = try await setup.purgeQueue(queue)
+    var cpu = 0.0
+    let loadTime = try await withScheduler(url: url, directory: directory) {
+        recorder.record(true)
+        let before = cpuSeconds()
+        while recorder.confirmed.values.withLock({ $0.count }) < count { try await Task.sleep(for: .milliseconds(100)) }
+        cpu = cpuSeconds() - before
+    }
+    _ = try await setup.deleteQueue(queue)
+    await connection.close()
+    let fires = recorder.confirmed.values.withLock { $0 }.sorted()
+    let last = Double(fires.last ?? 0) / 1e9
+    print("\(count) schedules due at the same instant, loaded and active in \(loadTime)")
+    print(String(format: "baseline (client publishBatch of %d task messages): %.3f s, %.0f msgs/s, CPU %.1f µs/msg",
+                 count, Double(baselineTime.components.seconds) + Double(baselineTime.components.attoseconds) / 1e18,
+                 Double(count) / (Double(baselineTime.components.seconds) + Double(baselineTime.components.attoseconds) / 1e18), baselineCPU * 1e6))
+    print(String(format: "scheduler: first fire confirmed %.1f ms after the due instant, last %.3f s: %.0f fires/s; CPU %.1f µs/fire (includes idle waiting)",
+                 Double(fires.first ?? 0) / 1e6, last, Double(count) / last, cpu / Double(count) * 1e6))
+    let baselineSeconds = Double(baselineTime.components.seconds) + Double(baselineTime.components.attoseconds) / 1e18
+    print(String(format: "ratios: burst=%.2f  (scheduler/baseline throughput)", baselineSeconds / last))
+
+default:
+    print("usage: warren-scheduler-bench spread AMQP_URL [SCHEDULES] [SECONDS] | burst AMQP_URL [SCHEDULES] | cpu")
+    exit(2)
+}

@@ -190,9 +190,12 @@ public final class Scheduler: Service, Sendable {
                 logger.info("no progress record in the broker: starting from now, nothing to catch up")
             }
             timeline.apply(schedules, after: now)
-            if !catchup.isEmpty { try await publish(catchup) }
-            watermark = now
-            try await writeProgress()
+            if catchup.isEmpty {
+                watermark = now
+                try await writeProgress()
+            } else {
+                try await publish(catchup, upTo: now)
+            }
         }
 
         private func planCatchup(_ schedules: [ScheduleDefinition], after watermark: Int64, upTo now: Int64) -> [Fire] {
@@ -222,12 +225,21 @@ public final class Scheduler: Service, Sendable {
                 }
                 try await scheduler.wake.sleep(on: clock, until: timeline.nextDue())
                 let now = clock.millisecondsNow()
-                let fires = timeline.popDue(upTo: now)
-                if !fires.isEmpty { try await publish(fires) }
-                // A run that finished is recorded too, so a successor does not wait for it.
-                guard !fires.isEmpty || tracker.takeClosedRuns() else { continue }
-                watermark = now
-                try await writeProgress()
+                var fires = timeline.popDue(upTo: now, limit: ActiveRun.batchLimit)
+                let published = !fires.isEmpty
+                while !fires.isEmpty {
+                    // A burst goes out batch by batch as it is popped; the progress recorded with
+                    // each batch stops short of the fires still waiting.
+                    let next = timeline.nextDue()
+                    let more = next.map { $0 <= now } ?? false
+                    try await publish(fires, upTo: more ? next! - 1 : now)
+                    fires = more ? timeline.popDue(upTo: now, limit: ActiveRun.batchLimit) : []
+                }
+                if !published, tracker.takeClosedRuns() {
+                    // A run that finished is recorded too, so a successor does not wait for it.
+                    watermark = now
+                    try await writeProgress()
+                }
             }
         }
 
@@ -250,11 +262,37 @@ public final class Scheduler: Service, Sendable {
             }
         }
 
-        /// Publishes fires in one confirmed batch, applying each schedule's overlap policy.
-        private func publish(_ fires: [Fire]) async throws {
+        /// Most fires handed to the client at once; a burst larger than this goes out in several
+        /// confirmed batches, so the first fires of a burst need not wait for the last to be built.
+        static let batchLimit = 2000
+
+        /// Publishes `fires` (applying each schedule's overlap policy) in confirmed batches, with
+        /// the progress record for `watermark` riding at the end of the last batch: one round trip
+        /// for both, and the smallest window in which a crash leaves fires published but not
+        /// recorded (then the next active instance publishes them again, with the same ids).
+        private mutating func publish(_ fires: [Fire], upTo watermark: Int64) async throws {
+            var start = 0
+            repeat {
+                let end = min(fires.count, start + ActiveRun.batchLimit)
+                let last = end == fires.count
+                let failed = try await publishBatch(fires[start..<end], progress: last ? watermark : nil)
+                if last { self.watermark = watermark }
+                if failed {
+                    // The record just written counted refused fires as open runs: write it again.
+                    try await writeProgress()
+                }
+                start = end
+            } while start < fires.count
+        }
+
+        /// Publishes one batch, plus the progress record when `progress` is given; true if the
+        /// broker refused any fire.
+        private func publishBatch(_ fires: ArraySlice<Fire>, progress: Int64?) async throws -> Bool {
             var messages: [OutgoingMessage] = []
             var sent: [(fire: Fire, schedule: ScheduleDefinition)] = []
-            messages.reserveCapacity(fires.count)
+            messages.reserveCapacity(fires.count + 1)
+            var openRuns = tracker.openRuns
+            let now = clock.millisecondsNow()
             for fire in fires {
                 guard let schedule = timeline.schedule(named: fire.schedule) else { continue }
                 if schedule.overlap != .allow, let previous = tracker.openRun(of: schedule.name) {
@@ -271,18 +309,27 @@ public final class Scheduler: Service, Sendable {
                         "schedule": "\(schedule.name)", "id": "\(fire.taskID)", "previous": "\(previous.taskID)",
                     ])
                 }
+                if schedule.overlap != .allow { openRuns[schedule.name] = OpenRun(taskID: fire.taskID, publishedAt: now) }
                 messages.append(fire.message(of: schedule).outgoing())
                 sent.append((fire, schedule))
             }
+            if let progress { messages.append(progressMessage(watermark: progress, openRuns: openRuns)) }
+            let sentAt = clock.nanosecondsNow()
+            for (fire, _) in sent { metrics.sentFire(latenessNanoseconds: sentAt - fire.due * 1_000_000) }
             let results = await channel.publishBatch(messages)
             let confirmedAt = clock.nanosecondsNow()
+            var refused = false
             for (index, result) in results.enumerated() {
+                guard index < sent.count else {
+                    if case .failure(let error) = result { try handleProgressFailure(error) }
+                    continue
+                }
                 let (fire, schedule) = sent[index]
                 switch result {
                 case .success:
                     metrics.publishedFire(latenessNanoseconds: confirmedAt - fire.due * 1_000_000)
                     if schedule.overlap != .allow {
-                        tracker.opened(OpenRun(taskID: fire.taskID, publishedAt: confirmedAt / 1_000_000), schedule: schedule.name)
+                        tracker.opened(OpenRun(taskID: fire.taskID, publishedAt: now), schedule: schedule.name)
                     }
                     logger.info("fire published", metadata: [
                         "id": "\(fire.taskID)", "schedule": "\(schedule.name)", "queue": "\(schedule.queue)",
@@ -291,6 +338,7 @@ public final class Scheduler: Service, Sendable {
                 case .failure(let error):
                     switch error {
                     case .publishNacked, .returned:
+                        refused = true
                         metrics.failedFire()
                         logger.error("fire not published: \(error)", metadata: ["id": "\(fire.taskID)", "schedule": "\(schedule.name)"])
                     default:
@@ -298,12 +346,27 @@ public final class Scheduler: Service, Sendable {
                     }
                 }
             }
+            return refused && sent.contains { $0.schedule.overlap != .allow }
+        }
+
+        private func handleProgressFailure(_ error: AMQPError) throws {
+            switch error {
+            case .publishNacked, .returned:
+                logger.warning("progress record refused by the broker: \(error)")
+            default:
+                throw error
+            }
+        }
+
+        private func progressMessage(watermark: Int64, openRuns: [String: OpenRun]) -> OutgoingMessage {
+            let record = ProgressRecord(watermark: watermark, instance: scheduler.configuration.instance,
+                                        writtenAt: clock.millisecondsNow(), openRuns: openRuns)
+            return SchedulerBroker.progressMessage(record)
         }
 
         private func writeProgress() async throws {
-            let record = ProgressRecord(watermark: watermark, instance: scheduler.configuration.instance,
-                                        writtenAt: clock.millisecondsNow(), openRuns: tracker.openRuns)
-            try await SchedulerBroker.write(record, on: channel)
+            let message = progressMessage(watermark: watermark, openRuns: tracker.openRuns)
+            try await channel.publish(message.body, exchange: message.exchange, routingKey: message.routingKey, properties: message.properties)
         }
     }
 }

@@ -11,6 +11,7 @@ final class SchedulerMetrics: Sendable {
     private let overlapSkipped = Counter(label: "warren_scheduler_fires_skipped_overlap_total")
     private let overlapReplaced = Counter(label: "warren_scheduler_runs_replaced_total")
     private let lateness = Timer(label: "warren_scheduler_fire_lateness_seconds")
+    private let sendLateness = Timer(label: "warren_scheduler_fire_send_lateness_seconds")
     private let active = Gauge(label: "warren_scheduler_active")
     private let connected = Gauge(label: "warren_broker_connected")
     private let schedules = Gauge(label: "warren_scheduler_schedules")
@@ -19,6 +20,11 @@ final class SchedulerMetrics: Sendable {
     func publishedFire(latenessNanoseconds: Int64) {
         published.increment()
         lateness.recordNanoseconds(max(0, latenessNanoseconds))
+    }
+
+    /// A fire was handed to the broker client this long after it was due.
+    func sentFire(latenessNanoseconds: Int64) {
+        sendLateness.recordNanoseconds(max(0, latenessNanoseconds))
     }
 
     func failedFire() { failed.increment() }

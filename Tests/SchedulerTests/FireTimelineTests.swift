@@ -28,6 +28,19 @@ import WarrenCore
         #expect(fires.last?.taskID == "hourly@2026-05-01T01:00:00Z")
     }
 
+    @Test func aBurstIsPoppedInBatchesEarliestFirst() {
+        var timeline = FireTimeline()
+        let start = milliseconds("2026-05-01T00:00:00Z")
+        timeline.apply((0..<5).flatMap { schedules("schedules:\n  s\($0): { every: 1m, task: warren.echo }\n") }, after: start)
+        let first = timeline.popDue(upTo: start + 60_000, limit: 3)
+        #expect(first.count == 3)
+        #expect(timeline.nextDue() == start + 60_000)
+        let rest = timeline.popDue(upTo: start + 60_000, limit: 3)
+        #expect(rest.count == 2)
+        #expect(Set((first + rest).map(\.schedule)) == ["s0", "s1", "s2", "s3", "s4"])
+        #expect(timeline.nextDue() == start + 120_000)
+    }
+
     @Test func reloadKeepsUnchangedSchedulesAndRestartsChangedOnes() {
         var timeline = FireTimeline()
         let start = milliseconds("2026-05-01T00:00:00Z")

@@ -43,10 +43,10 @@ public enum SchedulerBroker {
         }
     }
 
-    /// Writes the progress record (confirmed); it replaces the previous one.
-    public static func write(_ record: ProgressRecord, on channel: Channel) async throws {
-        try await channel.publish(record.body, exchange: "", routingKey: SchedulerNames.progressQueue,
-                                  properties: BasicProperties(contentType: "application/json", deliveryMode: 2, timestamp: Date()))
+    /// The message writing `record`; once confirmed it replaces the previous record.
+    public static func progressMessage(_ record: ProgressRecord) -> OutgoingMessage {
+        OutgoingMessage(body: record.body, exchange: "", routingKey: SchedulerNames.progressQueue,
+                        properties: BasicProperties(contentType: "application/json", deliveryMode: 2, timestamp: Date()))
     }
 
     /// Reads the progress record, or nil if none was ever written. Only the active instance

@@ -90,11 +90,11 @@ public struct FireTimeline: Sendable {
         return heap.min?.due
     }
 
-    /// Removes and returns every fire due at or before `now` (milliseconds), earliest first, and
-    /// schedules the fire after each.
-    public mutating func popDue(upTo now: Int64) -> [Fire] {
+    /// Removes and returns the fires due at or before `now` (milliseconds), earliest first, at
+    /// most `limit` of them, and schedules the fire after each.
+    public mutating func popDue(upTo now: Int64, limit: Int = .max) -> [Fire] {
         var fires: [Fire] = []
-        while true {
+        while fires.count < limit {
             dropStale()
             guard let entry = heap.min, entry.due <= now else { break }
             heap.removeMin()
