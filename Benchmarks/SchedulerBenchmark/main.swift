@@ -164,6 +164,18 @@ func withScheduler(url: String, directory: String, _ body: () async throws -> Vo
     return loadTime
 }
 
+/// The baseline's connection and channel, the task queue declared and no progress left from an earlier run.
+func prepareBroker(url: String, queue: String) async throws -> (Connection, Channel) {
+    var configuration = try ConnectionConfiguration(urls: url, connectionName: "scheduler-bench-baseline")
+    configuration.logger.logLevel = .error
+    let connection = try await Connection.open(configuration)
+    let setup = try await connection.openChannel(confirms: true)
+    try await WarrenTopology.declareShared(on: setup)
+    try await WarrenTopology.declareTaskQueue(queue, options: TaskQueueOptions(), on: setup)
+    _ = try await setup.deleteQueue(SchedulerNames.progressQueue)
+    return (connection, setup)
+}
+
 let arguments = CommandLine.arguments
 let mode = arguments.count > 1 ? arguments[1] : ""
 let recorder = LatenessRecorder()
@@ -199,13 +211,7 @@ case "spread" where arguments.count > 2:
     let count = arguments.count > 3 ? Int(arguments[3]) ?? 100_000 : 100_000
     let seconds = arguments.count > 4 ? Int(arguments[4]) ?? 120 : 120
     try generate(directory: directory, count: count, queue: queue, mix: .spread)
-    var configuration = try ConnectionConfiguration(urls: url, connectionName: "scheduler-bench-baseline")
-    configuration.logger.logLevel = .error
-    let connection = try await Connection.open(configuration)
-    let setup = try await connection.openChannel(confirms: true)
-    try await WarrenTopology.declareShared(on: setup)
-    try await WarrenTopology.declareTaskQueue(queue, options: TaskQueueOptions(), on: setup)
-    _ = try await setup.deleteQueue(SchedulerNames.progressQueue)
+    let (connection, setup) = try await prepareBroker(url: url, queue: queue)
     let (baselineLateness, baselineCPU) = try await baseline(channel: setup, queue: queue, count: 1000)
     _ = try await setup.purgeQueue(queue)
     var cpu = 0.0
@@ -232,13 +238,7 @@ case "burst" where arguments.count > 2:
     let url = arguments[2]
     let count = arguments.count > 3 ? Int(arguments[3]) ?? 100_000 : 100_000
     try generate(directory: directory, count: count, queue: queue, mix: .burst)
-    var configuration = try ConnectionConfiguration(urls: url, connectionName: "scheduler-bench-baseline")
-    configuration.logger.logLevel = .error
-    let connection = try await Connection.open(configuration)
-    let setup = try await connection.openChannel(confirms: true)
-    try await WarrenTopology.declareShared(on: setup)
-    try await WarrenTopology.declareTaskQueue(queue, options: TaskQueueOptions(), on: setup)
-    _ = try await setup.deleteQueue(SchedulerNames.progressQueue)
+    let (connection, setup) = try await prepareBroker(url: url, queue: queue)
     // Baseline: the same number of task messages, built and published in batches of the same size.
     let baselineStart = ContinuousClock.now
     let baselineCPUStart = cpuSeconds()
