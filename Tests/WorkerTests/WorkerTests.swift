@@ -166,8 +166,10 @@ struct WorkerTests {
     func gracefulShutdown() async throws {
         let harness = try await WorkerHarness.make(queue: "graceful")
         let worker = try harness.startWorker(["--concurrency", "2", "--prefetch", "10", "--grace", "20s"])
-        let running = [try await harness.publish("warren.sleep", args: .object(["seconds": .number(2)])),
-                       try await harness.publish("warren.sleep", args: .object(["seconds": .number(2)]))]
+        // Long enough sleeps that the moment all three are held unacked (checked through
+        // rabbitmqctl, slow under load) cannot pass unseen.
+        let running = [try await harness.publish("warren.sleep", args: .object(["seconds": .number(8)])),
+                       try await harness.publish("warren.sleep", args: .object(["seconds": .number(8)]))]
         let waiting = try await harness.publish("warren.echo")
         try await waitUntil("both sleeps to start") { try TestCounts.queue(harness.queue, "messages_unacknowledged") == 3 }
         worker.signal(SIGTERM)
