@@ -17,7 +17,7 @@ extension SchedulerBrokerTests {
               beat~: { every: 1s, task: warren.echo, queue: QUEUE, catchup: all }
             """]) { harness in
             var instances = [try harness.startProcess(instance: "a"), try harness.startProcess(instance: "b")]
-            func active() -> WarrenProcess? { instances.first { $0.isRunning && $0.output.contains("active scheduler") } }
+            func active() -> WarrenProcess? { instances.first { $0.isRunning && $0.output.contains("[WarrenScheduler] active scheduler") } }
             try await waitUntil("one instance to become active") { active() != nil }
             var takeovers: [Duration] = []
             let kills = 3
@@ -144,5 +144,67 @@ extension SchedulerBrokerTests {
         let retry = try runWarren(["scheduler", "--schedules", "schedules", "--standby-retry", "soon"])
         #expect(retry.status == 2)
         #expect(retry.stderr.hasPrefix("warren: --standby-retry: "))
+    }
+}
+
+extension SchedulerBrokerTests {
+    @Test("the active instance's connection closed by the broker: it stops publishing, an instance is active again within seconds, no instant missing")
+    func connectionLost() async throws {
+        try await SchedulerHarness.with(["net.yaml": """
+            schedules:
+              pulse~: { every: 1s, task: warren.echo, queue: QUEUE, catchup: all }
+            """]) { harness in
+            let first = try harness.startProcess(instance: "net-a\(harness.suffix)")
+            try await waitUntil("the first instance to become active") { first.output.contains("[WarrenScheduler] active scheduler") }
+            let second = try harness.startProcess(instance: "net-b\(harness.suffix)")
+            try await waitUntil("the second instance to stand by") { second.output.contains("standing by") }
+            try await harness.waitFor(3, of: "pulse")
+            let closedAt = ContinuousClock.now
+            #expect(try Broker.closeConnections(named: "warren-scheduler net-a\(harness.suffix)") == 1)
+            try await waitUntil("the first instance to step down") { first.output.contains("no longer the active scheduler") }
+            let seen = harness.messages(of: "pulse").count
+            try await harness.waitFor(seen + 3, of: "pulse", timeout: .seconds(20))
+            let recovered = ContinuousClock.now - closedAt
+            #expect(first.isRunning && second.isRunning)
+            let activations = [first, second].map { $0.output.components(separatedBy: "[WarrenScheduler] active scheduler").count - 1 }
+            #expect(activations.reduce(0, +) == 2, "one activation at the start, one after the loss: \(activations)")
+
+            let ids = harness.messages(of: "pulse").map(\.id)
+            let instants = Set(harness.messages(of: "pulse").map { try! Timestamp.parse($0.scheduledFor!, in: .utc) })
+            let low = try #require(instants.min()), high = try #require(instants.max())
+            #expect(instants.count == Int(high - low + 1), "every second from the first fire to the last is there")
+            #expect(ids.count - Set(ids).count <= 1)
+            #expect(recovered < .seconds(8), "fires flowing again after \(recovered)")
+        }
+    }
+}
+
+/// The test broker through `scripts/broker ctl` (rabbitmqctl).
+enum Broker {
+    static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../scripts/broker").standardized.path
+
+    static func ctl(_ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: script)
+        process.arguments = ["ctl"] + arguments
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// Closes every connection whose client-provided name is `name`; returns how many.
+    static func closeConnections(named name: String) throws -> Int {
+        var closed = 0
+        for line in try ctl(["list_connections", "pid", "client_properties", "--no-table-headers", "-q"]).split(separator: "\n")
+        where line.contains("\"connection_name\",\"\(name)\"") {
+            guard let end = line.firstIndex(of: ">") else { continue }
+            _ = try ctl(["close_connection", String(line[...end]), "closed by a test"])
+            closed += 1
+        }
+        return closed
     }
 }
