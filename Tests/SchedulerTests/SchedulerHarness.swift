@@ -49,7 +49,7 @@ final class SchedulerHarness: Sendable {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("warren-schedules-\(id)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         var configuration = try ConnectionConfiguration(urls: testBrokerURL, connectionName: "test-\(queue)")
-        configuration.logger.logLevel = .error
+        configuration.logger.logLevel = .warning
         let connection = try await Connection.open(configuration)
         let setup = try await connection.openChannel(confirms: false)
         try await WarrenTopology.declareShared(on: setup)

@@ -181,28 +181,13 @@ extension SchedulerBrokerTests {
 
 /// The test broker through `scripts/broker ctl` (rabbitmqctl).
 enum Broker {
-    static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../scripts/broker").standardized.path
-
-    static func ctl(_ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: script)
-        process.arguments = ["ctl"] + arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
-    }
-
     /// Closes every connection whose client-provided name is `name`; returns how many.
     static func closeConnections(named name: String) throws -> Int {
         var closed = 0
-        for line in try ctl(["list_connections", "pid", "client_properties", "--no-table-headers", "-q"]).split(separator: "\n")
+        for line in try brokerCtl(["list_connections", "pid", "client_properties", "--no-table-headers", "-q"]).split(separator: "\n")
         where line.contains("\"connection_name\",\"\(name)\"") {
             guard let end = line.firstIndex(of: ">") else { continue }
-            _ = try ctl(["close_connection", String(line[...end]), "closed by a test"])
+            _ = try brokerCtl(["close_connection", String(line[...end]), "closed by a test"])
             closed += 1
         }
         return closed

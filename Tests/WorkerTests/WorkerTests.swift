@@ -276,19 +276,8 @@ struct WorkerTests {
 
 /// `rabbitmqctl list_queues` figures for the main test broker.
 enum TestCounts {
-    static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../scripts/broker").standardized.path
-
     static func queue(_ name: String, _ column: String) throws -> Int? {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: script)
-        process.arguments = ["ctl", "list_queues", "name", column, "--no-table-headers", "-q"]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
+        for line in try brokerCtl(["list_queues", "name", column, "--no-table-headers", "-q"]).split(separator: "\n") {
             let fields = line.split(whereSeparator: { $0 == "\t" || $0 == " " })
             if fields.count == 2, fields[0] == name { return Int(fields[1]) }
         }

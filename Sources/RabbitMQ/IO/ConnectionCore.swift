@@ -474,7 +474,13 @@ final class ConnectionCore: @unchecked Sendable {
             return
         }
         switch request {
-        case .channelClose: channel.closingByClient = true
+        case .channelClose:
+            // Settlements waiting to be flushed go first: once the broker has answered the close,
+            // any frame on this channel number is a connection error (504 CHANNEL_ERROR).
+            for frame in channel.ackTracker.flush() {
+                if encoder.send(frame, on: channel.number) != AMQP_STATUS_OK.rawValue { break }
+            }
+            channel.closingByClient = true
         case .channelOpen: channel.openSent = true
         default: break
         }
@@ -511,6 +517,7 @@ final class ConnectionCore: @unchecked Sendable {
     private func handle(_ settlement: Settlement) {
         guard let encoder, let channel = channel(settlement.acknowledger.channel),
               channel.acknowledger === settlement.acknowledger else { return }  // stale: broker requeued it
+        guard !channel.closingByClient else { return }  // the close returns its deliveries to their queues
         if let frame = channel.ackTracker.settle(settlement.deliveryTag, settlement.kind) {
             let status = encoder.send(frame, on: channel.number)
             sentThisTurn = true
@@ -540,7 +547,7 @@ final class ConnectionCore: @unchecked Sendable {
         touchedChannels.removeAll(keepingCapacity: true)
         for channel in touched {
             channel.needsAckFlush = false
-            guard let encoder, channels[channel.number] === channel else { continue }
+            guard let encoder, channels[channel.number] === channel, !channel.closingByClient else { continue }
             for frame in channel.ackTracker.flush() {
                 let status = encoder.send(frame, on: channel.number)
                 sentThisTurn = true
