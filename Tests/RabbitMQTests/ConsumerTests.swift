@@ -27,6 +27,31 @@ struct ConsumerTests {
         collector.stop()
     }
 
+    @Test("acks given just before closing the channel reach the broker first; the connection survives", arguments: 0..<20)
+    func ackThenClose(round: Int) async throws {
+        let connection = try await TestBroker.connect()
+        defer { Task { await connection.close() } }
+        let setup = try await connection.openChannel()
+        let queue = TestBroker.unique("ack-close")
+        try await setup.declare(QueueSpec(name: queue, durable: false, autoDelete: false))
+        for index in 0..<10 { try await setup.publish(Data("\(index)".utf8), routingKey: queue) }
+        let channel = try await connection.openChannel()
+        try await channel.setPrefetch(100)
+        let consumer = try await channel.consume(queue: queue)
+        var received = 0
+        for await delivery in consumer {
+            try delivery.ack()
+            received += 1
+            if received == 10 { break }
+        }
+        try await channel.close()
+        // Every ack arrived before the close (nothing returned to the queue), and the connection
+        // still works (an ack after the close would have cost it a 504).
+        #expect(try await setup.inspectQueue(queue).messageCount == 0)
+        #expect(connection.isConnected && connection.reconnectCount == 0)
+        _ = try await setup.deleteQueue(queue)
+    }
+
     @Test("acks coalesce: 5000 acked deliveries leave nothing unacked, in order")
     func manyAcks() async throws {
         let connection = try await TestBroker.connect()

@@ -94,10 +94,12 @@ final class ConnectionCore: @unchecked Sendable {
         }
         while true {
             inbox.take(commands: &commandBuffer, settlements: &settlementBuffer)
-            for command in commandBuffer { handle(command) }
-            commandBuffer.removeAll(keepingCapacity: true)
+            // Settlements first: an ack given before a channel.close in the same turn must reach
+            // the broker before the close does.
             for settlement in settlementBuffer { handle(settlement) }
             settlementBuffer.removeAll(keepingCapacity: true)
+            for command in commandBuffer { handle(command) }
+            commandBuffer.removeAll(keepingCapacity: true)
             if exitRequested {
                 shutdown()
                 return
