@@ -15,13 +15,13 @@ public enum TaskPublisher {
         } catch let error as AMQPError where error.replyCode == 404 {
             exists = false
         }
-        let declaring = exists ? setup : try await connection.openChannel(confirms: false)
         if exists {
-            try await declaring.bind(QueueBinding(queue: queue, exchange: WireNames.tasksExchange, routingKey: queue))
-            try await declaring.bind(DelayChain.deliveryBinding(queue: queue))
+            try await setup.bind(QueueBinding(queue: queue, exchange: WireNames.tasksExchange, routingKey: queue))
+            try await setup.bind(DelayChain.deliveryBinding(queue: queue))
         } else {
-            try await WarrenTopology.declareTaskQueue(queue, options: TaskQueueOptions(), on: declaring)
+            // The failed passive declare closed the channel and it was reopened: it is usable.
+            try await WarrenTopology.declareTaskQueue(queue, options: TaskQueueOptions(), on: setup)
         }
-        try? await declaring.close()
+        try? await setup.close()
     }
 }

@@ -57,7 +57,10 @@ public struct CatchupPlan: Sendable, Equatable {
                 continue
             }
             candidates.append(fire)
-            if candidates.count > CatchupPlan.allLimit { candidates.removeFirst() ; skipped += 1 }
+            if candidates.count > CatchupPlan.allLimit {
+                candidates.removeFirst()
+                skipped += 1
+            }
         }
         switch schedule.catchup {
         case .skip:

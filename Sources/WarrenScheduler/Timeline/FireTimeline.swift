@@ -31,11 +31,6 @@ public struct FireTimeline: Sendable {
 
     public init() {}
 
-    /// Every schedule in force (paused ones included), in no particular order.
-    public var schedules: [ScheduleDefinition] { slots.compactMap { $0?.schedule } }
-
-    public var count: Int { slotByName.count }
-
     public func schedule(named name: String) -> ScheduleDefinition? {
         slotByName[name].flatMap { slots[$0]?.schedule }
     }
