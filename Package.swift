@@ -22,6 +22,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         .systemLibrary(
@@ -73,6 +75,26 @@ let package = Package(
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ]
         ),
+        // Result stores: SQLite (GRDB) and PostgreSQL (postgres-nio) behind one protocol; pure storage, no AMQP.
+        .target(
+            name: "WarrenStore",
+            dependencies: [
+                "WarrenCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // `warren backend`: consumes results, stores them in batches, acks after the commit.
+        .target(
+            name: "WarrenBackend",
+            dependencies: [
+                "WarrenCore", "WarrenMessaging", "WarrenStore", "RabbitMQ",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+            ]
+        ),
         .executableTarget(
             name: "warren",
             dependencies: [
@@ -82,6 +104,8 @@ let package = Package(
                 "WarrenMessaging",
                 "WarrenWorker",
                 "WarrenScheduler",
+                "WarrenStore",
+                "WarrenBackend",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),

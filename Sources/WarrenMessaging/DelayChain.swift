@@ -14,7 +14,7 @@ import WarrenCore
 public enum DelayChain {
     /// Number of levels; the longest delay is 2²⁸ − 1 seconds (about 8.5 years).
     public static let levels = 28
-    public static let longestDelaySeconds = (1 << levels) - 1
+    public static let longestDelaySeconds = DelayChainLimit.longestDelaySeconds
     /// Exchange delivering a message whose delay is over to its queue.
     public static let deliverExchange = "warren.delay.deliver"
     /// Exchange a delayed message is published to.

@@ -26,10 +26,12 @@ public struct TaskQueueOptions: Sendable, Hashable {
 
 /// Declares Warren's exchanges and queues; every declaration is idempotent.
 public enum WarrenTopology {
-    /// The task and result exchanges, the results queue, the dead-letter queue and the delay chain.
+    /// The task and result exchanges (and the by-id results exchange), the results queue, the dead-letter queue and the delay chain.
     public static func declareShared(on channel: Channel) async throws {
         try await channel.declare(ExchangeSpec(name: WireNames.tasksExchange, kind: .direct))
         try await channel.declare(ExchangeSpec(name: WireNames.resultsExchange, kind: .fanout))
+        try await channel.declare(ExchangeSpec(name: WireNames.resultsByIDExchange, kind: .direct))
+        try await channel.bind(ExchangeBinding(destination: WireNames.resultsByIDExchange, source: WireNames.resultsExchange, routingKey: ""))
         _ = try await channel.declare(QueueSpec(name: WireNames.resultsQueue))
         try await channel.bind(QueueBinding(queue: WireNames.resultsQueue, exchange: WireNames.resultsExchange, routingKey: ""))
         try await channel.declare(ExchangeSpec(name: WireNames.deadLetterExchange, kind: .fanout))

@@ -105,7 +105,7 @@ struct TaskProcessor: Sendable {
                 result.status = outcome.status == .timedOut ? .timedOut : .failed
                 metrics.finished(task: message.task, status: result.status.rawValue)
                 metrics.deadLettered(task: message.task, reason: "failed")
-                let copy = deadLetterCopy(delivery, queue: queue, reason: "failed", error: outcome.error ?? "failed")
+                let copy = DeadLetter.copy(of: delivery, queue: queue, reason: "failed", error: outcome.error ?? "failed")
                 settle(delivery, [copy, try? result.outgoing()])
             }
         }
@@ -139,19 +139,7 @@ struct TaskProcessor: Sendable {
         let label = message.flatMap { catalog[$0.task] != nil ? $0.task : nil } ?? "(unknown)"
         metrics.finished(task: label, status: result.status.rawValue)
         metrics.deadLettered(task: label, reason: reason)
-        settle(delivery, [deadLetterCopy(delivery, queue: queue, reason: reason, error: error), try? result.outgoing()])
-    }
-
-    /// The original message, headers extended with why it was dead-lettered.
-    private func deadLetterCopy(_ delivery: Delivery, queue: String, reason: String, error: String) -> OutgoingMessage {
-        var properties = delivery.properties
-        var headers = properties.headers ?? [:]
-        headers[WireHeaders.deadLetterReason] = .string(reason)
-        headers[WireHeaders.deadLetterError] = .string(String(error.prefix(1000)))
-        headers[WireHeaders.deadLetterQueue] = .string(queue)
-        properties.headers = headers
-        properties.deliveryMode = 2
-        return OutgoingMessage(body: delivery.body, exchange: WireNames.deadLetterExchange, routingKey: queue, properties: properties)
+        settle(delivery, [DeadLetter.copy(of: delivery, queue: queue, reason: reason, error: error), try? result.outgoing()])
     }
 
     /// Hands the messages to the settler, which publishes them with confirms and then acks.

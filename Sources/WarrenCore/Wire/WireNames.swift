@@ -4,6 +4,10 @@ public enum WireNames {
     public static let tasksExchange = "warren.tasks"
     /// Durable fanout exchange results are published to.
     public static let resultsExchange = "warren.results"
+    /// Durable direct exchange bound to `resultsExchange` (exchange-to-exchange): results are
+    /// published with routing key = task id, so a queue bound here with a task id receives that
+    /// task's results only (`warren publish --wait`).
+    public static let resultsByIDExchange = "warren.results.by-id"
     /// Durable queue bound to `resultsExchange`, read by the backend.
     public static let resultsQueue = "warren.results"
     /// Durable fanout exchange for messages that cannot be processed.

@@ -1,0 +1,101 @@
+import Foundation
+import Logging
+import RabbitMQ
+import ServiceLifecycle
+import WarrenCore
+import WarrenMessaging
+import WarrenStore
+
+/// `warren backend` as a service: consumes `warren.results` with manual acks, commits results
+/// to the store in batches (bounded size and delay) and acks each batch only after its commit.
+/// A result that cannot be read is dead-lettered with the reason; retention runs beside ingest.
+public struct Backend: Service {
+    let configuration: BackendConfiguration
+    let logger: Logger
+    private let metrics = BackendMetrics()
+
+    public init(configuration: BackendConfiguration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        guard let store = try await openStore() else { return }
+        defer { Task { await store.close() } }
+        var connectionConfiguration = configuration.connection
+        connectionConfiguration.connectionName = "warren-backend"
+        let connection = try await Connection.open(connectionConfiguration)
+        metrics.setConnected(true)
+        do {
+            try await serve(connection: connection, store: store)
+        } catch {
+            await connection.close()
+            await store.close()
+            throw error
+        }
+        await connection.close()
+        await store.close()
+    }
+
+    /// Opens the store, retrying while it is unreachable; nil when shutdown came first.
+    private func openStore() async throws -> (any ResultStore)? {
+        var backoff = Backoff(first: configuration.retryBackoff.first, longest: configuration.retryBackoff.longest)
+        var reported = false
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do {
+                let store = try await ResultStores.openForWriting(configuration.store, logger: logger)
+                let version = try await store.schemaVersion()
+                logger.info("result store open", metadata: ["store": "\(configuration.store)", "schema_version": "\(version)"])
+                metrics.setStoreAvailable(true)
+                return store
+            } catch {
+                metrics.setStoreAvailable(false)
+                if !reported {
+                    logger.error("result store unavailable: \(error); retrying with backoff up to \(configuration.retryBackoff.longest)")
+                    reported = true
+                }
+            }
+            let wait = backoff.step()
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: wait) }
+        }
+        return nil
+    }
+
+    private func serve(connection: Connection, store: any ResultStore) async throws {
+        let metrics = self.metrics
+        let setup = try await connection.openChannel(confirms: false)
+        try await WarrenTopology.declareShared(on: setup)
+        try? await setup.close()
+        let deadLetters = try await connection.openChannel(confirms: true)
+        let channel = try await connection.openChannel(confirms: false)
+        try await channel.setPrefetch(UInt16(clamping: max(configuration.prefetch, configuration.batchSize)))
+        let consumer = try await channel.consume(queue: WireNames.resultsQueue)
+        logger.info("backend consuming", metadata: ["queue": "\(WireNames.resultsQueue)", "store": "\(configuration.store)",
+                                                    "batch_size": "\(configuration.batchSize)", "batch_delay": "\(configuration.batchDelay)"])
+        var ingest = ResultIngest(configuration: configuration, deadLetters: deadLetters, logger: logger, metrics: metrics,
+                                  writer: StoreWriter(store: store, backoff: configuration.retryBackoff, logger: logger, metrics: metrics))
+        let retention = configuration.retain.map {
+            Retention(store: store, retain: $0, interval: configuration.retentionInterval, chunk: configuration.retentionChunk,
+                      logger: logger, metrics: metrics)
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for await event in connection.events {
+                    switch event {
+                    case .connected: metrics.setConnected(true)
+                    case .disconnected: metrics.setConnected(false)
+                    default: break
+                    }
+                }
+            }
+            if let retention { group.addTask { await retention.run() } }
+            try await withGracefulShutdownHandler {
+                try await ingest.run(consumer)
+            } onGracefulShutdown: {
+                Task { try? await consumer.cancel() }
+            }
+            group.cancelAll()
+        }
+        logger.info("backend stopped")
+    }
+}

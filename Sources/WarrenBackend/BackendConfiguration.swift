@@ -1,0 +1,27 @@
+import RabbitMQ
+import WarrenStore
+
+/// Settings of `warren backend`.
+public struct BackendConfiguration: Sendable {
+    public var connection: ConnectionConfiguration
+    public var store: StoreAddress
+    /// Most results written in one transaction.
+    public var batchSize: Int = 500
+    /// Longest a received result waits for its batch to fill before it is written.
+    public var batchDelay: Duration = .milliseconds(20)
+    /// Unacknowledged results the broker may hand over at once (`basic.qos`); at least a batch.
+    public var prefetch: Int = 2000
+    /// Results older than this are deleted; nil keeps everything.
+    public var retain: Duration? = .seconds(30 * 86_400)
+    /// How often retention runs.
+    public var retentionInterval: Duration = .seconds(600)
+    /// Rows deleted per transaction, so ingest never waits long behind retention.
+    public var retentionChunk: Int = 5000
+    /// First and longest wait between attempts to reach an unavailable store.
+    public var retryBackoff: (first: Duration, longest: Duration) = (.milliseconds(200), .seconds(30))
+
+    public init(connection: ConnectionConfiguration, store: StoreAddress) {
+        self.connection = connection
+        self.store = store
+    }
+}

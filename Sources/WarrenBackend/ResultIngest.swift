@@ -1,0 +1,131 @@
+import Foundation
+import Logging
+import RabbitMQ
+import ServiceLifecycle
+import WarrenCore
+import WarrenMessaging
+
+/// Turns the results consumer's deliveries into committed batches: a batch is written when it
+/// holds `batchSize` results or its oldest result has waited `batchDelay`; then, and only then,
+/// its deliveries are acknowledged (one `basic.ack(multiple)`).
+struct ResultIngest {
+    let configuration: BackendConfiguration
+    let deadLetters: Channel
+    let logger: Logger
+    let metrics: BackendMetrics
+    var writer: StoreWriter
+
+    /// Largest result body stored; a bigger one is dead-lettered as `too-large`.
+    static let maxResultBytes = 4 << 20
+
+    private enum Event {
+        case deliveries(DeliveryBatch)
+        case tick
+        case ended
+    }
+
+    /// Runs until the consumer ends (cancelled at shutdown); writes what is pending first.
+    mutating func run(_ consumer: Consumer) async throws {
+        let (events, continuation) = AsyncStream.makeStream(of: Event.self)
+        let delay = configuration.batchDelay
+        let feeder = Task {
+            for await batch in consumer.batches { continuation.yield(.deliveries(batch)) }
+            continuation.yield(.ended)
+        }
+        let ticker = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: delay)
+                continuation.yield(.tick)
+            }
+        }
+        defer {
+            feeder.cancel()
+            ticker.cancel()
+        }
+        var pending: [Delivery] = []
+        var oldest = ContinuousClock.now
+        for await event in events {
+            switch event {
+            case .deliveries(let batch):
+                if pending.isEmpty { oldest = .now }
+                pending.append(contentsOf: batch)
+                while pending.count >= configuration.batchSize {
+                    guard await flush(pending.prefix(configuration.batchSize)) else { return }
+                    pending.removeFirst(configuration.batchSize)
+                    oldest = .now
+                }
+            case .tick:
+                if !pending.isEmpty, ContinuousClock.now - oldest >= delay {
+                    guard await flush(pending[...]) else { return }
+                    pending.removeAll(keepingCapacity: true)
+                }
+            case .ended:
+                if !pending.isEmpty { _ = await flush(pending[...]) }
+                if !Task.isShuttingDownGracefully {
+                    throw BackendError("the consumer of \(WireNames.resultsQueue) was cancelled by the broker (queue deleted?)")
+                }
+                return
+            }
+        }
+    }
+
+    /// Stores `deliveries` and acknowledges them; false when shutdown interrupted it.
+    private mutating func flush(_ deliveries: ArraySlice<Delivery>) async -> Bool {
+        var results: [TaskResult] = []
+        results.reserveCapacity(deliveries.count)
+        var rejected: [OutgoingMessage] = []
+        for delivery in deliveries {
+            if delivery.bodyCount > Self.maxResultBytes {
+                rejected.append(DeadLetter.copy(of: delivery, queue: WireNames.resultsQueue, reason: "too-large",
+                                                error: "a result of \(delivery.bodyCount) bytes is over the limit of \(Self.maxResultBytes)"))
+                continue
+            }
+            do {
+                results.append(try TaskResult.decode(delivery.body))
+            } catch {
+                rejected.append(DeadLetter.copy(of: delivery, queue: WireNames.resultsQueue, reason: "malformed", error: "\(error)"))
+            }
+        }
+        if !rejected.isEmpty {
+            guard await deadLetter(rejected) else { return false }
+        }
+        if !results.isEmpty {
+            guard await writer.write(results) else { return false }
+        }
+        do {
+            try deliveries.last?.ack(multiple: true)
+        } catch {
+            // The connection was replaced: the broker hands these out again, and storing them
+            // twice leaves one record.
+            logger.debug("acknowledgement of a stored batch dropped: \(error)")
+        }
+        return true
+    }
+
+    /// Publishes unreadable results to `warren.dead` with confirms, retrying until confirmed.
+    private func deadLetter(_ messages: [OutgoingMessage]) async -> Bool {
+        var backoff = Backoff(first: configuration.retryBackoff.first, longest: configuration.retryBackoff.longest)
+        while true {
+            let outcomes = await deadLetters.publishBatch(messages)
+            let failures = outcomes.compactMap { outcome -> AMQPError? in
+                if case .failure(let error) = outcome { return error } else { return nil }
+            }
+            if failures.isEmpty {
+                metrics.deadLettered(messages.count)
+                logger.warning("dead-lettered \(messages.count) unreadable result message(s) to \(WireNames.deadLetterQueue)",
+                               metadata: ["reason": "\(messages.first?.properties.headers?[WireHeaders.deadLetterError] ?? .string(""))"])
+                return true
+            }
+            logger.error("could not dead-letter unreadable results: \(failures[0]); retrying")
+            let wait = backoff.step()
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: wait) }
+            if Task.isShuttingDownGracefully || Task.isCancelled { return false }
+        }
+    }
+}
+
+/// The backend cannot go on.
+struct BackendError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

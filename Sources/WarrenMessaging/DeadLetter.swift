@@ -1,0 +1,17 @@
+import RabbitMQ
+import WarrenCore
+
+/// Messages that cannot be processed go to `warren.dead` with the reason in their headers.
+public enum DeadLetter {
+    /// The original message, headers extended with why it was dead-lettered and where from.
+    public static func copy(of delivery: Delivery, queue: String, reason: String, error: String) -> OutgoingMessage {
+        var properties = delivery.properties
+        var headers = properties.headers ?? [:]
+        headers[WireHeaders.deadLetterReason] = .string(reason)
+        headers[WireHeaders.deadLetterError] = .string(String(error.prefix(1000)))
+        headers[WireHeaders.deadLetterQueue] = .string(queue)
+        properties.headers = headers
+        properties.deliveryMode = 2
+        return OutgoingMessage(body: delivery.body, exchange: WireNames.deadLetterExchange, routingKey: queue, properties: properties)
+    }
+}

@@ -1,0 +1,18 @@
+import PostgresNIO
+
+/// One line saying what went wrong with PostgreSQL (postgres-nio's own description hides the
+/// server's message).
+enum PostgresErrorText {
+    static func describe(_ error: any Error) -> String {
+        if let transaction = error as? PostgresTransactionError,
+           let cause = transaction.closureError ?? transaction.beginError ?? transaction.commitError {
+            return describe(cause)
+        }
+        guard let error = error as? PSQLError else { return "\(error)" }
+        if let info = error.serverInfo, let message = info[.message] {
+            return "server said: \(message)" + (info[.sqlState].map { " (SQLSTATE \($0))" } ?? "")
+        }
+        if let underlying = error.underlying { return "\(error.code): \(underlying)" }
+        return "\(error.code)"
+    }
+}

@@ -1,0 +1,33 @@
+/// The PostgreSQL schema, as numbered migrations recorded in `warren_schema` (applied in one
+/// transaction each, under an advisory lock so two backends starting together migrate once).
+enum PostgresSchema {
+    /// Key of the advisory lock held while migrating.
+    static let migrationLock: Int64 = 0x5741_5252_454E  // "WARREN"
+
+    /// Each migration's statements (one statement per query: the extended protocol takes no more).
+    static let migrations: [[String]] = [
+        [  // 1
+            "CREATE TABLE warren_result_attempts (seq bigserial PRIMARY KEY, \(fields), UNIQUE (id, attempt))",
+            "CREATE INDEX warren_result_attempts_at ON warren_result_attempts (at_ms)",
+            "CREATE TABLE warren_results (\(fields), PRIMARY KEY (id))",
+            "CREATE INDEX warren_results_at ON warren_results (at_ms)",
+            "CREATE INDEX warren_results_task_at ON warren_results (task, at_ms)",
+            "CREATE INDEX warren_results_schedule_at ON warren_results (schedule, at_ms)",
+            "CREATE INDEX warren_results_status_at ON warren_results (status, at_ms)",
+        ],
+    ]
+
+    private static let fields = """
+        id text NOT NULL, task text NOT NULL, queue text NOT NULL, schedule text, scheduled_for text,
+        attempt integer NOT NULL, status text NOT NULL, final boolean NOT NULL, worker text,
+        started_at text, finished_at text, duration_ms bigint, exit_code integer, output text, error text,
+        result text, at_ms bigint NOT NULL, stored_ms bigint NOT NULL
+        """
+
+    /// The `jsonb_to_recordset` column list matching `ResultColumns.written`.
+    static let recordsetColumns = """
+        id text, task text, queue text, schedule text, scheduled_for text, attempt integer, status text,
+        final boolean, worker text, started_at text, finished_at text, duration_ms bigint, exit_code integer,
+        output text, error text, result text, at_ms bigint, stored_ms bigint
+        """
+}

@@ -1,0 +1,52 @@
+import WarrenCore
+
+/// Counts, success rate and duration percentiles of final results, per task and per schedule
+/// (`warren results stats`, `GET /api/stats`).
+public struct ResultStatistics: Sendable, Equatable {
+    /// One line of the summary.
+    public struct Group: Sendable, Equatable {
+        /// `task` or `schedule`.
+        public var kind: String
+        public var name: String
+        public var total: Int
+        /// Count per final status, e.g. `["succeeded": 98, "failed": 2]`.
+        public var byStatus: [String: Int]
+        /// `succeeded` / total, 0…1.
+        public var successRate: Double
+        /// Nearest-rank percentiles of the durations known, in milliseconds.
+        public var p50Ms: Int64?
+        public var p95Ms: Int64?
+    }
+
+    public var groups: [Group]
+
+    /// Groups `samples` by task (sorted by name), then by schedule (sorted; unscheduled results
+    /// are not a schedule group).
+    public init(_ samples: [StatisticsSample]) {
+        var byTask: [String: [StatisticsSample]] = [:]
+        var bySchedule: [String: [StatisticsSample]] = [:]
+        for sample in samples {
+            byTask[sample.task, default: []].append(sample)
+            if let schedule = sample.schedule { bySchedule[schedule, default: []].append(sample) }
+        }
+        groups = byTask.keys.sorted().map { Self.group(kind: "task", name: $0, samples: byTask[$0]!) }
+            + bySchedule.keys.sorted().map { Self.group(kind: "schedule", name: $0, samples: bySchedule[$0]!) }
+    }
+
+    private static func group(kind: String, name: String, samples: [StatisticsSample]) -> Group {
+        var counts: [String: Int] = [:]
+        for sample in samples { counts[sample.status.rawValue, default: 0] += 1 }
+        let durations = samples.compactMap(\.durationMs).sorted()
+        return Group(kind: kind, name: name, total: samples.count, byStatus: counts,
+                     successRate: Double(counts[ResultStatus.succeeded.rawValue, default: 0]) / Double(samples.count),
+                     p50Ms: percentile(0.50, of: durations), p95Ms: percentile(0.95, of: durations))
+    }
+
+    /// Nearest-rank percentile of sorted values: the smallest value with at least `fraction`
+    /// of the values at or below it.
+    static func percentile(_ fraction: Double, of sorted: [Int64]) -> Int64? {
+        guard !sorted.isEmpty else { return nil }
+        let rank = Int((fraction * Double(sorted.count)).rounded(.up))
+        return sorted[min(max(rank, 1), sorted.count) - 1]
+    }
+}
