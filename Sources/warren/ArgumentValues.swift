@@ -1,5 +1,6 @@
 import ArgumentParser
 import Cron
+import Foundation
 
 /// Reading option values whose errors must name the option (exit 2, one line).
 enum ArgumentValues {
@@ -7,6 +8,17 @@ enum ArgumentValues {
     static func duration(_ text: String, option: String) throws -> Duration {
         do {
             return try DurationSyntax.parse(text)
+        } catch {
+            throw ValidationError("\(option): \(error)")
+        }
+    }
+}
+
+extension ArgumentValues {
+    /// An ISO-8601 instant such as `2026-11-24T06:00:00+01:00` (UTC when no offset is given).
+    static func instant(_ text: String, option: String) throws -> Date {
+        do {
+            return Date(timeIntervalSince1970: Double(try Timestamp.parse(text, in: .utc)))
         } catch {
             throw ValidationError("\(option): \(error)")
         }

@@ -1,30 +1,39 @@
 import ArgumentParser
-import Cron
 import Foundation
 import RabbitMQ
 import WarrenCore
 import WarrenMessaging
 
-/// `warren publish TASK`: publish one ad-hoc task with confirms and print its id.
+/// `warren publish TASK` (or `--batch FILE`): publish tasks with confirms.
 struct PublishCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "publish",
-        abstract: "Publish one task and print its id once the broker has confirmed it."
+        abstract: "Publish one task (or a file of them) and print its id once the broker has confirmed it.",
+        discussion: """
+            With --wait, the final result comes back through the broker and is printed as JSON; the exit \
+            status is 0 when the task succeeded, 1 when it ended otherwise, 2 when no final result came \
+            within --timeout. With --batch, each line of the file is a JSON object with the fields \
+            task (required), args, queue, id, priority, delay, at, expires; every line is checked \
+            before anything is published.
+            """
     )
 
     @OptionGroup var broker: BrokerOptions
 
     @Argument(help: "A task name from the workers' catalog.")
-    var task: String
+    var task: String?
 
     @Option(help: "The queue to publish to (default: default).")
-    var queue = WireNames.defaultQueue
+    var queue: String?
 
     @Option(name: .customLong("arg"), help: "An argument as key=value (repeatable); the value is text.")
     var arguments: [String] = []
 
     @Option(name: .customLong("args-json"), help: "All arguments as one JSON value.")
     var argsJSON: String?
+
+    @Option(name: .customLong("args-file"), help: "All arguments as one JSON value read from this file.")
+    var argsFile: String?
 
     @Option(help: "The task id (default: a new UUID).")
     var id: String?
@@ -35,43 +44,125 @@ struct PublishCommand: AsyncParsableCommand {
     @Option(help: "Deliver after this long, e.g. 10m; the broker holds the task meanwhile.")
     var delay: String?
 
+    @Option(help: "Deliver at this ISO-8601 time, e.g. 2026-11-24T06:00:00+01:00; the broker holds the task meanwhile.")
+    var at: String?
+
     @Option(help: "Discard the task (recorded expired) if no worker starts it within this long, e.g. 1h.")
     var expires: String?
 
+    @Option(help: "A W3C trace context to carry with the task.")
+    var traceparent: String?
+
+    @Flag(help: "Wait for the final result and print it; exit 0 on success, 1 on failure, 2 on timeout.")
+    var wait = false
+
+    @Option(help: "How long --wait waits (default 30s).")
+    var timeout = "30s"
+
+    @Option(help: "Publish every task in this JSON-lines file (\"-\" for standard input).")
+    var batch: String?
+
     func run() async throws {
-        guard Names.isValidScheduleOrTaskName(task) else { throw ValidationError("TASK \"\(task)\": use letters, digits, \".\", \"_\", \"-\" and \":\"") }
-        if let problem = Names.queueNameProblem(queue) { throw ValidationError("--queue \(queue): \(problem)") }
-        if let priority, !(0...9).contains(priority) { throw ValidationError("--priority: expected 0 to 9, got \(priority)") }
-        let args = try parsedArguments()
-        let delay = try self.delay.map { try ArgumentValues.duration($0, option: "--delay") } ?? .zero
-        let expiresAt = try expires.map { Date().addingTimeInterval(try ArgumentValues.duration($0, option: "--expires").seconds + delay.seconds) }
-        let message = TaskMessage(id: id ?? TaskMessage.newID(), task: task, args: args, queue: queue, priority: priority, expiresAt: expiresAt)
-        let connection = try await broker.connect(command: "publish")
+        if let batch {
+            try await BatchPublisher(broker: broker, path: batch).run(conflicting: conflictingBatchOptions())
+            return
+        }
+        guard let task else { throw ValidationError("give TASK, or --batch FILE") }
+        var request = TaskRequest(task: task)
+        request.args = try parsedArguments()
+        request.queue = queue ?? WireNames.defaultQueue
+        request.id = id
+        request.priority = priority
+        request.delay = try delay.map { try ArgumentValues.duration($0, option: "--delay") }
+        request.at = try at.map { try ArgumentValues.instant($0, option: "--at") }
+        request.expires = try expires.map { try ArgumentValues.duration($0, option: "--expires") }
+        request.traceparent = traceparent
+        let waitTimeout = try ArgumentValues.duration(timeout, option: "--timeout")
+        let (message, delay): (TaskMessage, Duration)
         do {
-            try await TaskPublisher.ensureQueue(queue, on: connection)
+            (message, delay) = try request.validated()
+        } catch {
+            throw ValidationError(Self.optionNamed(error))
+        }
+        let connection = try await broker.connect(command: "publish")
+        let waiter: ResultWaiter?
+        do {
+            waiter = wait ? try await ResultWaiter.start(id: message.id, on: connection) : nil
+            try await TaskPublisher.ensureQueue(message.queue, on: connection)
             let channel = try await connection.openChannel(confirms: true)
             let outgoing = message.outgoing(delay: delay)
             try await channel.publish(outgoing.body, exchange: outgoing.exchange, routingKey: outgoing.routingKey,
                                       properties: outgoing.properties, mandatory: outgoing.mandatory)
-            await connection.close()
         } catch {
             await connection.close()
             FileHandle.standardError.write(Data("warren publish: \(error)\n".utf8))
             throw ExitCode(1)
         }
         print(message.id)
+        guard let waiter else {
+            await connection.close()
+            return
+        }
+        fflush(nil)
+        let result = await waiter.finalResult(timeout: waitTimeout + delay) { retrying in
+            FileHandle.standardError.write(Data("attempt \(retrying.attempt) failed, will retry: \(retrying.error ?? "no error text")\n".utf8))
+        }
+        await connection.close()
+        guard let result else {
+            FileHandle.standardError.write(Data("warren publish: no final result for \(message.id) within \(timeout) (the task may still run)\n".utf8))
+            throw ExitCode(2)
+        }
+        print(ResultFormatting.jsonLine(result))
+        if result.status != .succeeded { throw ExitCode(1) }
+    }
+
+    /// A validation message in terms of this command's options.
+    private static func optionNamed(_ error: TaskRequestError) -> String {
+        let text = error.description
+        for (field, option) in [("task ", "TASK "), ("queue ", "--queue "), ("priority:", "--priority:"), ("id:", "--id:"),
+                                ("delay:", "--delay:"), ("give delay or at", "give --delay or --at"), ("traceparent ", "--traceparent ")]
+        where text.hasPrefix(field) {
+            return option + text.dropFirst(field.count)
+        }
+        return text
+    }
+
+    /// Options that describe a single task, which --batch lines carry themselves.
+    private func conflictingBatchOptions() -> [String] {
+        var given: [String] = []
+        if task != nil { given.append("TASK") }
+        if queue != nil { given.append("--queue") }
+        if !arguments.isEmpty { given.append("--arg") }
+        if argsJSON != nil { given.append("--args-json") }
+        if argsFile != nil { given.append("--args-file") }
+        if id != nil { given.append("--id") }
+        if priority != nil { given.append("--priority") }
+        if delay != nil { given.append("--delay") }
+        if at != nil { given.append("--at") }
+        if expires != nil { given.append("--expires") }
+        if traceparent != nil { given.append("--traceparent") }
+        if wait { given.append("--wait") }
+        return given
     }
 
     private func parsedArguments() throws -> JSONValue {
+        let sources = [!arguments.isEmpty ? "--arg" : nil, argsJSON != nil ? "--args-json" : nil, argsFile != nil ? "--args-file" : nil]
+            .compactMap { $0 }
+        guard sources.count <= 1 else { throw ValidationError("give only one of --arg, --args-json and --args-file") }
         if let argsJSON {
-            guard !arguments.isEmpty else {
-                do {
-                    return try JSONText.parse(Array(argsJSON.utf8))
-                } catch {
-                    throw ValidationError("--args-json: \(error)")
-                }
+            do {
+                return try JSONText.parse(Array(argsJSON.utf8))
+            } catch {
+                throw ValidationError("--args-json: \(error)")
             }
-            throw ValidationError("give --arg or --args-json, not both")
+        }
+        if let argsFile {
+            guard let data = FileManager.default.contents(atPath: argsFile) else { throw ValidationError("--args-file \(argsFile): cannot read the file") }
+            do {
+                return try JSONText.parse(data)
+            } catch {
+                throw ValidationError("--args-file \(argsFile): \(error)")
+            }
         }
         var values: [String: JSONValue] = [:]
         for argument in arguments {

@@ -1,47 +1,141 @@
 import ArgumentParser
 import Foundation
 import RabbitMQ
+import WarrenCore
+import WarrenMessaging
 import WarrenScheduler
 
-/// `warren status`: is the broker reachable, and how deep are the named queues.
+/// `warren status`: is the broker reachable, which scheduler is active, how deep are Warren's
+/// queues.
 struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Show broker reachability, the active scheduler instance, and the depth and consumers of queues."
+        abstract: "Show broker reachability, the active scheduler instance, and the depth and consumers of Warren's queues.",
+        discussion: """
+            A queue that does not exist is shown as "missing". Queues shown: default, warren.results, warren.dead-letter, every queue named in the \
+            schedule files (--schedules, or ./schedules when it exists) and each --queue; \
+            "delayed" counts tasks the broker holds for --delay, --at and retry backoff. \
+            Exit status 1 when the broker is unreachable or a queue given with --queue does not exist.
+            """
     )
 
     @OptionGroup var broker: BrokerOptions
 
-    @Option(name: .customLong("queue"), help: "A queue to inspect (repeatable).")
+    @Option(name: .customLong("queue"), help: "Another queue to inspect (repeatable).")
     var queues: [String] = []
 
-    func run() async throws {
-        let connection = try await broker.connect(command: "status")
-        defer { Task { await connection.close() } }
-        print("broker     \(connection.endpoint.map { "\($0)" } ?? "?")  reachable")
-        let channel = try await connection.openChannel(confirms: false)
-        print("scheduler  \(try await activeScheduler(on: channel))")
-        guard !queues.isEmpty else { return }
-        var missing = false
-        print("queue".padding(toLength: 32, withPad: " ", startingAt: 0) + "  ready  consumers")
-        for queue in queues {
-            do {
-                let state = try await channel.inspectQueue(queue)
-                print(queue.padding(toLength: 32, withPad: " ", startingAt: 0)
-                      + String(format: "  %5d  %9d", state.messageCount, state.consumerCount))
-            } catch {
-                print(queue.padding(toLength: 32, withPad: " ", startingAt: 0) + "  (does not exist)")
-                missing = true
-            }
-        }
-        await connection.close()
-        if missing { throw ExitCode(1) }
+    @Option(help: "Directory of schedule files whose queues to include (env WARREN_SCHEDULES; default ./schedules when it exists).")
+    var schedules: String?
+
+    @Flag(help: "As one JSON object.")
+    var json = false
+
+    struct QueueRow {
+        var name: String
+        var state: QueueState?
     }
 
-    /// "active: NAME (since …)" or "no active instance".
-    private func activeScheduler(on channel: Channel) async throws -> String {
-        guard try await SchedulerBroker.lockIsHeld(on: channel) else { return "no active instance" }
-        guard let leader = try await SchedulerBroker.lastLeader(on: channel.connection) else { return "active: (instance unknown)" }
-        return "active: \(leader.instance) (since \(leader.since))"
+    func run() async throws {
+        let configuration = try broker.configuration(connectionName: "warren-status")
+        let connection: Connection
+        do {
+            connection = try await Connection.open(configuration)
+        } catch {
+            if json {
+                print(JSONValue.object(["broker": .object(["reachable": .bool(false), "error": .string("\(error)")])]).jsonText)
+            }
+            FileHandle.standardError.write(Data("warren status: broker unreachable: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+        let channel = try await connection.openChannel(confirms: false)
+        let scheduler = try await activeScheduler(on: channel)
+        var rows: [QueueRow] = []
+        for name in try queueNames() {
+            rows.append(QueueRow(name: name, state: try? await channel.inspectQueue(name)))
+        }
+        var delayed = 0
+        for level in 0..<DelayChain.levels {
+            delayed += (try? await channel.inspectQueue(DelayChain.queue(level: level)))?.messageCount ?? 0
+        }
+        await connection.close()
+        let endpoint = connection.endpoint.map { "\($0)" } ?? "?"
+        if json {
+            printJSON(endpoint: endpoint, scheduler: scheduler, rows: rows, delayed: delayed)
+        } else {
+            printTable(endpoint: endpoint, scheduler: scheduler, rows: rows, delayed: delayed)
+        }
+        if rows.contains(where: { $0.state == nil && queues.contains($0.name) }) { throw ExitCode(1) }
+    }
+
+    /// Warren's own queues, the schedules' queues, then the ones asked for; each once.
+    private func queueNames() throws -> [String] {
+        var names = [WireNames.defaultQueue, WireNames.resultsQueue, WireNames.deadLetterQueue]
+        let environment = ProcessInfo.processInfo.environment
+        let directory = schedules ?? environment["WARREN_SCHEDULES"]
+        var isDirectory: ObjCBool = false
+        if let directory = directory ?? (FileManager.default.fileExists(atPath: "schedules", isDirectory: &isDirectory) && isDirectory.boolValue ? "schedules" : nil) {
+            do {
+                names += try ScheduleDirectory.parseFiles(in: directory).flatMap { $0.schedules.map(\.queue) }.sorted()
+            } catch {
+                if schedules != nil { throw ValidationError("--schedules: \(error)") }
+            }
+        }
+        names += queues
+        var seen = Set<String>()
+        return names.filter { seen.insert($0).inserted }
+    }
+
+    private func printTable(endpoint: String, scheduler: SchedulerState, rows: [QueueRow], delayed: Int) {
+        print("broker     \(endpoint)  reachable")
+        print("scheduler  \(scheduler.text)")
+        print("")
+        let columns: [TerminalTable.Column] = [
+            .init(title: "QUEUE", width: nil), .init(title: "READY", width: 9, alignRight: true), .init(title: "CONSUMERS", width: 9, alignRight: true),
+        ]
+        let table = rows.map { row -> [String] in
+            guard let state = row.state else { return [row.name, "missing", "-"] }
+            return [row.name, "\(state.messageCount)", "\(state.consumerCount)"]
+        }
+        print(TerminalTable(columns).render(table))
+        print("")
+        let deadLetters = rows.first { $0.name == WireNames.deadLetterQueue }?.state?.messageCount ?? 0
+        print("dead letters  \(deadLetters)")
+        print("delayed       \(delayed)")
+    }
+
+    private func printJSON(endpoint: String, scheduler: SchedulerState, rows: [QueueRow], delayed: Int) {
+        let queues: [JSONValue] = rows.map { row in
+            .object(["name": .string(row.name), "exists": .bool(row.state != nil),
+                     "ready": row.state.map { .integer(Int64($0.messageCount)) } ?? .null,
+                     "consumers": row.state.map { .integer(Int64($0.consumerCount)) } ?? .null])
+        }
+        let deadLetters = rows.first { $0.name == WireNames.deadLetterQueue }?.state?.messageCount
+        let object: JSONValue = .object([
+            "broker": .object(["reachable": .bool(true), "endpoint": .string(endpoint)]),
+            "scheduler": .object(["active": .bool(scheduler.active), "instance": scheduler.instance.map(JSONValue.string) ?? .null,
+                                  "since": scheduler.since.map(JSONValue.string) ?? .null]),
+            "queues": .array(queues),
+            "dead_letters": deadLetters.map { .integer(Int64($0)) } ?? .null,
+            "delayed": .integer(Int64(delayed)),
+        ])
+        print(object.jsonText)
+    }
+
+    struct SchedulerState {
+        var active: Bool
+        var instance: String?
+        var since: String?
+
+        var text: String {
+            guard active else { return "no active instance" }
+            guard let instance else { return "active: (instance unknown)" }
+            return "active: \(instance) (since \(since ?? "?"))"
+        }
+    }
+
+    private func activeScheduler(on channel: Channel) async throws -> SchedulerState {
+        guard try await SchedulerBroker.lockIsHeld(on: channel) else { return SchedulerState(active: false) }
+        guard let leader = try await SchedulerBroker.lastLeader(on: channel.connection) else { return SchedulerState(active: true) }
+        return SchedulerState(active: true, instance: leader.instance, since: "\(leader.since)")
     }
 }

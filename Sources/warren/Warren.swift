@@ -7,7 +7,7 @@ struct Warren: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "warren",
         abstract: "A cron-style job scheduler with RabbitMQ workers.",
-        subcommands: [SchedulerCommand.self, WorkerCommand.self, PublishCommand.self, CancelCommand.self, SchedulesCommand.self, StatusCommand.self]
+        subcommands: [SchedulerCommand.self, WorkerCommand.self, BackendCommand.self, PublishCommand.self, ResultsCommand.self, CancelCommand.self, SchedulesCommand.self, StatusCommand.self]
     )
 
     /// Runs the command, exiting 0 on success, 1 when the thing asked for failed and 2 for a

@@ -8,7 +8,7 @@ struct PublishCommandTests {
     @Test("each bad argument gets its one-line error", arguments: [
         (["warren.echo", "--args-json", "{"], "warren: --args-json: invalid JSON at byte 1: expected a string key\n"),
         (["warren.echo", "--arg", "novalue"], "warren: --arg novalue: expected key=value\n"),
-        (["warren.echo", "--arg", "a=1", "--args-json", "{}"], "warren: give --arg or --args-json, not both\n"),
+        (["warren.echo", "--arg", "a=1", "--args-json", "{}"], "warren: give only one of --arg, --args-json and --args-file\n"),
         (["warren.echo", "--priority", "12"], "warren: --priority: expected 0 to 9, got 12\n"),
         (["warren.echo", "--delay", "soon"], "warren: --delay: invalid duration \"soon\": expected a number at position 1\n"),
         (["rm -rf", "--queue", "q"], "warren: TASK \"rm -rf\": use letters, digits, \".\", \"_\", \"-\" and \":\"\n"),

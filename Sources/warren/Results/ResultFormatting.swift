@@ -1,0 +1,62 @@
+import Foundation
+import WarrenCore
+
+/// How `warren results` and `warren publish --wait` show results.
+enum ResultFormatting {
+    /// `12ms`, `1.50s`, `2m03s`, `1h02m`.
+    static func duration(milliseconds: Int64?) -> String {
+        guard let milliseconds else { return "-" }
+        if milliseconds < 1000 { return "\(milliseconds)ms" }
+        if milliseconds < 60_000 { return String(format: "%.2fs", Double(milliseconds) / 1000) }
+        let seconds = milliseconds / 1000
+        if seconds < 3600 { return String(format: "%dm%02ds", seconds / 60, seconds % 60) }
+        return String(format: "%dh%02dm", seconds / 3600, seconds / 60 % 60)
+    }
+
+    /// `2026-11-23 10:00:00` from an ISO-8601 instant, as written (UTC for worker times).
+    static func time(_ text: String?) -> String {
+        guard let text else { return "-" }
+        let trimmed = text.replacingOccurrences(of: "T", with: " ")
+        return String(trimmed.prefix(19))
+    }
+
+    /// The list table: one row per task id.
+    static let listColumns: [TerminalTable.Column] = [
+        .init(title: "FINISHED (UTC)", width: 19), .init(title: "STATUS", width: 9), .init(title: "TOOK", width: 8, alignRight: true),
+        .init(title: "TRY", width: 3, alignRight: true), .init(title: "TASK", width: nil), .init(title: "SCHEDULE", width: nil),
+        .init(title: "ID", width: nil),
+    ]
+
+    static func listRow(_ result: TaskResult) -> [String] {
+        [time(result.finishedAt ?? result.startedAt), result.status.rawValue, duration(milliseconds: result.durationMs),
+         "\(result.attempt)", result.task, result.schedule ?? "-", result.id]
+    }
+
+    /// One result as one line of JSON: every field of SPEC §3a, null when absent.
+    static func jsonLine(_ result: TaskResult) -> String {
+        (try? String(decoding: result.jsonData(), as: UTF8.self)) ?? "{}"
+    }
+
+    /// Every attempt of a task, for `warren results show`.
+    static func attempts(_ attempts: [TaskResult]) -> String {
+        guard let first = attempts.first else { return "" }
+        var lines = ["id        \(first.id)", "task      \(first.task)", "queue     \(first.queue)"]
+        if let schedule = first.schedule { lines.append("schedule  \(schedule) (fire for \(first.scheduledFor ?? "?"))") }
+        for attempt in attempts {
+            lines.append("")
+            lines.append("attempt \(attempt.attempt): \(attempt.status.rawValue)"
+                         + (attempt.durationMs.map { " in \(duration(milliseconds: $0))" } ?? ""))
+            if let worker = attempt.worker { lines.append("  worker    \(worker)") }
+            if let started = attempt.startedAt { lines.append("  started   \(started)") }
+            if let finished = attempt.finishedAt { lines.append("  finished  \(finished)") }
+            if let exitCode = attempt.exitCode { lines.append("  exit code \(exitCode)") }
+            if let error = attempt.error { lines.append("  error     \(error)") }
+            if let result = attempt.result { lines.append("  result    \(result.jsonText)") }
+            if let output = attempt.output, !output.isEmpty {
+                lines.append("  output:")
+                lines += output.split(separator: "\n", omittingEmptySubsequences: false).map { "    | \($0)" }
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+}

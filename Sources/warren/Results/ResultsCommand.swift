@@ -1,0 +1,227 @@
+import ArgumentParser
+import Cron
+import Foundation
+import WarrenCore
+import WarrenStore
+
+/// `warren results`: read what the backend stored.
+struct ResultsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "results",
+        abstract: "List, show, follow and summarise stored results (from the store `warren backend` writes).",
+        subcommands: [ListResultsCommand.self, ShowResultCommand.self, TailResultsCommand.self, ResultStatsCommand.self]
+    )
+}
+
+/// Filters shared by `list` and `tail`.
+struct ResultFilterOptions: ParsableArguments {
+    @Option(help: "Only this task.")
+    var task: String?
+
+    @Option(help: "Only fires of this schedule.")
+    var schedule: String?
+
+    @Option(help: "Only this status: succeeded, failed, retrying, timed_out, cancelled, expired, rejected.")
+    var status: String?
+
+    @Option(help: "Only tasks of this queue.")
+    var queue: String?
+
+    func query(since: Date?, limit: Int) throws -> ResultQuery {
+        var parsedStatus: ResultStatus?
+        if let status {
+            guard let value = ResultStatus(rawValue: status) else {
+                throw ValidationError("--status \(status): expected one of \(ResultStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            parsedStatus = value
+        }
+        return ResultQuery(task: task, schedule: schedule, status: parsedStatus, queue: queue, since: since, limit: limit)
+    }
+}
+
+/// `--since 1h` (that long ago) or `--since 2026-11-23T10:00:00Z`.
+enum SinceArgument {
+    static func parse(_ text: String?, option: String = "--since") throws -> Date? {
+        guard let text else { return nil }
+        if let duration = try? DurationSyntax.parse(text) {
+            return Date().addingTimeInterval(-Double(duration.components.seconds))
+        }
+        do {
+            return Date(timeIntervalSince1970: Double(try Timestamp.parse(text, in: .utc)))
+        } catch {
+            throw ValidationError("\(option) \(text): expected a duration such as 1h or an ISO-8601 time such as 2026-11-23T10:00:00Z")
+        }
+    }
+}
+
+struct ListResultsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "One row per task id (its latest state), newest first.")
+
+    @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var filters: ResultFilterOptions
+
+    @Option(help: "Only results since then: a duration (1h = an hour ago) or an ISO-8601 time.")
+    var since: String?
+
+    @Option(help: "At most this many rows (default 50).")
+    var limit = 50
+
+    @Flag(help: "One JSON object per line, with every field.")
+    var json = false
+
+    func run() async throws {
+        guard limit > 0 else { throw ValidationError("--limit: expected a positive number, got \(limit)") }
+        let query = try filters.query(since: try SinceArgument.parse(since), limit: limit)
+        let store = try await storeOptions.openForReading(command: "results list")
+        let results = try await readOrFail(command: "results list") { try await store.list(query) }
+        await store.close()
+        if json {
+            for result in results { print(ResultFormatting.jsonLine(result)) }
+        } else if results.isEmpty {
+            FileHandle.standardError.write(Data("no results\n".utf8))
+        } else {
+            print(TerminalTable(ResultFormatting.listColumns).render(results.map(ResultFormatting.listRow)))
+        }
+    }
+}
+
+struct ShowResultCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "show", abstract: "Every attempt of one task: status, times, output, error.")
+
+    @OptionGroup var storeOptions: StoreOptions
+
+    @Argument(help: "The task id.")
+    var id: String
+
+    @Flag(help: "One JSON object per attempt, one per line.")
+    var json = false
+
+    func run() async throws {
+        let store = try await storeOptions.openForReading(command: "results show")
+        let attempts = try await readOrFail(command: "results show") { try await store.attempts(of: id) }
+        await store.close()
+        guard !attempts.isEmpty else {
+            FileHandle.standardError.write(Data("warren results show: no result stored for task id \(id)\n".utf8))
+            throw ExitCode(1)
+        }
+        if json {
+            for attempt in attempts { print(ResultFormatting.jsonLine(attempt)) }
+        } else {
+            print(ResultFormatting.attempts(attempts))
+        }
+    }
+}
+
+struct TailResultsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tail",
+        abstract: "Print the last stored attempts, then every new one as it is stored, until interrupted."
+    )
+
+    @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var filters: ResultFilterOptions
+
+    @Option(name: [.short, .customLong("lines")], help: "How many earlier attempts to print first (default 10).")
+    var lines = 10
+
+    @Option(help: "How often to look for new results (default 250ms).")
+    var interval = "250ms"
+
+    @Flag(help: "One JSON object per line, with every field.")
+    var json = false
+
+    func run() async throws {
+        guard lines >= 0 else { throw ValidationError("--lines: expected 0 or more, got \(lines)") }
+        let pollInterval = try ArgumentValues.duration(interval, option: "--interval")
+        let query = try filters.query(since: nil, limit: 1)
+        let store = try await storeOptions.openForReading(command: "results tail")
+        let table = TerminalTable(ResultFormatting.listColumns)
+        let widths = table.widths(for: [])
+        if !json { print(table.line(ResultFormatting.listColumns.map(\.title), widths: widths)) }
+        let last = try await readOrFail(command: "results tail") { try await store.lastSequence() }
+        var position = max(0, last - Int64(lines))
+        while !Task.isCancelled {
+            let batch = try await readOrFail(command: "results tail") { try await store.attempts(after: position, limit: 1000) }
+            for entry in batch where Self.matches(entry.result, query) {
+                print(json ? ResultFormatting.jsonLine(entry.result) : table.line(ResultFormatting.listRow(entry.result), widths: widths))
+            }
+            fflush(nil)
+            if let lastEntry = batch.last { position = lastEntry.sequence }
+            if batch.count < 1000 { try await Task.sleep(for: pollInterval) }
+        }
+    }
+
+    private static func matches(_ result: TaskResult, _ query: ResultQuery) -> Bool {
+        (query.task == nil || query.task == result.task) && (query.schedule == nil || query.schedule == result.schedule)
+            && (query.status == nil || query.status == result.status) && (query.queue == nil || query.queue == result.queue)
+    }
+}
+
+struct ResultStatsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stats",
+        abstract: "Counts, success rate and p50/p95 durations of final results, per task and per schedule."
+    )
+
+    @OptionGroup var storeOptions: StoreOptions
+
+    @Option(help: "Over results since then: a duration (default 24h) or an ISO-8601 time.")
+    var since = "24h"
+
+    @Flag(help: "As one JSON object.")
+    var json = false
+
+    func run() async throws {
+        let sinceDate = try SinceArgument.parse(since)
+        let store = try await storeOptions.openForReading(command: "results stats")
+        let samples = try await readOrFail(command: "results stats") { try await store.finalResults(since: sinceDate) }
+        await store.close()
+        let statistics = ResultStatistics(samples)
+        if json {
+            print(Self.json(statistics, since: sinceDate))
+            return
+        }
+        guard !statistics.groups.isEmpty else {
+            FileHandle.standardError.write(Data("no final results since \(since)\n".utf8))
+            return
+        }
+        let columns: [TerminalTable.Column] = [
+            .init(title: "KIND", width: 8), .init(title: "NAME", width: nil), .init(title: "TOTAL", width: 7, alignRight: true),
+            .init(title: "OK", width: 7, alignRight: true), .init(title: "NOT OK", width: 7, alignRight: true),
+            .init(title: "SUCCESS", width: 7, alignRight: true), .init(title: "P50", width: 8, alignRight: true),
+            .init(title: "P95", width: 8, alignRight: true),
+        ]
+        let rows = statistics.groups.map { group -> [String] in
+            let succeeded = group.byStatus[ResultStatus.succeeded.rawValue, default: 0]
+            return [group.kind, group.name, "\(group.total)", "\(succeeded)", "\(group.total - succeeded)",
+                    String(format: "%.1f%%", group.successRate * 100), ResultFormatting.duration(milliseconds: group.p50Ms),
+                    ResultFormatting.duration(milliseconds: group.p95Ms)]
+        }
+        print(TerminalTable(columns).render(rows))
+    }
+
+    private static func json(_ statistics: ResultStatistics, since: Date?) -> String {
+        func groups(_ kind: String) -> JSONValue {
+            .array(statistics.groups.filter { $0.kind == kind }.map { group in
+                .object(["name": .string(group.name), "total": .integer(Int64(group.total)),
+                         "by_status": .object(group.byStatus.mapValues { .integer(Int64($0)) }),
+                         "success_rate": .number(group.successRate),
+                         "p50_ms": group.p50Ms.map(JSONValue.integer) ?? .null, "p95_ms": group.p95Ms.map(JSONValue.integer) ?? .null])
+            })
+        }
+        return JSONValue.object([
+            "since": since.map { .string(TaskResult.timestamp($0)) } ?? .null,
+            "tasks": groups("task"), "schedules": groups("schedule"),
+        ]).jsonText
+    }
+}
+
+/// Runs a store read; a failure is one line on stderr and exit 1.
+func readOrFail<T>(command: String, _ body: () async throws -> T) async throws -> T {
+    do {
+        return try await body()
+    } catch {
+        FileHandle.standardError.write(Data("warren \(command): \(error)\n".utf8))
+        throw ExitCode(1)
+    }
+}
