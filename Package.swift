@@ -118,6 +118,8 @@ let package = Package(
         .testTarget(name: "RabbitMQTests", dependencies: ["RabbitMQ"]),
         .testTarget(name: "CronTests", dependencies: ["Cron"]),
         .testTarget(name: "WarrenCoreTests", dependencies: ["WarrenCore"]),
+        .testTarget(name: "StoreTests", dependencies: ["WarrenStore", "WarrenCore", "WarrenTestSupport",
+                                                       .product(name: "Logging", package: "swift-log")]),
         // Drives the real `warren` binary; depending on it makes `swift build --build-tests` build it.
         .testTarget(name: "WarrenCLITests", dependencies: ["warren", "WarrenTestSupport"]),
         // Helpers the end-to-end test targets share: the `warren` binary as a process, waiting on conditions.

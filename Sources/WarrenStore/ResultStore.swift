@@ -73,7 +73,7 @@ public struct StatisticsSample: Sendable, Equatable {
 }
 
 /// A store that cannot be used; `description` says why in one line.
-public struct ResultStoreError: Error, Sendable, CustomStringConvertible {
+public struct ResultStoreError: Error, Sendable, Equatable, CustomStringConvertible {
     public let description: String
     public init(_ description: String) { self.description = description }
 }

@@ -66,7 +66,7 @@ public struct PostgresAddress: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// A store address that cannot be read.
-public struct StoreAddressError: Error, Sendable, CustomStringConvertible {
+public struct StoreAddressError: Error, Sendable, Equatable, CustomStringConvertible {
     public let description: String
     init(_ description: String) { self.description = description }
 }

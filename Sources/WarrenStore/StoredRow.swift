@@ -14,10 +14,23 @@ struct StoredRow: Sendable {
     var resultJSON: String?
 
     init(_ result: TaskResult, storedAtMs: Int64) {
+        var result = result
+        // Neither store keeps NUL in text as given (SQLite's JSON functions end the text there,
+        // PostgreSQL refuses it): it is stored as U+FFFD, the same in both.
+        result.id = Self.withoutNUL(result.id)
+        result.task = Self.withoutNUL(result.task)
+        result.queue = Self.withoutNUL(result.queue)
+        for field in [\TaskResult.schedule, \.scheduledFor, \.worker, \.startedAt, \.finishedAt, \.output, \.error] {
+            result[keyPath: field] = result[keyPath: field].map(Self.withoutNUL)
+        }
         self.result = result
         isFinal = result.status.isFinal
         atMs = result.finishedAt.flatMap(ResultTime.milliseconds) ?? result.startedAt.flatMap(ResultTime.milliseconds) ?? storedAtMs
         resultJSON = result.result.map(JSONText.write)
+    }
+
+    static func withoutNUL(_ text: String) -> String {
+        text.contains("\u{0}") ? text.replacingOccurrences(of: "\u{0}", with: "\u{FFFD}") : text
     }
 
     /// Whether this row replaces `other` as the latest state of the same task id: the higher

@@ -76,6 +76,18 @@ public func waitUntil(_ what: String, timeout: Duration = .seconds(30), _ condit
     }
 }
 
+/// Polls an async `condition` until it holds, failing the test after `timeout`.
+public func waitUntil(_ what: String, timeout: Duration = .seconds(30), async condition: () async throws -> Bool) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while try await !condition() {
+        guard ContinuousClock.now < deadline else {
+            Issue.record("timed out waiting for \(what)")
+            throw HarnessError.timeout(what)
+        }
+        try await Task.sleep(for: .milliseconds(50))
+    }
+}
+
 public enum HarnessError: Error {
     case timeout(String)
 }

@@ -12,6 +12,14 @@ enum PostgresErrorText {
         if let info = error.serverInfo, let message = info[.message] {
             return "server said: \(message)" + (info[.sqlState].map { " (SQLSTATE \($0))" } ?? "")
         }
+        if error.code == .connectionError, let underlying = error.underlying {
+            let text = "\(underlying)"
+            for known in ["Connection refused", "Connection timed out", "No route to host", "Name or service not known", "connectTimeout"]
+            where text.contains(known) {
+                return "cannot connect: \(known == "connectTimeout" ? "timed out" : known.lowercased())"
+            }
+            return "cannot connect: \(text)"
+        }
         if let underlying = error.underlying { return "\(error.code): \(underlying)" }
         return "\(error.code)"
     }

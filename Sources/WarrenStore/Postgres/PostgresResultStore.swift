@@ -27,11 +27,16 @@ public final class PostgresResultStore: ResultStore {
         configuration.options.maximumConnections = 4
         let store = PostgresResultStore(client: PostgresClient(configuration: configuration, backgroundLogger: clientLogger),
                                         logger: clientLogger, storeLogger: logger, address: address)
+        // A direct connection first: the pool would keep an unreachable server's error to itself.
+        if let problem = await store.probe() {
+            await store.close()
+            throw ResultStoreError("\(address): \(problem)")
+        }
         do {
-            if migrate { try await store.migrate() } else { try await store.checkSchema() }
+            try await store.run { if migrate { try await store.migrate() } else { try await store.checkSchema() } }
         } catch {
             await store.close()
-            throw store.failure(error)
+            throw error
         }
         return store
     }
@@ -49,9 +54,43 @@ public final class PostgresResultStore: ResultStore {
         return ResultStoreError("\(address): \(PostgresErrorText.describe(error))")
     }
 
-    /// Runs `body`, turning PostgreSQL errors into one-line `ResultStoreError`s.
-    private func run<T>(_ body: () async throws -> T) async throws -> T {
-        do { return try await body() } catch { throw failure(error) }
+    /// Longest a store operation may take. postgres-nio's pool keeps a request waiting while it
+    /// cannot connect; past this the operation fails with the reason a direct connection gives.
+    static let operationTimeout: Duration = .seconds(10)
+
+    /// Runs `body` within `operationTimeout`, turning PostgreSQL errors into one-line
+    /// `ResultStoreError`s.
+    private func run<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        let outcome = await withTaskGroup(of: Result<T, any Error>?.self) { group in
+            group.addTask { do { return .success(try await body()) } catch { return .failure(error) } }
+            group.addTask {
+                try? await Task.sleep(for: Self.operationTimeout)
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+        switch outcome {
+        case .success(let value)?: return value
+        case .failure(let error)?: throw failure(error)
+        case nil: throw ResultStoreError("\(address): \(await probe() ?? "no answer within \(Self.operationTimeout)")")
+        }
+    }
+
+    /// Why a direct connection to the server fails, or nil when it succeeds.
+    private func probe() async -> String? {
+        let tls: PostgresConnection.Configuration.TLS = address.requireTLS ? .require(try! .init(configuration: .makeClientConfiguration())) : .disable
+        var configuration = PostgresConnection.Configuration(host: address.host, port: address.port, username: address.user,
+                                                             password: address.password, database: address.database, tls: tls)
+        configuration.options.connectTimeout = .seconds(5)
+        do {
+            let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
+            try? await connection.close()
+            return nil
+        } catch {
+            return PostgresErrorText.describe(error)
+        }
     }
 
     private func migrate() async throws {
@@ -99,7 +138,8 @@ public final class PostgresResultStore: ResultStore {
         let attempts = Self.recordsetJSON(rows.attempts, storedMs: storedMs)
         let latest = Self.recordsetJSON(rows.latest, storedMs: storedMs)
         let columns = ResultColumns.written.joined(separator: ", ")
-        try await run {
+        let (client, logger) = (self.client, self.logger)
+        return try await run {
             try await client.withTransaction(logger: logger) { connection in
                 try await connection.query(PostgresQuery(unsafeSQL: """
                     INSERT INTO warren_result_attempts AS existing (\(columns))
@@ -117,13 +157,9 @@ public final class PostgresResultStore: ResultStore {
         }
     }
 
-    /// The rows as a JSON array of objects keyed by column. PostgreSQL text cannot hold NUL,
-    /// so a NUL in any text becomes U+FFFD.
+    /// The rows as a JSON array of objects keyed by column.
     static func recordsetJSON(_ rows: [StoredRow], storedMs: Int64) -> String {
-        func text(_ value: String?) -> JSONValue {
-            guard let value else { return .null }
-            return .string(value.contains("\u{0}") ? value.replacingOccurrences(of: "\u{0}", with: "\u{FFFD}") : value)
-        }
+        func text(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
         var json = "["
         for (index, row) in rows.enumerated() {
             let result = row.result
@@ -151,7 +187,8 @@ public final class PostgresResultStore: ResultStore {
     private static let selectJSON = "json_build_object(\(ResultColumns.jsonObjectArguments { "\($0)::json" }))::text"
 
     private func fetchResults(_ query: PostgresQuery) async throws -> [TaskResult] {
-        try await run {
+        let (client, logger) = (self.client, self.logger)
+        return try await run {
             var results: [TaskResult] = []
             for try await text in try await client.query(query, logger: logger).decode(String.self) {
                 results.append(try TaskResult.decode(Data(text.utf8)))
@@ -171,7 +208,8 @@ public final class PostgresResultStore: ResultStore {
     }
 
     public func attempts(after sequence: Int64, limit: Int) async throws -> [SequencedResult] {
-        try await run {
+        let (client, logger) = (self.client, self.logger)
+        return try await run {
             let query: PostgresQuery = """
                 SELECT seq, \(unescaped: Self.selectJSON) FROM warren_result_attempts WHERE seq > \(sequence) ORDER BY seq LIMIT \(limit)
                 """
@@ -184,7 +222,8 @@ public final class PostgresResultStore: ResultStore {
     }
 
     public func lastSequence() async throws -> Int64 {
-        try await run {
+        let (client, logger) = (self.client, self.logger)
+        return try await run {
             for try await value in try await client.query("SELECT coalesce(max(seq), 0)::bigint FROM warren_result_attempts", logger: logger)
                 .decode(Int64.self) { return value }
             return 0
@@ -193,6 +232,7 @@ public final class PostgresResultStore: ResultStore {
 
     public func finalResults(since: Date?) async throws -> [StatisticsSample] {
         let sinceMs = since.map(ResultTime.milliseconds) ?? Int64.min
+        let (client, logger) = (self.client, self.logger)
         return try await run {
             var samples: [StatisticsSample] = []
             let rows = try await client.query(
@@ -208,6 +248,7 @@ public final class PostgresResultStore: ResultStore {
 
     public func deleteResults(before cutoff: Date, limit: Int) async throws -> Int {
         let cutoffMs = ResultTime.milliseconds(cutoff)
+        let (client, logger) = (self.client, self.logger)
         return try await run {
             try await client.withConnection { connection in
                 let latest = try await connection.query("""
@@ -226,7 +267,8 @@ public final class PostgresResultStore: ResultStore {
     }
 
     public func schemaVersion() async throws -> Int {
-        try await run { try await client.withConnection { try await Self.version(on: $0, logger: logger) } }
+        let (client, logger) = (self.client, self.logger)
+        return try await run { try await client.withConnection { try await Self.version(on: $0, logger: logger) } }
     }
 
     public func close() async {

@@ -1,0 +1,183 @@
+import Foundation
+import Logging
+import Testing
+import WarrenCore
+import WarrenStore
+import WarrenTestSupport
+
+/// Every store behaves the same: real SQLite files and a real PostgreSQL server.
+@Suite("result stores (real SQLite, real PostgreSQL)")
+struct ResultStoreTests {
+    @Test("the same result stored twice leaves one record, with every field as sent", arguments: StoreKind.allCases)
+    func idempotent(kind: StoreKind) async throws {
+        let fixture = try await StoreFixture.make(kind)
+        var result = makeResult("t-1", schedule: "nightly")
+        result.exitCode = 3
+        result.output = "line 1\nline 2 \u{0}nul"
+        result.error = "exit status 3"
+        result.result = .object(["rows": .integer(12), "ok": .bool(true)])
+        try await fixture.store.store([result])
+        try await fixture.store.store([result, result])
+        let listed = try await fixture.store.list(ResultQuery())
+        let attempts = try await fixture.store.attempts(of: "t-1")
+        await fixture.close()
+        #expect(listed.count == 1)
+        #expect(attempts.count == 1)
+        var expected = result
+        // Text cannot hold NUL in either store: it is stored as U+FFFD.
+        expected.output = "line 1\nline 2 \u{FFFD}nul"
+        #expect(listed.first == expected)
+        #expect(attempts.first == expected)
+    }
+
+    @Test("the latest row is the highest attempt, a final status beats retrying, whatever the arrival order", arguments: StoreKind.allCases)
+    func latestState(kind: StoreKind) async throws {
+        let fixture = try await StoreFixture.make(kind)
+        let first = makeResult("t-2", attempt: 1, status: .retrying, finishedAt: "2026-11-23T10:00:00.000Z")
+        let second = makeResult("t-2", attempt: 2, status: .failed, finishedAt: "2026-11-23T10:00:30.000Z")
+        // Out of order, in separate batches and in one batch.
+        try await fixture.store.store([second])
+        try await fixture.store.store([first])
+        try await fixture.store.store([second, first])
+        let latest = try await fixture.store.list(ResultQuery())
+        let attempts = try await fixture.store.attempts(of: "t-2")
+        // A redelivered attempt 1 that ended with a final status after a retrying one of the same attempt.
+        let retry = makeResult("t-3", attempt: 1, status: .retrying, finishedAt: "2026-11-23T11:00:00.000Z")
+        let final = makeResult("t-3", attempt: 1, status: .succeeded, finishedAt: "2026-11-23T10:59:00.000Z")
+        try await fixture.store.store([final, retry])
+        let third = try await fixture.store.attempts(of: "t-3")
+        await fixture.close()
+        #expect(latest.map(\.status) == [.failed])
+        #expect(latest.first?.attempt == 2)
+        #expect(attempts.map(\.attempt) == [1, 2])
+        #expect(attempts.map(\.status) == [.retrying, .failed])
+        #expect(third.map(\.status) == [.succeeded])
+    }
+
+    @Test("list filters by task, schedule, status, queue and time, newest first, up to the limit", arguments: StoreKind.allCases)
+    func filters(kind: StoreKind) async throws {
+        let fixture = try await StoreFixture.make(kind)
+        var batch: [TaskResult] = []
+        for index in 0..<30 {
+            batch.append(makeResult("f-\(index)", task: index % 2 == 0 ? "even" : "odd", status: index % 3 == 0 ? .failed : .succeeded,
+                                    schedule: index % 5 == 0 ? "every-5" : nil, finishedAt: isoAgo(Double(3600 * index))))
+        }
+        try await fixture.store.store(batch)
+        let store = fixture.store
+        let all = try await store.list(ResultQuery(limit: 100))
+        let limited = try await store.list(ResultQuery(limit: 4))
+        let even = try await store.list(ResultQuery(task: "even", limit: 100))
+        let failedOdd = try await store.list(ResultQuery(task: "odd", status: .failed, limit: 100))
+        let scheduled = try await store.list(ResultQuery(schedule: "every-5", limit: 100))
+        let recent = try await store.list(ResultQuery(since: Date().addingTimeInterval(-3600 * 4.5), limit: 100))
+        let otherQueue = try await store.list(ResultQuery(queue: "elsewhere", limit: 100))
+        await fixture.close()
+        #expect(all.map(\.id) == (0..<30).map { "f-\($0)" })
+        #expect(limited.map(\.id) == ["f-0", "f-1", "f-2", "f-3"])
+        #expect(even.map(\.id) == stride(from: 0, to: 30, by: 2).map { "f-\($0)" })
+        #expect(failedOdd.map(\.id) == [3, 9, 15, 21, 27].map { "f-\($0)" })
+        #expect(scheduled.map(\.id) == [0, 5, 10, 15, 20, 25].map { "f-\($0)" })
+        #expect(recent.map(\.id) == ["f-0", "f-1", "f-2", "f-3", "f-4"])
+        #expect(otherQueue.isEmpty)
+    }
+
+    @Test("attempts after a sequence number follow storage order (what `results tail` reads)", arguments: StoreKind.allCases)
+    func sequence(kind: StoreKind) async throws {
+        let fixture = try await StoreFixture.make(kind)
+        let empty = try await fixture.store.lastSequence()
+        try await fixture.store.store([makeResult("s-1"), makeResult("s-2")])
+        let mark = try await fixture.store.lastSequence()
+        try await fixture.store.store([makeResult("s-3", attempt: 1, status: .retrying), makeResult("s-3", attempt: 2)])
+        let after = try await fixture.store.attempts(after: mark, limit: 10)
+        let capped = try await fixture.store.attempts(after: 0, limit: 3)
+        await fixture.close()
+        #expect(empty == 0)
+        #expect(after.map { "\($0.result.id)/\($0.result.attempt)" } == ["s-3/1", "s-3/2"])
+        #expect(after.allSatisfy { $0.sequence > mark })
+        #expect(capped.map(\.result.id) == ["s-1", "s-2", "s-3"])
+    }
+
+    @Test("statistics: counts, success rate and nearest-rank p50/p95 per task and per schedule", arguments: StoreKind.allCases)
+    func statistics(kind: StoreKind) async throws {
+        let fixture = try await StoreFixture.make(kind)
+        var batch: [TaskResult] = []
+        for index in 1...20 {
+            batch.append(makeResult("a-\(index)", task: "alpha", status: index <= 18 ? .succeeded : .failed, schedule: "hourly",
+                                    finishedAt: isoAgo(60), durationMs: Int64(index * 10)))
+        }
+        batch.append(makeResult("b-1", task: "beta", status: .retrying, finishedAt: isoAgo(60)))
+        batch.append(makeResult("c-1", task: "gamma", finishedAt: isoAgo(3 * 86_400), durationMs: 5))
+        try await fixture.store.store(batch)
+        let statistics = ResultStatistics(try await fixture.store.finalResults(since: Date().addingTimeInterval(-86_400)))
+        await fixture.close()
+        let alpha = try #require(statistics.groups.first { $0.kind == "task" && $0.name == "alpha" })
+        #expect(statistics.groups.map { "\($0.kind):\($0.name)" } == ["task:alpha", "schedule:hourly"])
+        #expect(alpha.total == 20)
+        #expect(alpha.byStatus == ["succeeded": 18, "failed": 2])
+        #expect(alpha.successRate == 0.9)
+        #expect(alpha.p50Ms == 100)
+        #expect(alpha.p95Ms == 190)
+    }
+
+    @Test("retention deletes rows older than the cutoff in chunks and keeps the rest", arguments: StoreKind.allCases)
+    func retention(kind: StoreKind) async throws {
+        let fixture = try await StoreFixture.make(kind)
+        let old = (0..<25).map { makeResult("old-\($0)", finishedAt: isoAgo(10 * 86_400)) }
+        let new = (0..<5).map { makeResult("new-\($0)", finishedAt: isoAgo(60)) }
+        try await fixture.store.store(old + new)
+        let cutoff = Date().addingTimeInterval(-86_400)
+        var chunks: [Int] = []
+        while true {
+            let deleted = try await fixture.store.deleteResults(before: cutoff, limit: 10)
+            chunks.append(deleted)
+            if deleted < 10 { break }
+        }
+        let left = try await fixture.store.list(ResultQuery(limit: 100))
+        let oldAttempts = try await fixture.store.attempts(of: "old-3")
+        await fixture.close()
+        #expect(chunks == [10, 10, 5])
+        #expect(Set(left.map(\.id)) == Set(new.map(\.id)))
+        #expect(oldAttempts.isEmpty)
+    }
+
+    @Test("schema migrations are versioned; opening again keeps the data and the version", arguments: StoreKind.allCases)
+    func migrations(kind: StoreKind) async throws {
+        let fixture = try await StoreFixture.make(kind)
+        try await fixture.store.store([makeResult("m-1")])
+        let version = try await fixture.store.schemaVersion()
+        let again = try await ResultStores.openForWriting(fixture.address, logger: Logger(label: "test"))
+        let reader = try await ResultStores.openForReading(fixture.address, logger: Logger(label: "test"))
+        let versionAgain = try await again.schemaVersion()
+        let read = try await reader.list(ResultQuery())
+        await again.close()
+        await reader.close()
+        await fixture.close()
+        #expect(version == 1)
+        #expect(versionAgain == 1)
+        #expect(read.map(\.id) == ["m-1"])
+    }
+
+    @Test("a reader refuses a store that is missing or was never migrated, saying which and why")
+    func readerErrors() async throws {
+        let logger = Logger(label: "test")
+        let missing = "/tmp/warren-no-such-dir-\(UUID().uuidString)/r.sqlite"
+        await #expect(throws: ResultStoreError("sqlite:\(missing): no such file (has `warren backend --store sqlite:\(missing)` run?)")) {
+            _ = try await ResultStores.openForReading(.sqlite(path: missing), logger: logger)
+        }
+        let database = try TestPostgresDatabase.create()
+        defer { database.drop() }
+        let address = try StoreAddress(parsing: database.url)
+        await #expect(throws: ResultStoreError("\(address): schema not up to date; start `warren backend` on it once to migrate")) {
+            _ = try await ResultStores.openForReading(address, logger: logger)
+        }
+        let unreachable = try StoreAddress(parsing: "postgres://warren:secret@127.0.0.1:1/results")
+        do {
+            _ = try await ResultStores.openForWriting(unreachable, logger: logger)
+            Issue.record("opened an unreachable store")
+        } catch {
+            let text = "\(error)"
+            #expect(text.hasPrefix("postgres://warren:***@127.0.0.1:1/results: "))
+            #expect(!text.contains("secret"))
+        }
+    }
+}

@@ -1,0 +1,52 @@
+import Foundation
+
+/// The PostgreSQL server `scripts/test` starts (`scripts/postgres`), as a superuser URL.
+public let testPostgresURL = ProcessInfo.processInfo.environment["WARREN_TEST_POSTGRES_URL"] ?? "postgres://postgres@127.0.0.1:5695/postgres"
+
+/// A database of its own for one test on the test server; `url` reaches it.
+public struct TestPostgresDatabase: Sendable {
+    public let name: String
+    public let url: String
+
+    /// Creates `warren_test_<random>`.
+    public static func create() throws -> TestPostgresDatabase {
+        let name = "warren_test_\(UUID().uuidString.prefix(8).lowercased())"
+        try psql("CREATE DATABASE \(name)")
+        let base = testPostgresURL.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
+        return TestPostgresDatabase(name: name, url: "\(base)/\(name)")
+    }
+
+    /// Drops the database, closing whatever is still connected to it.
+    public func drop() {
+        _ = try? Self.psql("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
+    }
+
+    /// Runs SQL against this database; returns what psql printed (unaligned, tuples only).
+    @discardableResult
+    public func sql(_ statement: String) throws -> String {
+        try Self.psql(statement, url: url)
+    }
+
+    /// Runs SQL against the server's maintenance database.
+    @discardableResult
+    public static func psql(_ statement: String, url: String = testPostgresURL) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/psql")
+        process.arguments = [url, "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", statement]
+        let output = Pipe(), errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        let printed = output.fileHandleForReading.readDataToEndOfFile()
+        let complaint = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw PostgresTestError(description: "psql \(statement): \(String(decoding: complaint, as: UTF8.self))")
+        }
+        return String(decoding: printed, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}
+
+public struct PostgresTestError: Error, CustomStringConvertible {
+    public let description: String
+}
