@@ -120,10 +120,17 @@ let package = Package(
         .testTarget(name: "WarrenCoreTests", dependencies: ["WarrenCore"]),
         .testTarget(name: "StoreTests", dependencies: ["WarrenStore", "WarrenCore", "WarrenTestSupport",
                                                        .product(name: "Logging", package: "swift-log")]),
+        // `warren backend`, `results`, `publish --wait|--batch` and `status`, end to end (real binary, broker, stores).
+        .testTarget(
+            name: "BackendTests",
+            dependencies: ["warren", "WarrenTestSupport", "RabbitMQ", "WarrenCore", "WarrenMessaging", "WarrenStore",
+                           .product(name: "Logging", package: "swift-log")]
+        ),
         // Drives the real `warren` binary; depending on it makes `swift build --build-tests` build it.
         .testTarget(name: "WarrenCLITests", dependencies: ["warren", "WarrenTestSupport"]),
         // Helpers the end-to-end test targets share: the `warren` binary as a process, waiting on conditions.
-        .target(name: "WarrenTestSupport", path: "Tests/WarrenTestSupport"),
+        .target(name: "WarrenTestSupport", dependencies: ["WarrenCore", "WarrenStore", .product(name: "Logging", package: "swift-log")],
+                path: "Tests/WarrenTestSupport"),
         .testTarget(
             name: "WorkerTests",
             dependencies: ["warren", "WarrenTestSupport", "RabbitMQ", "WarrenCore", "WarrenMessaging", "WarrenWorker",

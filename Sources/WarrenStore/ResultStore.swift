@@ -21,6 +21,8 @@ public protocol ResultStore: Sendable {
     func finalResults(since: Date?) async throws -> [StatisticsSample]
     /// Deletes at most `limit` rows (of each table) whose time is before `cutoff`; returns how many went.
     func deleteResults(before cutoff: Date, limit: Int) async throws -> Int
+    /// How many task ids and how many attempts are stored.
+    func counts() async throws -> StoredCounts
     /// The schema version the store is at.
     func schemaVersion() async throws -> Int
     /// Releases connections.
@@ -55,6 +57,17 @@ public struct ResultQuery: Sendable, Equatable {
 public struct SequencedResult: Sendable, Equatable {
     public var sequence: Int64
     public var result: TaskResult
+}
+
+/// Row counts of a store.
+public struct StoredCounts: Sendable, Equatable {
+    public var tasks: Int
+    public var attempts: Int
+
+    public init(tasks: Int, attempts: Int) {
+        self.tasks = tasks
+        self.attempts = attempts
+    }
 }
 
 /// The columns statistics are computed from.

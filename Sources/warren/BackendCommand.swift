@@ -21,6 +21,9 @@ struct BackendCommand: AsyncParsableCommand {
     @Option(help: "Delete results older than this, e.g. 30d, or \"off\" (default 30d).")
     var retain = "30d"
 
+    @Option(name: .customLong("retention-interval"), help: "How often retention runs (default 10m).")
+    var retentionInterval = "10m"
+
     @Option(name: .customLong("batch-size"), help: "Most results per transaction (default 500).")
     var batchSize = 500
 
@@ -42,6 +45,7 @@ struct BackendCommand: AsyncParsableCommand {
         configuration.batchDelay = try ArgumentValues.duration(batchDelay, option: "--batch-delay")
         configuration.prefetch = prefetch
         configuration.retain = retain == "off" ? nil : try ArgumentValues.duration(retain, option: "--retain")
+        configuration.retentionInterval = try ArgumentValues.duration(retentionInterval, option: "--retention-interval")
         if let retain = configuration.retain, retain < .seconds(60) {
             throw ValidationError("--retain: at least 1m, or \"off\"")
         }

@@ -40,4 +40,20 @@ struct PublishConsumeTests {
         #expect(delivery.properties.headers?["nested"] == .table(["k": true]))
         collector.stop()
     }
+
+    @Test("a 5 MiB message is confirmed and consumed intact (split into frames and joined again)")
+    func largeMessage() async throws {
+        let connection = try await TestBroker.connect()
+        defer { Task { await connection.close() } }
+        let channel = try await connection.openChannel()
+        let queue = TestBroker.unique("large")
+        _ = try await channel.declare(QueueSpec(name: queue, durable: false, autoDelete: true))
+        let body = Data((0..<(5 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31) })
+        try await channel.publish(body, routingKey: queue, properties: BasicProperties(deliveryMode: 2))
+        let consumer = try await channel.consume(queue: queue)
+        let collector = DeliveryCollector(consumer)
+        try await collector.wait(for: 1)
+        #expect(collector.deliveries[0].body == body)
+        collector.stop()
+    }
 }

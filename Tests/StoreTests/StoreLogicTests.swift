@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import WarrenCore
 @testable import WarrenStore
+import WarrenTestSupport
 
 @Suite("store addresses, precedence, times, percentiles (pure)")
 struct StoreLogicTests {

@@ -266,6 +266,17 @@ public final class PostgresResultStore: ResultStore {
         }
     }
 
+    public func counts() async throws -> StoredCounts {
+        let (client, logger) = (self.client, self.logger)
+        return try await run {
+            let query: PostgresQuery = "SELECT (SELECT count(*) FROM warren_results), (SELECT count(*) FROM warren_result_attempts)"
+            for try await (tasks, attempts) in try await client.query(query, logger: logger).decode((Int64, Int64).self) {
+                return StoredCounts(tasks: Int(tasks), attempts: Int(attempts))
+            }
+            return StoredCounts(tasks: 0, attempts: 0)
+        }
+    }
+
     public func schemaVersion() async throws -> Int {
         let (client, logger) = (self.client, self.logger)
         return try await run { try await client.withConnection { try await Self.version(on: $0, logger: logger) } }

@@ -128,6 +128,13 @@ public final class SQLiteResultStore: ResultStore {
         }
     }
 
+    public func counts() async throws -> StoredCounts {
+        try await pool.read { db in
+            StoredCounts(tasks: try Int.fetchOne(db, sql: "SELECT count(*) FROM warren_results") ?? 0,
+                         attempts: try Int.fetchOne(db, sql: "SELECT count(*) FROM warren_result_attempts") ?? 0)
+        }
+    }
+
     public func schemaVersion() async throws -> Int {
         try await pool.read { db in try SQLiteSchema.migrator.appliedMigrations(db).count }
     }

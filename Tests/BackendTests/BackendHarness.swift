@@ -1,0 +1,85 @@
+import Foundation
+import RabbitMQ
+import Testing
+import WarrenCore
+import WarrenMessaging
+import WarrenStore
+import WarrenTestSupport
+
+/// A virtual host of the test's own (so its backend takes only its results), a fresh store, and
+/// a publishing connection for results and raw messages.
+final class BackendHarness: Sendable {
+    let vhost: TestVirtualHost
+    let fixture: StoreFixture
+    let connection: Connection
+    let publisher: Channel
+
+    var store: any ResultStore { fixture.store }
+
+    static func make(_ kind: StoreKind, directory: URL? = nil) async throws -> BackendHarness {
+        let vhost = try TestVirtualHost.create()
+        let fixture = try await StoreFixture.make(kind, directory: directory)
+        var configuration = try ConnectionConfiguration(urls: vhost.url, connectionName: "test-backend")
+        configuration.logger.logLevel = .error
+        let connection = try await Connection.open(configuration)
+        let setup = try await connection.openChannel(confirms: false)
+        try await WarrenTopology.declareShared(on: setup)
+        try? await setup.close()
+        return BackendHarness(vhost: vhost, fixture: fixture, connection: connection, publisher: try await connection.openChannel(confirms: true))
+    }
+
+    private init(vhost: TestVirtualHost, fixture: StoreFixture, connection: Connection, publisher: Channel) {
+        self.vhost = vhost
+        self.fixture = fixture
+        self.connection = connection
+        self.publisher = publisher
+    }
+
+    /// The environment of every `warren` process of this test.
+    var environment: [String: String] { ["WARREN_AMQP_URL": vhost.url, "WARREN_STORE": fixture.argument] }
+
+    func startBackend(_ arguments: [String] = []) throws -> WarrenProcess {
+        try WarrenProcess(["backend", "--log-level", "info"] + arguments, environment: environment)
+    }
+
+    func warren(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+        try runWarren(arguments, environment: environment)
+    }
+
+    /// Publishes results as workers do, with confirms, in windows of 1000.
+    func publish(_ results: [TaskResult]) async throws {
+        var start = 0
+        while start < results.count {
+            let window = results[start..<min(start + 1000, results.count)]
+            let outcomes = await publisher.publishBatch(try window.map { try $0.outgoing() })
+            for outcome in outcomes { try outcome.get() }
+            start += 1000
+        }
+    }
+
+    /// Publishes any body to the results exchange.
+    func publishRaw(_ body: Data, properties: BasicProperties = BasicProperties(deliveryMode: 2)) async throws {
+        try await publisher.publish(body, exchange: WireNames.resultsExchange, routingKey: "", properties: properties)
+    }
+
+    func counts() async throws -> StoredCounts { try await store.counts() }
+
+    /// Waits until the store holds `tasks` task ids and `attempts` attempts.
+    func waitForCounts(tasks: Int, attempts: Int, timeout: Duration = .seconds(60)) async throws {
+        try await waitUntil("\(tasks) tasks and \(attempts) attempts stored", timeout: timeout) {
+            try await self.counts() == StoredCounts(tasks: tasks, attempts: attempts)
+        }
+    }
+
+    func close() async {
+        await connection.close()
+        await fixture.close()
+        vhost.delete()
+    }
+}
+
+/// `count` results for distinct ids `PREFIX-0…`, finished a minute ago.
+func sampleResults(_ prefix: String, count: Int, task: String = "warren.echo") -> [TaskResult] {
+    let finished = isoAgo(60)
+    return (0..<count).map { makeResult("\(prefix)-\($0)", task: task, finishedAt: finished, durationMs: Int64($0 % 500)) }
+}

@@ -1,0 +1,189 @@
+import Foundation
+import RabbitMQ
+import Testing
+import WarrenCore
+import WarrenMessaging
+import WarrenStore
+import WarrenTestSupport
+
+/// `warren backend` against a real broker and real stores: batches, acks after commit,
+/// crashes, an unwritable store, unreadable results, retention, metrics, shutdown.
+@Suite("warren backend (real binary, broker, SQLite and PostgreSQL)")
+struct BackendIngestTests {
+    @Test("a backend killed with SIGKILL mid-batch and restarted loses no result and stores none twice", arguments: StoreKind.allCases)
+    func killedMidBatch(kind: StoreKind) async throws {
+        let harness = try await BackendHarness.make(kind)
+        let total = 20_000
+        try await harness.publish(sampleResults("kill", count: total))
+        let backend = try harness.startBackend(["--batch-size", "200"])
+        try await waitUntil("some batches stored") { try await harness.counts().tasks >= 2000 }
+        backend.signal(SIGKILL)
+        _ = try await backend.wait()
+        let atKill = try await harness.counts()
+        #expect(atKill.tasks < total, "the kill came before the end")
+        let restarted = try harness.startBackend(["--batch-size", "200"])
+        try await harness.waitForCounts(tasks: total, attempts: total, timeout: .seconds(120))
+        try await waitUntil("the results queue drained") { try harness.vhost.depth(of: WireNames.resultsQueue).map { $0 == (0, 0) } ?? false }
+        let sample = try await harness.store.attempts(of: "kill-4321")
+        restarted.signal(SIGTERM)
+        let exit = try await restarted.wait()
+        await harness.close()
+        #expect(sample.map(\.attempt) == [1])
+        #expect(exit.status == 0)
+    }
+
+    @Test("results stay unacknowledged while the SQLite disk is full, one error is logged, and ingest resumes when space is freed")
+    func diskFull() async throws {
+        let mount = FileManager.default.temporaryDirectory.appendingPathComponent("warren-full-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: mount, withIntermediateDirectories: true)
+        try runTool("/bin/mount", ["-t", "tmpfs", "-o", "size=4m", "tmpfs", mount.path])
+        defer { try? runTool("/bin/umount", ["-l", mount.path]) }
+        let harness = try await BackendHarness.make(.sqlite, directory: mount)
+        let backend = try harness.startBackend(["--batch-size", "100"])
+        try await harness.publish(sampleResults("before", count: 100))
+        try await harness.waitForCounts(tasks: 100, attempts: 100)
+        // Fill the file system; SQLite's next write fails with SQLITE_FULL.
+        let filler = mount.appendingPathComponent("filler").path
+        try? runTool("/bin/dd", ["if=/dev/zero", "of=\(filler)", "bs=64k"])
+        try await harness.publish(sampleResults("during", count: 500))
+        try await waitUntil("the backend reports the store unavailable") { backend.output.contains("result store unavailable") }
+        try await waitUntil("the results held unacknowledged") { try harness.vhost.depth(of: WireNames.resultsQueue)?.unacknowledged ?? 0 > 0 }
+        let during = try await harness.counts()
+        try FileManager.default.removeItem(atPath: filler)
+        try await harness.waitForCounts(tasks: 600, attempts: 600)
+        try await waitUntil("the backend reports the store back") { backend.output.contains("result store available again") }
+        try await waitUntil("the results queue drained") { try harness.vhost.depth(of: WireNames.resultsQueue).map { $0 == (0, 0) } ?? false }
+        backend.signal(SIGTERM)
+        let exit = try await backend.wait()
+        await harness.close()
+        #expect(during == StoredCounts(tasks: 100, attempts: 100))
+        #expect(exit.output.components(separatedBy: "result store unavailable").count - 1 == 1, "one error line for the outage")
+        #expect(exit.output.contains("database or disk is full"))
+        #expect(exit.status == 0)
+    }
+
+    @Test("results stay in the broker while PostgreSQL refuses writes, and ingest resumes when it accepts them again")
+    func postgresReadOnly() async throws {
+        let harness = try await BackendHarness.make(.postgres)
+        let database = try #require(harness.fixture.argument.split(separator: "/").last.map(String.init))
+        let backend = try harness.startBackend(["--batch-size", "100"])
+        try await harness.publish(sampleResults("before", count: 100))
+        try await harness.waitForCounts(tasks: 100, attempts: 100)
+        try TestPostgresDatabase.psql("ALTER DATABASE \(database) SET default_transaction_read_only = on")
+        try TestPostgresDatabase.psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(database)'")
+        try await harness.publish(sampleResults("during", count: 300))
+        try await waitUntil("the backend reports the store unavailable") { backend.output.contains("result store unavailable") }
+        let during = try await harness.counts()
+        try TestPostgresDatabase.psql("ALTER DATABASE \(database) RESET default_transaction_read_only")
+        try TestPostgresDatabase.psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(database)'")
+        try await harness.waitForCounts(tasks: 400, attempts: 400)
+        try await waitUntil("the backend reports the store back") { backend.output.contains("result store available again") }
+        backend.signal(SIGTERM)
+        let exit = try await backend.wait()
+        await harness.close()
+        #expect(during.tasks == 100)
+        #expect(exit.output.contains("read-only transaction"))
+        #expect(exit.output.components(separatedBy: "result store unavailable").count - 1 == 1)
+        #expect(exit.status == 0)
+    }
+
+    @Test("unreadable result messages are dead-lettered with the reason; the good ones around them are stored")
+    func malformed() async throws {
+        let harness = try await BackendHarness.make(.sqlite)
+        let backend = try harness.startBackend()
+        try await harness.publish(sampleResults("good-a", count: 5))
+        try await harness.publishRaw(Data("not json".utf8))
+        try await harness.publishRaw(Data(#"{"task":"x","status":"succeeded"}"#.utf8))
+        try await harness.publishRaw(Data(#"{"id":"a","task":"x","status":"exploded"}"#.utf8))
+        try await harness.publishRaw(Data(repeating: UInt8(ascii: "x"), count: 5 << 20))
+        try await harness.publish(sampleResults("good-b", count: 5))
+        try await harness.waitForCounts(tasks: 10, attempts: 10)
+        try await waitUntil("four dead letters") { try harness.vhost.depth(of: WireNames.deadLetterQueue)?.ready == 4 }
+        let channel = try await harness.connection.openChannel(confirms: false)
+        try await channel.setPrefetch(10)
+        var iterator = try await channel.consume(queue: WireNames.deadLetterQueue).makeAsyncIterator()
+        var reasons: [String] = []
+        while reasons.count < 4, let delivery = await iterator.next() {
+            let headers = delivery.properties.headers ?? [:]
+            reasons.append("\(headers[WireHeaders.deadLetterReason]?.stringValue ?? "?"): \(headers[WireHeaders.deadLetterError]?.stringValue ?? "?")")
+            try delivery.ack()
+        }
+        let running = backend.isRunning
+        backend.signal(SIGTERM)
+        _ = try await backend.wait()
+        await harness.close()
+        #expect(running)
+        #expect(reasons.sorted() == [
+            "malformed: a result needs \"id\" and \"task\"",
+            "malformed: a result needs a known \"status\"",
+            "malformed: invalid JSON at byte 0: unexpected character",
+            "too-large: a result of 5242880 bytes is over the limit of 4194304",
+        ])
+    }
+
+    @Test("retention deletes results older than --retain and keeps the recent ones", arguments: StoreKind.allCases)
+    func retention(kind: StoreKind) async throws {
+        let harness = try await BackendHarness.make(kind)
+        let old = (0..<50).map { makeResult("old-\($0)", finishedAt: isoAgo(3 * 86_400)) }
+        try await harness.publish(old + sampleResults("new", count: 20))
+        let backend = try harness.startBackend(["--retain", "2d", "--retention-interval", "500ms"])
+        try await waitUntil("old results deleted") {
+            let counts = try await harness.counts()
+            let left = try await harness.store.list(ResultQuery(limit: 100))
+            return counts == StoredCounts(tasks: 20, attempts: 20) && left.allSatisfy { $0.id.hasPrefix("new-") }
+        }
+        try await waitUntil("retention logged") { backend.output.contains("retention deleted") }
+        backend.signal(SIGTERM)
+        _ = try await backend.wait()
+        await harness.close()
+    }
+
+    @Test("metrics: results stored, batches, store availability and broker connection")
+    func metrics() async throws {
+        let harness = try await BackendHarness.make(.sqlite)
+        let port = Int.random(in: 20_000..<30_000)
+        let backend = try harness.startBackend(["--metrics", "127.0.0.1:\(port)"])
+        try await harness.publish(sampleResults("m", count: 250))
+        try await harness.waitForCounts(tasks: 250, attempts: 250)
+        var text = ""
+        try await waitUntil("metrics show 250 stored") {
+            text = (try? String(contentsOf: URL(string: "http://127.0.0.1:\(port)/metrics")!, encoding: .utf8)) ?? ""
+            return prometheusSample(text, "warren_backend_results_stored_total") == 250
+        }
+        backend.signal(SIGTERM)
+        _ = try await backend.wait()
+        await harness.close()
+        #expect((prometheusSample(text, "warren_backend_batches_total") ?? 0) >= 1)
+        #expect(prometheusSample(text, "warren_backend_store_available") == 1)
+        #expect(prometheusSample(text, "warren_broker_connected") == 1)
+        #expect(prometheusSample(text, "warren_backend_store_errors_total") ?? 0 == 0)
+    }
+
+    @Test("bad arguments get one line naming the argument and exit 2", arguments: [
+        (["backend", "--store", "mysql://x"], "warren: --store: expected sqlite:PATH or postgres://USER@HOST:PORT/DATABASE\n"),
+        (["backend", "--retain", "10s"], "warren: --retain: at least 1m, or \"off\"\n"),
+        (["backend", "--batch-size", "0"], "warren: --batch-size: expected 1 to 10000, got 0\n"),
+        (["backend", "--batch-delay", "soon"], "warren: --batch-delay: invalid duration \"soon\": expected a number at position 1\n"),
+    ])
+    func badArguments(arguments: [String], message: String) throws {
+        let result = try runWarren(arguments, environment: ["WARREN_AMQP_URL": "amqp://guest:guest@127.0.0.1:1/"])
+        #expect(result.status == 2)
+        #expect(result.stderr == message)
+    }
+}
+
+/// Runs a system tool and fails when it does.
+func runTool(_ path: String, _ arguments: [String]) throws {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: path)
+    process.arguments = arguments
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else { throw ToolError(description: "\(path) \(arguments.joined(separator: " ")) failed") }
+}
+
+struct ToolError: Error, CustomStringConvertible {
+    let description: String
+}

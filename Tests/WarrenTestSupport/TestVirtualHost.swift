@@ -1,0 +1,31 @@
+import Foundation
+
+/// A virtual host of its own on the test broker, for tests that consume shared queues such as
+/// `warren.results` (a backend in one test must not take another test's results).
+public struct TestVirtualHost: Sendable {
+    public let name: String
+    /// The test broker's URL with this virtual host.
+    public let url: String
+
+    public static func create() throws -> TestVirtualHost {
+        let name = "warren-test-\(UUID().uuidString.prefix(8).lowercased())"
+        _ = try brokerCtl(["add_vhost", name])
+        _ = try brokerCtl(["set_permissions", "-p", name, "guest", ".*", ".*", ".*"])
+        let base = testBrokerURL.hasSuffix("/") ? String(testBrokerURL.dropLast()) : testBrokerURL
+        return TestVirtualHost(name: name, url: "\(base)/\(name)")
+    }
+
+    /// Messages ready and unacknowledged in `queue` (from rabbitmqctl), or nil when it does not exist.
+    public func depth(of queue: String) throws -> (ready: Int, unacknowledged: Int)? {
+        let text = try brokerCtl(["list_queues", "-p", name, "-q", "--no-table-headers", "name", "messages_ready", "messages_unacknowledged"])
+        for line in text.split(separator: "\n") {
+            let fields = line.split(whereSeparator: { $0 == "\t" || $0 == " " })
+            if fields.count == 3, fields[0] == queue, let ready = Int(fields[1]), let unacked = Int(fields[2]) { return (ready, unacked) }
+        }
+        return nil
+    }
+
+    public func delete() {
+        _ = try? brokerCtl(["delete_vhost", name])
+    }
+}
