@@ -231,30 +231,6 @@ struct WorkerTests {
         await harness.close()
     }
 
-    @Test("a Python program using pika publishes a task and reads its result (docs/examples/pika_roundtrip.py)")
-    func pikaInteroperability() async throws {
-        let harness = try await WorkerHarness.make(queue: "pika")
-        let worker = try harness.startWorker()
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("../../docs/examples/pika_roundtrip.py").standardized.path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments = [script, WorkerHarness.url, harness.queue]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
-        let result = try TaskResult.decode(data)
-        #expect(result.status == .succeeded)
-        #expect(result.task == "warren.echo")
-        #expect(result.result == .object(["from": .string("pika")]))
-        worker.signal(SIGTERM)
-        _ = try await worker.wait()
-        await harness.close()
-    }
-
     @Test("bad worker arguments exit 2 naming the argument or the catalog line")
     func badArguments() async throws {
         let bad = try WarrenProcess(["worker", "--queue-type", "stream"])

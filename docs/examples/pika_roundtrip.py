@@ -3,7 +3,8 @@
 
     /usr/bin/python3 docs/examples/pika_roundtrip.py amqp://guest:guest@127.0.0.1:5673/ default
 
-Needs a `warren worker` consuming QUEUE. See docs/protocol.md.
+Needs a `warren worker` consuming QUEUE (and, to find the result later with `warren results show
+ID`, a `warren backend`). See docs/protocol.md.
 """
 import json
 import sys
@@ -16,12 +17,14 @@ connection = pika.BlockingConnection(pika.URLParameters(url))
 channel = connection.channel()
 channel.confirm_delivery()  # basic_publish now raises if the broker refuses the task
 
-# Results go to the fanout exchange warren.results. The backend reads the shared queue of the
-# same name; a program waiting for its own task's result binds a private queue instead.
-results = channel.queue_declare(queue="", exclusive=True).method.queue
-channel.queue_bind(queue=results, exchange="warren.results")
-
 task_id = str(uuid.uuid4())
+
+# Results go to the fanout exchange warren.results (the backend reads the shared queue of the same
+# name). warren.results.by-id routes them on by their routing key, the task id: a private queue
+# bound there with this task's id receives this task's results only. Bind before publishing.
+results = channel.queue_declare(queue="", exclusive=True, auto_delete=True).method.queue
+channel.queue_bind(queue=results, exchange="warren.results.by-id", routing_key=task_id)
+
 channel.basic_publish(
     exchange="warren.tasks",
     routing_key=queue,  # the queue name
@@ -41,7 +44,7 @@ for method, properties, body in channel.consume(results, inactivity_timeout=30):
         sys.exit("no result within 30 s")
     channel.basic_ack(method.delivery_tag)
     result = json.loads(body)
-    if result["id"] == task_id and result["status"] != "retrying":
+    if result["status"] != "retrying":
         print(json.dumps(result, sort_keys=True))
         break
 connection.close()

@@ -136,7 +136,8 @@ struct TailResultsCommand: AsyncParsableCommand {
         let query = try filters.query(since: nil, limit: 1)
         let store = try await storeOptions.openForReading(command: "results tail")
         let table = TerminalTable(ResultFormatting.listColumns)
-        let widths = table.widths(for: [])
+        // Rows are not known in advance: room for typical names and a UUID, within the terminal.
+        let widths = table.widths(for: [["", "", "", "", String(repeating: "x", count: 28), String(repeating: "x", count: 16), String(repeating: "x", count: 36)]])
         if !json { print(table.line(ResultFormatting.listColumns.map(\.title), widths: widths)) }
         let last = try await readOrFail(command: "results tail") { try await store.lastSequence() }
         var position = max(0, last - Int64(lines))

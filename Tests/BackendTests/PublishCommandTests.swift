@@ -1,0 +1,191 @@
+import Foundation
+import Testing
+import WarrenCore
+import WarrenStore
+import WarrenTestSupport
+
+/// `warren publish --wait`, `--batch`, `--at`, `--args-file` and `warren status`, as a user runs
+/// them against a real broker (each test in its own virtual host).
+@Suite("warren publish --wait/--batch and warren status (real binary, real broker)")
+struct PublishCommandTests {
+    @Test("--wait prints the id, then the final result; exit 0 on success, 1 on failure, 2 on timeout")
+    func wait() async throws {
+        let vhost = try TestVirtualHost.create()
+        let environment = ["WARREN_AMQP_URL": vhost.url]
+        let worker = try WarrenProcess(["worker", "--queue", "work", "--log-level", "warning"], environment: environment)
+        let succeeded = try runWarren(["publish", "warren.echo", "--queue", "work", "--arg", "x=1", "--id", "wait-ok", "--wait"], environment: environment)
+        let failed = try runWarren(["publish", "warren.fail", "--queue", "work", "--args-json", #"{"message":"nope"}"#, "--wait"], environment: environment)
+        let timedOut = try runWarren(["publish", "warren.echo", "--queue", "idle", "--id", "wait-idle", "--wait", "--timeout", "1s"], environment: environment)
+        worker.signal(SIGTERM)
+        _ = try await worker.wait()
+        vhost.delete()
+        let lines = succeeded.stdout.split(separator: "\n").map(String.init)
+        #expect(succeeded.status == 0)
+        #expect(lines.count == 2)
+        #expect(lines.first == "wait-ok")
+        let result = try TaskResult.decode(Data(lines[1].utf8))
+        #expect(result.id == "wait-ok" && result.status == .succeeded && result.result == .object(["x": .string("1")]))
+        #expect(failed.status == 1)
+        let failure = try TaskResult.decode(Data(failed.stdout.split(separator: "\n")[1].utf8))
+        #expect(failure.status == .failed && failure.error == "nope")
+        #expect(timedOut.status == 2)
+        #expect(timedOut.stdout == "wait-idle\n")
+        #expect(timedOut.stderr == "warren publish: no final result for wait-idle within 1s (the task may still run)\n")
+    }
+
+    @Test("--batch publishes every line with confirms and says how many; delayed lines wait in the broker")
+    func batch() async throws {
+        let vhost = try TestVirtualHost.create()
+        let environment = ["WARREN_AMQP_URL": vhost.url]
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("batch-\(UUID().uuidString).jsonl")
+        try Data("""
+            {"task": "warren.echo", "queue": "batch", "args": {"n": 1}, "id": "b-1"}
+
+            # a comment
+            {"task": "warren.echo", "queue": "batch", "priority": 7, "expires": "1h"}
+            {"task": "warren.sleep", "queue": "batch", "args": {"seconds": 0}, "delay": "1h"}
+            {"task": "warren.echo", "queue": "other", "at": "2020-01-01T00:00:00Z"}
+
+            """.utf8).write(to: file)
+        let published = try runWarren(["publish", "--batch", file.path], environment: environment)
+        let status = try runWarren(["status", "--json", "--queue", "batch", "--queue", "other"], environment: environment)
+        vhost.delete()
+        try? FileManager.default.removeItem(at: file)
+        #expect(published.status == 0)
+        #expect(published.stdout == "4 of 4 tasks from \(file.path) confirmed\n")
+        guard case .object(let object) = try JSONText.parse(Array(status.stdout.utf8)),
+              case .array(let queues)? = object["queues"] else { Issue.record("status --json: \(status.stdout)"); return }
+        let ready = Dictionary(uniqueKeysWithValues: queues.compactMap { queue -> (String, JSONValue)? in
+            guard case .object(let fields) = queue, case .string(let name)? = fields["name"] else { return nil }
+            return (name, fields["ready"] ?? .null)
+        })
+        #expect(ready["batch"] == .integer(2))
+        #expect(ready["other"] == .integer(1))
+        #expect(object["delayed"] == .integer(1))
+    }
+
+    @Test("--batch checks every line first: bad lines are named by number and nothing is published")
+    func badBatch() async throws {
+        let vhost = try TestVirtualHost.create()
+        let environment = ["WARREN_AMQP_URL": vhost.url]
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("bad-\(UUID().uuidString).jsonl")
+        try Data("""
+            {"task": "warren.echo", "queue": "bad-batch"}
+            {"task": "warren.echo", "queue": "bad-batch", "priority": 12}
+            {"task": "warren.echo", "queue": "bad-batch"}
+            {"task": "warren.echo", "queue": "bad-batch", "delay": "soon"}
+            [1, 2]
+
+            """.utf8).write(to: file)
+        let result = try runWarren(["publish", "--batch", file.path], environment: environment)
+        let conflicting = try runWarren(["publish", "--batch", file.path, "--queue", "x"], environment: environment)
+        let status = try runWarren(["status", "--json", "--queue", "bad-batch"], environment: environment)
+        vhost.delete()
+        try? FileManager.default.removeItem(at: file)
+        #expect(result.status == 2)
+        #expect(result.stdout == "")
+        #expect(result.stderr == """
+            warren: \(file.path):2: priority: expected 0 to 9, got 12
+            warren: \(file.path):4: "delay": invalid duration "soon": expected a number at position 1
+            warren: \(file.path):5: expected a JSON object such as {"task": "warren.echo"} (3 bad lines; nothing was published)
+
+            """)
+        #expect(conflicting.status == 2)
+        #expect(conflicting.stderr == "warren: --queue cannot be combined with --batch (each line gives its own)\n")
+        #expect(status.status == 1, "the queue was never declared: nothing was published")
+        #expect(status.stdout.contains(#"{"consumers":null,"exists":false,"name":"bad-batch","ready":null}"#))
+    }
+
+    @Test("publish input errors name the option", arguments: [
+        (["warren.echo", "--delay", "1m", "--at", "2030-01-01T00:00:00Z"], "warren: give --delay or --at, not both\n"),
+        (["warren.echo", "--at", "tomorrow"], "warren: --at: invalid timestamp \"tomorrow\": expected 4 digits for the year (at character 1); expected e.g. 2026-03-08T03:00:00Z\n"),
+        (["warren.echo", "--args-file", "/nonexistent.json"], "warren: --args-file /nonexistent.json: cannot read the file\n"),
+        (["warren.echo", "--id", ""], "warren: --id: expected 1 to 200 bytes\n"),
+        (["warren.echo", "--traceparent", "abc"], "warren: --traceparent \"abc\": expected 00-<32 hex>-<16 hex>-<2 hex>\n"),
+        (["warren.echo", "--wait", "--timeout", "x"], "warren: --timeout: invalid duration \"x\": expected a number at position 1\n"),
+        ([], "warren: give TASK, or --batch FILE\n"),
+    ])
+    func badInput(arguments: [String], message: String) throws {
+        let result = try runWarren(["publish"] + arguments, environment: ["WARREN_AMQP_URL": "amqp://guest:guest@127.0.0.1:1/"])
+        #expect(result.status == 2)
+        #expect(result.stderr == message)
+    }
+
+    @Test("--args-file sends the file's JSON as the task's args")
+    func argsFile() async throws {
+        let vhost = try TestVirtualHost.create()
+        let environment = ["WARREN_AMQP_URL": vhost.url]
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("args-\(UUID().uuidString).json")
+        try Data(#"{"rows": [1, 2, 3], "name": "q4"}"#.utf8).write(to: file)
+        let worker = try WarrenProcess(["worker", "--queue", "files", "--log-level", "warning"], environment: environment)
+        let result = try runWarren(["publish", "warren.echo", "--queue", "files", "--args-file", file.path, "--wait"], environment: environment)
+        worker.signal(SIGTERM)
+        _ = try await worker.wait()
+        vhost.delete()
+        try? FileManager.default.removeItem(at: file)
+        #expect(result.status == 0)
+        let echoed = try TaskResult.decode(Data(result.stdout.split(separator: "\n")[1].utf8))
+        #expect(echoed.result == .object(["rows": .array([.integer(1), .integer(2), .integer(3)]), "name": .string("q4")]))
+    }
+
+    @Test("status: broker, scheduler, each queue's depth and consumers, dead letters, delayed; table and --json")
+    func status() async throws {
+        let vhost = try TestVirtualHost.create()
+        let environment = ["WARREN_AMQP_URL": vhost.url, "COLUMNS": "80"]
+        let worker = try WarrenProcess(["worker", "--queue", "watched", "--log-level", "warning"], environment: environment)
+        try await waitUntil("the worker consuming") { try vhost.depth(of: "watched") != nil }
+        _ = try runWarren(["publish", "warren.echo", "--queue", "unwatched"], environment: environment)
+        _ = try runWarren(["publish", "no.such.task", "--queue", "watched", "--wait", "--timeout", "20s"], environment: environment)
+        let table = try runWarren(["status", "--queue", "watched", "--queue", "unwatched"], environment: environment)
+        let json = try runWarren(["status", "--json", "--queue", "watched", "--queue", "unwatched"], environment: environment)
+        worker.signal(SIGTERM)
+        _ = try await worker.wait()
+        vhost.delete()
+        #expect(table.status == 0)
+        #expect(table.stdout.contains("scheduler  no active instance\n"))
+        #expect(table.stdout.contains("QUEUE                   READY  CONSUMERS\n"))
+        #expect(table.stdout.contains("watched                     0          1\n"))
+        #expect(table.stdout.contains("unwatched                   1          0\n"))
+        #expect(table.stdout.contains("dead letters  1\n"))
+        guard case .object(let object) = try JSONText.parse(Array(json.stdout.utf8)) else { Issue.record("status --json: \(json.stdout)"); return }
+        #expect(object["broker"] == .object(["reachable": .bool(true), "endpoint": .string(vhost.url.replacingOccurrences(of: "guest:guest", with: "guest:***"))]))
+        #expect(object["scheduler"] == .object(["active": .bool(false), "instance": .null, "since": .null]))
+        #expect(object["dead_letters"] == .integer(1))
+        #expect(object["delayed"] == .integer(0))
+        guard case .array(let queues)? = object["queues"] else { Issue.record("no queues"); return }
+        #expect(queues.contains(.object(["name": .string("watched"), "exists": .bool(true), "ready": .integer(0), "consumers": .integer(1)])))
+        #expect(queues.contains(.object(["name": .string(WireNames.resultsQueue), "exists": .bool(true), "ready": .integer(1), "consumers": .integer(0)])),
+                "the rejected task's result waits for a backend")
+    }
+
+    @Test("a Python program using pika, written from docs/protocol.md, publishes a task and finds its result; the backend stores it")
+    func pika() async throws {
+        let harness = try await BackendHarness.make(.sqlite)
+        let worker = try WarrenProcess(["worker", "--queue", "pika", "--log-level", "warning"], environment: harness.environment)
+        let backend = try harness.startBackend()
+        try await waitUntil("the worker consuming") { try harness.vhost.depth(of: "pika") != nil }
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../docs/examples/pika_roundtrip.py").standardized.path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        process.arguments = [script, harness.vhost.url, "pika"]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let result = try TaskResult.decode(data)
+        try await waitUntil("the backend stored it") { try await harness.store.attempts(of: result.id).count == 1 }
+        let shown = try harness.warren(["results", "show", result.id, "--json"])
+        worker.signal(SIGTERM)
+        backend.signal(SIGTERM)
+        _ = try await worker.wait()
+        _ = try await backend.wait()
+        await harness.close()
+        #expect(process.terminationStatus == 0)
+        #expect(result.status == .succeeded)
+        #expect(result.task == "warren.echo")
+        #expect(result.result == .object(["from": .string("pika")]))
+        #expect(try TaskResult.decode(Data(shown.stdout.utf8)) == result)
+    }
+}

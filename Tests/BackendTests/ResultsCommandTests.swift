@@ -1,0 +1,157 @@
+import Foundation
+import Testing
+import WarrenCore
+import WarrenStore
+import WarrenTestSupport
+
+/// `warren results list|show|tail|stats` reading a real store, as a user runs them.
+@Suite("warren results (real binary, SQLite and PostgreSQL)")
+struct ResultsCommandTests {
+    /// Three task ids: one retried then succeeded with output, one failed on schedule, one old.
+    static func seed(_ store: any ResultStore) async throws {
+        var retry = makeResult("r-1", task: "reports.generate", attempt: 1, status: .retrying, finishedAt: isoAgo(120), durationMs: 1500)
+        retry.error = "exit status 1"
+        var done = makeResult("r-1", task: "reports.generate", attempt: 2, status: .succeeded, finishedAt: isoAgo(60), durationMs: 2500)
+        done.output = "rows: 12\nwritten"
+        done.exitCode = 0
+        var failed = makeResult("r-2", task: "billing.charge", status: .failed, schedule: "nightly", finishedAt: isoAgo(30), durationMs: 40)
+        failed.error = "card declined"
+        let old = makeResult("r-3", task: "billing.charge", finishedAt: isoAgo(3 * 86_400), durationMs: 10)
+        try await store.store([retry, done, failed, old])
+    }
+
+    static let fields: Set<String> = ["id", "task", "queue", "schedule", "scheduled_for", "attempt", "status", "worker", "started_at",
+                                      "finished_at", "duration_ms", "exit_code", "output", "error", "result"]
+
+    @Test("list: a table, newest first, one row per task id; --json has every field; filters apply", arguments: StoreKind.allCases)
+    func list(kind: StoreKind) async throws {
+        let fixture = try await StoreFixture.make(kind)
+        try await Self.seed(fixture.store)
+        let environment = ["WARREN_STORE": fixture.argument, "COLUMNS": "100"]
+        let table = try runWarren(["results", "list"], environment: environment)
+        let json = try runWarren(["results", "list", "--json"], environment: environment)
+        let failed = try runWarren(["results", "list", "--status", "failed", "--json"], environment: environment)
+        let recentBilling = try runWarren(["results", "list", "--task", "billing.charge", "--since", "1h", "--json"], environment: environment)
+        let scheduled = try runWarren(["results", "list", "--schedule", "nightly", "--json"], environment: environment)
+        let limited = try runWarren(["results", "list", "--limit", "1", "--json"], environment: environment)
+        await fixture.close()
+        let lines = table.stdout.split(separator: "\n")
+        #expect(table.status == 0)
+        #expect(lines.count == 4)
+        #expect(lines.allSatisfy { $0.count <= 100 })
+        #expect(lines[0].hasPrefix("FINISHED (UTC)       STATUS         TOOK  TRY  TASK"))
+        #expect(lines[1].contains("failed") && lines[1].contains("40ms") && lines[1].contains("billing.charge") && lines[1].contains("nightly"))
+        #expect(lines[2].contains("succeeded") && lines[2].contains("2.50s") && lines[2].contains("    2  reports.generate"))
+        let objects = try json.stdout.split(separator: "\n").map { line -> [String: JSONValue] in
+            guard case .object(let fields) = try JSONText.parse(Array(line.utf8)) else { throw ToolError(description: "not an object") }
+            return fields
+        }
+        #expect(objects.map { $0["id"] } == [.string("r-2"), .string("r-1"), .string("r-3")])
+        #expect(objects.allSatisfy { Set($0.keys) == Self.fields })
+        #expect(objects[1]["attempt"] == .integer(2))
+        #expect(objects[1]["output"] == .string("rows: 12\nwritten"))
+        #expect(objects[0]["schedule"] == .string("nightly"))
+        #expect(objects[0]["scheduled_for"] == .string("2026-11-23T10:00:00+01:00"))
+        #expect(objects[1]["schedule"] == .null)
+        #expect(try ids(failed.stdout) == ["r-2"])
+        #expect(try ids(recentBilling.stdout) == ["r-2"])
+        #expect(try ids(scheduled.stdout) == ["r-2"])
+        #expect(try ids(limited.stdout) == ["r-2"])
+    }
+
+    @Test("show: every attempt with its times, error and output; an unknown id exits 1")
+    func show() async throws {
+        let fixture = try await StoreFixture.make(.sqlite)
+        try await Self.seed(fixture.store)
+        let environment = ["WARREN_STORE": fixture.argument]
+        let text = try runWarren(["results", "show", "r-1"], environment: environment)
+        let json = try runWarren(["results", "show", "r-1", "--json"], environment: environment)
+        let unknown = try runWarren(["results", "show", "nope"], environment: environment)
+        await fixture.close()
+        #expect(text.status == 0)
+        #expect(text.stdout.contains("id        r-1\ntask      reports.generate\nqueue     reports\n"))
+        #expect(text.stdout.contains("attempt 1: retrying in 1.50s\n  worker    host:1\n"))
+        #expect(text.stdout.contains("  error     exit status 1\n"))
+        #expect(text.stdout.contains("attempt 2: succeeded in 2.50s\n"))
+        #expect(text.stdout.contains("  exit code 0\n"))
+        #expect(text.stdout.contains("  output:\n    | rows: 12\n    | written"))
+        #expect(try statuses(json.stdout) == ["retrying", "succeeded"])
+        #expect(unknown.status == 1)
+        #expect(unknown.stderr == "warren results show: no result stored for task id nope\n")
+    }
+
+    @Test("stats: counts, success rate and p50/p95 per task and per schedule over --since")
+    func stats() async throws {
+        let fixture = try await StoreFixture.make(.sqlite)
+        try await Self.seed(fixture.store)
+        let environment = ["WARREN_STORE": fixture.argument, "COLUMNS": "100"]
+        let table = try runWarren(["results", "stats"], environment: environment)
+        let week = try runWarren(["results", "stats", "--since", "7d", "--json"], environment: environment)
+        await fixture.close()
+        let lines = table.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.first?.hasPrefix("KIND      NAME") == true)
+        #expect(lines.contains { $0.hasPrefix("task      billing.charge") && $0.hasSuffix("1        0        1     0.0%      40ms      40ms") })
+        #expect(lines.contains { $0.hasPrefix("task      reports.generate") && $0.hasSuffix("1        1        0   100.0%     2.50s     2.50s") })
+        #expect(lines.contains { $0.hasPrefix("schedule  nightly") })
+        guard case .object(let object) = try JSONText.parse(Array(week.stdout.utf8)),
+              case .array(let tasks)? = object["tasks"] else { Issue.record("stats --json: \(week.stdout)"); return }
+        #expect(tasks.count == 2)
+        #expect(tasks.first == .object(["name": .string("billing.charge"), "total": .integer(2),
+                                        "by_status": .object(["failed": .integer(1), "succeeded": .integer(1)]),
+                                        "success_rate": .number(0.5), "p50_ms": .integer(10), "p95_ms": .integer(40)]))
+    }
+
+    @Test("tail: prints the last attempts, then each new one as it is stored, filtered")
+    func tail() async throws {
+        let fixture = try await StoreFixture.make(.sqlite)
+        try await Self.seed(fixture.store)
+        let tail = try WarrenProcess(["results", "tail", "--json", "--lines", "2", "--interval", "100ms", "--task", "live"],
+                                     environment: ["WARREN_STORE": fixture.argument])
+        let all = try WarrenProcess(["results", "tail", "--lines", "2", "--interval", "100ms"],
+                                    environment: ["WARREN_STORE": fixture.argument, "COLUMNS": "120"])
+        try await waitUntil("the last two attempts printed") { all.output.split(separator: "\n").count == 3 }
+        try await fixture.store.store([makeResult("live-1", task: "live"), makeResult("other", task: "other")])
+        try await fixture.store.store([makeResult("live-2", task: "live", status: .failed)])
+        try await waitUntil("three new lines") { all.output.split(separator: "\n").count == 6 }
+        try await waitUntil("the two live results") { tail.output.split(separator: "\n").count == 2 }
+        tail.signal(SIGTERM)
+        all.signal(SIGTERM)
+        let lines = all.output.split(separator: "\n")
+        let live = try ids(tail.output)
+        _ = try await tail.wait()
+        _ = try await all.wait()
+        await fixture.close()
+        #expect(lines[1].contains("billing.charge") && lines[1].contains("r-2"))
+        #expect(lines[2].contains("billing.charge") && lines[2].contains("r-3"))
+        #expect(lines[3].contains("live-1") && lines[4].contains("other") && lines[5].contains("live-2"))
+        #expect(live == ["live-1", "live-2"])
+    }
+
+    @Test("bad arguments and missing stores get one line: exit 2 for usage, 1 for the store", arguments: [
+        (["results", "list", "--status", "great"], 2,
+         "warren: --status great: expected one of succeeded, failed, retrying, timed_out, cancelled, expired, rejected\n"),
+        (["results", "list", "--since", "last week"], 2,
+         "warren: --since last week: expected a duration such as 1h or an ISO-8601 time such as 2026-11-23T10:00:00Z\n"),
+        (["results", "list", "--limit", "0"], 2, "warren: --limit: expected a positive number, got 0\n"),
+        (["results", "list", "--store", "sqlite:/nonexistent/r.sqlite"], 1,
+         "warren results list: sqlite:/nonexistent/r.sqlite: no such file (has `warren backend --store sqlite:/nonexistent/r.sqlite` run?)\n"),
+        (["results", "stats", "--store", "postgres://u:secret@127.0.0.1:1/db"], 1,
+         "warren results stats: postgres://u:***@127.0.0.1:1/db: cannot connect: connection refused\n"),
+    ])
+    func badInput(arguments: [String], status: Int32, message: String) throws {
+        let result = try runWarren(arguments, environment: ["WARREN_STORE": "sqlite:/nonexistent/r.sqlite"])
+        #expect(result.status == status)
+        #expect(result.stderr == message)
+        #expect(result.stdout == "")
+    }
+}
+
+/// The `id` of each JSON line.
+func ids(_ jsonLines: String) throws -> [String] {
+    try jsonLines.split(separator: "\n").map { try TaskResult.decode(Data($0.utf8)).id }
+}
+
+/// The `status` of each JSON line.
+func statuses(_ jsonLines: String) throws -> [String] {
+    try jsonLines.split(separator: "\n").map { try TaskResult.decode(Data($0.utf8)).status.rawValue }
+}
