@@ -155,6 +155,11 @@ let package = Package(
                            .product(name: "Logging", package: "swift-log")],
             path: "Benchmarks/SchedulerBenchmark"
         ),
+        .executableTarget(
+            name: "warren-backend-bench",
+            dependencies: ["RabbitMQ", "WarrenCore", "WarrenMessaging", "WarrenStore", .product(name: "Logging", package: "swift-log")],
+            path: "Benchmarks/BackendBenchmark"
+        ),
     ],
     swiftLanguageModes: [.v6]
 )
