@@ -21,10 +21,15 @@ public struct Backend: Service {
 
     public func run() async throws {
         guard let store = try await openStore() else { return }
-        defer { Task { await store.close() } }
         var connectionConfiguration = configuration.connection
         connectionConfiguration.connectionName = "warren-backend"
-        let connection = try await Connection.open(connectionConfiguration)
+        let connection: Connection
+        do {
+            connection = try await Connection.open(connectionConfiguration)
+        } catch {
+            await store.close()
+            throw error
+        }
         metrics.setConnected(true)
         do {
             try await serve(connection: connection, store: store)
