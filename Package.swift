@@ -85,14 +85,15 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // `warren backend`: consumes results, stores them in batches, acks after the commit.
+        // `warren backend`: consumes results, stores them in batches, acks after the commit; serves the HTTP API.
         .target(
             name: "WarrenBackend",
             dependencies: [
-                "WarrenCore", "WarrenMessaging", "WarrenStore", "RabbitMQ",
+                "Cron", "WarrenCore", "WarrenMessaging", "WarrenStore", "RabbitMQ",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Hummingbird", package: "hummingbird"),
             ]
         ),
         .executableTarget(
@@ -119,12 +120,13 @@ let package = Package(
         .testTarget(name: "CronTests", dependencies: ["Cron"]),
         .testTarget(name: "WarrenCoreTests", dependencies: ["WarrenCore"]),
         .testTarget(name: "StoreTests", dependencies: ["WarrenStore", "WarrenCore", "WarrenTestSupport",
-                                                       .product(name: "Logging", package: "swift-log")]),
+                                                       .product(name: "Logging", package: "swift-log"),
+                                                       .product(name: "GRDB", package: "GRDB.swift")]),
         // `warren backend`, `results`, `publish --wait|--batch` and `status`, end to end (real binary, broker, stores).
         .testTarget(
             name: "BackendTests",
-            dependencies: ["warren", "WarrenTestSupport", "RabbitMQ", "WarrenCore", "WarrenMessaging", "WarrenStore",
-                           .product(name: "Logging", package: "swift-log")]
+            dependencies: ["warren", "WarrenTestSupport", "RabbitMQ", "WarrenCore", "WarrenMessaging", "WarrenStore", "WarrenBackend",
+                           .product(name: "Logging", package: "swift-log"), .product(name: "Yams", package: "Yams")]
         ),
         // Drives the real `warren` binary; depending on it makes `swift build --build-tests` build it.
         .testTarget(name: "WarrenCLITests", dependencies: ["warren", "WarrenTestSupport"]),

@@ -108,7 +108,7 @@ func backendIngest(binary: String, url: String, store storeText: String, count: 
     let store = try await ResultStores.openForWriting(address, logger: logger)
     let process = Process()
     process.executableURL = URL(fileURLWithPath: binary)
-    process.arguments = ["backend", "--store", storeText, "--log-level", "warning"]
+    process.arguments = ["backend", "--store", storeText, "--log-level", "warning", "--http", "off"]
     process.environment = ProcessInfo.processInfo.environment.merging(["WARREN_AMQP_URL": url]) { $1 }
     let cpuBefore = cpuSeconds(RUSAGE_CHILDREN.rawValue)
     let start = ContinuousClock.now

@@ -12,15 +12,20 @@ import WarrenStore
 public struct Backend: Service {
     let configuration: BackendConfiguration
     let logger: Logger
-    private let metrics = BackendMetrics()
+    let state: BackendState
+    private let metrics: BackendMetrics
 
-    public init(configuration: BackendConfiguration, logger: Logger) {
+    /// `state` is shared with the HTTP server: the open store, store and broker health.
+    public init(configuration: BackendConfiguration, state: BackendState = BackendState(), logger: Logger) {
         self.configuration = configuration
         self.logger = logger
+        self.state = state
+        metrics = BackendMetrics(state: state)
     }
 
     public func run() async throws {
         guard let store = try await openStore() else { return }
+        defer { state.opened(nil) }
         var connectionConfiguration = configuration.connection
         connectionConfiguration.connectionName = "warren-backend"
         let connection: Connection
@@ -52,6 +57,7 @@ public struct Backend: Service {
                 let version = try await store.schemaVersion()
                 logger.info("result store open", metadata: ["store": "\(configuration.store)", "schema_version": "\(version)"])
                 metrics.setStoreAvailable(true)
+                state.opened(store)
                 return store
             } catch {
                 metrics.setStoreAvailable(false)

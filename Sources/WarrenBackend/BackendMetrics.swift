@@ -1,7 +1,14 @@
 import CoreMetrics
 
-/// The backend's metrics through swift-metrics (`warren backend --metrics`).
+/// The backend's metrics through swift-metrics (`warren backend --metrics`, `GET /metrics`); the
+/// two health gauges are mirrored in `BackendState` for `GET /healthz`.
 final class BackendMetrics: Sendable {
+    private let state: BackendState
+
+    init(state: BackendState) {
+        self.state = state
+    }
+
     private let stored = Counter(label: "warren_backend_results_stored_total")
     private let batches = Counter(label: "warren_backend_batches_total")
     private let batchSize = Recorder(label: "warren_backend_batch_size")
@@ -20,8 +27,14 @@ final class BackendMetrics: Sendable {
     }
 
     func storeFailed() { storeErrors.increment() }
-    func setStoreAvailable(_ available: Bool) { storeAvailable.record(available ? 1 : 0) }
+    func setStoreAvailable(_ available: Bool) {
+        storeAvailable.record(available ? 1 : 0)
+        state.setStoreAvailable(available)
+    }
     func deadLettered(_ count: Int) { if count > 0 { deadLettered.increment(by: count) } }
     func retained(deleted: Int) { if deleted > 0 { retentionDeleted.increment(by: deleted) } }
-    func setConnected(_ isConnected: Bool) { connected.record(isConnected ? 1 : 0) }
+    func setConnected(_ isConnected: Bool) {
+        connected.record(isConnected ? 1 : 0)
+        state.setBrokerConnected(isConnected)
+    }
 }

@@ -3,13 +3,13 @@ enum ResultColumns {
     /// Written for each row, in bind order.
     static let written = ["id", "task", "queue", "schedule", "scheduled_for", "attempt", "status", "final", "worker",
                           "started_at", "finished_at", "duration_ms", "exit_code", "output", "error", "result",
-                          "at_ms", "stored_ms"]
+                          "at_ms", "stored_ms", "traceparent"]
 
     /// The fields of a result as `TaskResult.decode` reads them, as a JSON-object expression's
     /// key/column pairs; `json(result)` is the dialect's way to embed stored JSON text.
     static func jsonObjectArguments(json: (String) -> String) -> String {
         let fields = ["id", "task", "queue", "schedule", "scheduled_for", "attempt", "status", "worker", "started_at",
-                      "finished_at", "duration_ms", "exit_code", "output", "error"]
+                      "finished_at", "duration_ms", "exit_code", "output", "error", "traceparent"]
         return (fields.map { "'\($0)', \($0)" } + ["'result', \(json("result"))"]).joined(separator: ", ")
     }
 

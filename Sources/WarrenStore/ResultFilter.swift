@@ -24,6 +24,11 @@ struct ResultFilter {
         if let queue = query.queue { add("queue", "=", .text(queue)) }
         if let since = query.since { add("at_ms", ">=", .integer(ResultTime.milliseconds(since))) }
         if let before = query.before { add("at_ms", "<", .integer(ResultTime.milliseconds(before))) }
+        if let after = query.after {
+            values += [.integer(after.atMs), .integer(after.atMs), .text(after.id)]
+            let n = values.count
+            conditions.append("(at_ms < \(placeholder(n - 2)) OR (at_ms = \(placeholder(n - 1)) AND id > \(placeholder(n))))")
+        }
         whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         self.values = values
     }

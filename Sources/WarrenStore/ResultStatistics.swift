@@ -1,3 +1,4 @@
+import Foundation
 import WarrenCore
 
 /// Counts, success rate and duration percentiles of final results, per task and per schedule
@@ -48,5 +49,22 @@ public struct ResultStatistics: Sendable, Equatable {
         guard !sorted.isEmpty else { return nil }
         let rank = Int((fraction * Double(sorted.count)).rounded(.up))
         return sorted[min(max(rank, 1), sorted.count) - 1]
+    }
+}
+
+extension ResultStatistics {
+    /// `{"since": …, "tasks": [...], "schedules": [...]}` as `results stats --json` and
+    /// `GET /api/stats` give it.
+    public func json(since: Date?) -> JSONValue {
+        func groups(_ kind: String) -> JSONValue {
+            .array(self.groups.filter { $0.kind == kind }.map { group in
+                .object(["name": .string(group.name), "total": .integer(Int64(group.total)),
+                         "by_status": .object(group.byStatus.mapValues { .integer(Int64($0)) }),
+                         "success_rate": .number(group.successRate),
+                         "p50_ms": group.p50Ms.map(JSONValue.integer) ?? .null, "p95_ms": group.p95Ms.map(JSONValue.integer) ?? .null])
+            })
+        }
+        return .object(["since": since.map { .string(TaskResult.timestamp($0)) } ?? .null,
+                        "tasks": groups("task"), "schedules": groups("schedule")])
     }
 }

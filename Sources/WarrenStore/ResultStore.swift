@@ -9,8 +9,10 @@ import WarrenCore
 public protocol ResultStore: Sendable {
     /// Stores a batch in one transaction; returns once it is committed.
     func store(_ batch: [TaskResult]) async throws
-    /// Latest state per task id, newest first.
-    func list(_ query: ResultQuery) async throws -> [TaskResult]
+    /// Latest state per task id, newest first, with the cursor of the page after it.
+    func page(_ query: ResultQuery) async throws -> ResultPage
+    /// The latest state of one task id, or nil when it is unknown.
+    func latest(of id: String) async throws -> TaskResult?
     /// Every attempt of one task id, in attempt order; empty when the id is unknown.
     func attempts(of id: String) async throws -> [TaskResult]
     /// Attempts stored after `sequence` (see `lastSequence`), oldest first.
@@ -29,6 +31,41 @@ public protocol ResultStore: Sendable {
     func close() async
 }
 
+extension ResultStore {
+    /// Latest state per task id, newest first.
+    public func list(_ query: ResultQuery) async throws -> [TaskResult] { try await page(query).results }
+}
+
+/// One page of `list`: the results and, when the page is full, where the next one starts.
+public struct ResultPage: Sendable, Equatable {
+    public var results: [TaskResult]
+    public var next: ResultCursor?
+
+    public init(results: [TaskResult], next: ResultCursor?) {
+        self.results = results
+        self.next = next
+    }
+}
+
+/// A position in the newest-first order of `list`: the row's time and id. Written as
+/// `AT_MS.ID` in URLs.
+public struct ResultCursor: Sendable, Equatable {
+    public var atMs: Int64
+    public var id: String
+
+    public init(atMs: Int64, id: String) {
+        self.atMs = atMs
+        self.id = id
+    }
+
+    public init?(text: String) {
+        guard let dot = text.firstIndex(of: "."), let atMs = Int64(text[..<dot]) else { return nil }
+        self.init(atMs: atMs, id: String(text[text.index(after: dot)...]))
+    }
+
+    public var text: String { "\(atMs).\(id)" }
+}
+
 /// Filters of `warren results list` and `GET /api/results`.
 public struct ResultQuery: Sendable, Equatable {
     public var task: String?
@@ -37,18 +74,21 @@ public struct ResultQuery: Sendable, Equatable {
     public var queue: String?
     /// Only results whose time (finished, else started, else stored) is at or after this.
     public var since: Date?
-    /// Only results older than this (for paging back).
+    /// Only results older than this.
     public var before: Date?
+    /// Only results after this position (the `next` of the previous page).
+    public var after: ResultCursor?
     public var limit: Int
 
     public init(task: String? = nil, schedule: String? = nil, status: ResultStatus? = nil, queue: String? = nil,
-                since: Date? = nil, before: Date? = nil, limit: Int = 50) {
+                since: Date? = nil, before: Date? = nil, after: ResultCursor? = nil, limit: Int = 50) {
         self.task = task
         self.schedule = schedule
         self.status = status
         self.queue = queue
         self.since = since
         self.before = before
+        self.after = after
         self.limit = limit
     }
 }
@@ -89,4 +129,13 @@ public struct StatisticsSample: Sendable, Equatable {
 public struct ResultStoreError: Error, Sendable, Equatable, CustomStringConvertible {
     public let description: String
     public init(_ description: String) { self.description = description }
+}
+
+extension ResultPage {
+    /// A page from `(at_ms, JSON)` rows; full pages get the cursor of their last row.
+    init(rows: [(Int64, String)], limit: Int) throws {
+        let results = try rows.map { try TaskResult.decode(Data($0.1.utf8)) }
+        let last = rows.last.map { ResultCursor(atMs: $0.0, id: results[results.count - 1].id) }
+        self.init(results: results, next: rows.count == limit && limit > 0 ? last : nil)
+    }
 }

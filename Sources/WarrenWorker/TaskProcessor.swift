@@ -155,5 +155,6 @@ extension TaskResult {
         self.schedule = message.schedule
         self.scheduledFor = message.scheduledFor
         self.worker = worker
+        self.traceparent = message.traceparent
     }
 }

@@ -33,6 +33,15 @@ struct BackendCommand: AsyncParsableCommand {
     @Option(help: "Unacknowledged results held at once, at least --batch-size (default 2000).")
     var prefetch = 2000
 
+    @Option(help: "Serve the HTTP API, dashboard and /metrics at HOST:PORT, or \"off\" (default 127.0.0.1:8080).")
+    var http = "127.0.0.1:8080"
+
+    @Option(name: .customLong("api-token"), help: "Bearer token POST /api/tasks requires (env WARREN_API_TOKEN; default: none required).")
+    var apiToken: String?
+
+    @Option(name: .customLong("api-rate"), help: "POST /api/tasks per client: sustained tasks per second; bursts of twice that (default 10).")
+    var apiRate = 10.0
+
     @OptionGroup var service: ServiceOptions
 
     func run() async throws {
@@ -49,8 +58,22 @@ struct BackendCommand: AsyncParsableCommand {
         if let retain = configuration.retain, retain < .seconds(60) {
             throw ValidationError("--retain: at least 1m, or \"off\"")
         }
+        guard apiRate > 0 else { throw ValidationError("--api-rate: expected a positive number, got \(apiRate)") }
+        var httpConfiguration: HTTPConfiguration?
+        if http != "off" {
+            let (host, port) = try MetricsEndpoint.hostAndPort(http, option: "--http")
+            var settings = HTTPConfiguration(host: host, port: port, connection: configuration.connection, metricsText: MetricsEndpoint.text)
+            settings.apiToken = (apiToken ?? ProcessInfo.processInfo.environment["WARREN_API_TOKEN"]).flatMap { $0.isEmpty ? nil : $0 }
+            settings.rate = (apiRate, max(1, Int((apiRate * 2).rounded(.up))))
+            httpConfiguration = settings
+        }
+        // GET /metrics needs the registry whether or not --metrics is given.
+        _ = MetricsEndpoint.registry
         try await service.run(command: "backend", logger: logger) {
-            [Backend(configuration: configuration, logger: logger)]
+            let state = BackendState()
+            let backend = Backend(configuration: configuration, state: state, logger: logger)
+            guard let httpConfiguration else { return [backend] }
+            return [backend, BackendHTTPServer(configuration: httpConfiguration, state: state, logger: logger).service()]
         }
     }
 }

@@ -38,8 +38,11 @@ final class BackendHarness: Sendable {
     /// The environment of every `warren` process of this test.
     var environment: [String: String] { ["WARREN_AMQP_URL": vhost.url, "WARREN_STORE": fixture.argument] }
 
+    /// Starts `warren backend`; without `--http` among `arguments`, its HTTP server is off (tests
+    /// run in parallel and would contend for the default port).
     func startBackend(_ arguments: [String] = []) throws -> WarrenProcess {
-        try WarrenProcess(["backend", "--log-level", "info"] + arguments, environment: environment)
+        let http = arguments.contains("--http") ? [] : ["--http", "off"]
+        return try WarrenProcess(["backend", "--log-level", "info"] + http + arguments, environment: environment)
     }
 
     func warren(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {

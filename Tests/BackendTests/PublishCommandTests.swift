@@ -13,7 +13,8 @@ struct PublishCommandTests {
         let vhost = try TestVirtualHost.create()
         let environment = ["WARREN_AMQP_URL": vhost.url]
         let worker = try WarrenProcess(["worker", "--queue", "work", "--log-level", "warning"], environment: environment)
-        let succeeded = try runWarren(["publish", "warren.echo", "--queue", "work", "--arg", "x=1", "--id", "wait-ok", "--wait"], environment: environment)
+        let succeeded = try runWarren(["publish", "warren.echo", "--queue", "work", "--arg", "x=1", "--id", "wait-ok", "--wait",
+                                        "--traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"], environment: environment)
         let failed = try runWarren(["publish", "warren.fail", "--queue", "work", "--args-json", #"{"message":"nope"}"#, "--wait"], environment: environment)
         let timedOut = try runWarren(["publish", "warren.echo", "--queue", "idle", "--id", "wait-idle", "--wait", "--timeout", "1s"], environment: environment)
         worker.signal(SIGTERM)
@@ -25,6 +26,7 @@ struct PublishCommandTests {
         #expect(lines.first == "wait-ok")
         let result = try TaskResult.decode(Data(lines[1].utf8))
         #expect(result.id == "wait-ok" && result.status == .succeeded && result.result == .object(["x": .string("1")]))
+        #expect(result.traceparent == "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "the trace context travels to the result")
         #expect(failed.status == 1)
         let failure = try TaskResult.decode(Data(failed.stdout.split(separator: "\n")[1].utf8))
         #expect(failure.status == .failed && failure.error == "nope")

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Testing
 import WarrenCore
 @testable import WarrenStore
@@ -66,5 +67,32 @@ struct StoreLogicTests {
         #expect(ResultStatistics.percentile(0.5, of: [1, 2, 3, 4]) == 2)
         #expect(ResultStatistics.percentile(0.95, of: Array(1...100)) == 95)
         #expect(ResultStatistics.percentile(0.95, of: Array(1...10)) == 10)
+    }
+}
+
+@Suite("SQLite schema upgrade (real file)")
+struct SQLiteUpgradeTests {
+    @Test("a store at schema v1 is migrated to v2 on open; its rows are kept and the new column is null")
+    func upgrade() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("warren-upgrade-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("r.sqlite").path
+        let old = try GRDB.DatabaseQueue(path: path)
+        try SQLiteSchema.migrator.migrate(old, upTo: "v1")
+        try await old.write { db in
+            try db.execute(sql: """
+                INSERT INTO warren_results (id, task, queue, attempt, status, final, at_ms, stored_ms)
+                VALUES ('kept', 't', 'q', 1, 'succeeded', 1, 1000, 1000)
+                """)
+        }
+        try old.close()
+        let store = try SQLiteResultStore.openForWriting(path: path)
+        let version = try await store.schemaVersion()
+        let kept = try await store.list(ResultQuery())
+        await store.close()
+        #expect(version == 2)
+        #expect(kept.map(\.id) == ["kept"])
+        #expect(kept.first?.traceparent == nil)
     }
 }

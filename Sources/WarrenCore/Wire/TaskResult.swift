@@ -23,6 +23,8 @@ public struct TaskResult: Sendable, Equatable {
     public var error: String?
     /// What the task returned (`warren.echo`: its args; typed handlers: their result).
     public var result: JSONValue?
+    /// The W3C trace context the task carried, passed on to its results.
+    public var traceparent: String?
 
     public init(id: String, task: String, queue: String, attempt: Int, status: ResultStatus) {
         self.id = id
@@ -41,7 +43,7 @@ public struct TaskResult: Sendable, Equatable {
             ("exit_code", number(exitCode.map(Int64.init))), ("finished_at", text(finishedAt)), ("id", .string(id)),
             ("output", text(output)), ("queue", .string(queue)), ("result", result ?? .null), ("schedule", text(schedule)),
             ("scheduled_for", text(scheduledFor)), ("started_at", text(startedAt)), ("status", .string(status.rawValue)),
-            ("task", .string(task)), ("worker", text(worker)),
+            ("task", .string(task)), ("traceparent", text(traceparent)), ("worker", text(worker)),
         ]
         var json = ""
         json.reserveCapacity(400 + (output?.utf8.count ?? 0) + (error?.utf8.count ?? 0))
@@ -75,6 +77,7 @@ public struct TaskResult: Sendable, Equatable {
         result.output = text("output")
         result.error = text("error")
         if let value = fields["result"], value != .null { result.result = value }
+        result.traceparent = text("traceparent")
         return result
     }
 

@@ -171,6 +171,7 @@ public final class PostgresResultStore: ResultStore {
                 "duration_ms": result.durationMs.map(JSONValue.integer) ?? .null,
                 "exit_code": result.exitCode.map { .integer(Int64($0)) } ?? .null, "output": text(result.output),
                 "error": text(result.error), "result": text(row.resultJSON), "at_ms": .integer(row.atMs), "stored_ms": .integer(storedMs),
+                "traceparent": text(result.traceparent),
             ])
             if index > 0 { json += "," }
             JSONText.write(object, into: &json)
@@ -197,10 +198,21 @@ public final class PostgresResultStore: ResultStore {
         }
     }
 
-    public func list(_ query: ResultQuery) async throws -> [TaskResult] {
+    public func page(_ query: ResultQuery) async throws -> ResultPage {
         let filter = ResultFilter(query) { "$\($0)" }
-        let sql = "SELECT \(Self.selectJSON) FROM warren_results \(filter.whereClause) ORDER BY at_ms DESC, id LIMIT \(max(query.limit, 0))"
-        return try await fetchResults(PostgresQuery(unsafeSQL: sql, binds: Self.binds(filter.values)))
+        let sql = "SELECT at_ms, \(Self.selectJSON) FROM warren_results \(filter.whereClause) ORDER BY at_ms DESC, id LIMIT \(max(query.limit, 0))"
+        let postgresQuery = PostgresQuery(unsafeSQL: sql, binds: Self.binds(filter.values))
+        let (client, logger) = (self.client, self.logger)
+        let rows = try await run {
+            var rows: [(Int64, String)] = []
+            for try await row in try await client.query(postgresQuery, logger: logger).decode((Int64, String).self) { rows.append(row) }
+            return rows
+        }
+        return try ResultPage(rows: rows, limit: query.limit)
+    }
+
+    public func latest(of id: String) async throws -> TaskResult? {
+        try await fetchResults("SELECT \(unescaped: Self.selectJSON) FROM warren_results WHERE id = \(id)").first
     }
 
     public func attempts(of id: String) async throws -> [TaskResult] {

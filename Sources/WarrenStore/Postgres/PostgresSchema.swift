@@ -15,6 +15,10 @@ enum PostgresSchema {
             "CREATE INDEX warren_results_schedule_at ON warren_results (schedule, at_ms)",
             "CREATE INDEX warren_results_status_at ON warren_results (status, at_ms)",
         ],
+        [  // 2
+            "ALTER TABLE warren_result_attempts ADD COLUMN traceparent text",
+            "ALTER TABLE warren_results ADD COLUMN traceparent text",
+        ],
     ]
 
     private static let fields = """
@@ -28,6 +32,6 @@ enum PostgresSchema {
     static let recordsetColumns = """
         id text, task text, queue text, schedule text, scheduled_for text, attempt integer, status text,
         final boolean, worker text, started_at text, finished_at text, duration_ms bigint, exit_code integer,
-        output text, error text, result text, at_ms bigint, stored_ms bigint
+        output text, error text, result text, at_ms bigint, stored_ms bigint, traceparent text
         """
 }

@@ -72,18 +72,26 @@ public final class SQLiteResultStore: ResultStore {
         let values: [(any DatabaseValueConvertible)?] = [
             result.id, result.task, result.queue, result.schedule, result.scheduledFor, result.attempt, result.status.rawValue,
             row.isFinal ? 1 : 0, result.worker, result.startedAt, result.finishedAt, result.durationMs,
-            result.exitCode.map { Int64($0) }, result.output, result.error, row.resultJSON, row.atMs, storedMs,
+            result.exitCode.map { Int64($0) }, result.output, result.error, row.resultJSON, row.atMs, storedMs, result.traceparent,
         ]
         return StatementArguments(values)
     }
 
     private static let selectJSON = "json_object(\(ResultColumns.jsonObjectArguments { "json(\($0))" }))"
 
-    public func list(_ query: ResultQuery) async throws -> [TaskResult] {
+    public func page(_ query: ResultQuery) async throws -> ResultPage {
         let filter = ResultFilter(query) { _ in "?" }
-        let sql = "SELECT \(Self.selectJSON) FROM warren_results \(filter.whereClause) ORDER BY at_ms DESC, id LIMIT \(max(query.limit, 0))"
-        let texts = try await pool.read { db in try String.fetchAll(db, sql: sql, arguments: Self.arguments(filter.values)) }
-        return try texts.map { try TaskResult.decode(Data($0.utf8)) }
+        let sql = "SELECT at_ms, \(Self.selectJSON) FROM warren_results \(filter.whereClause) ORDER BY at_ms DESC, id LIMIT \(max(query.limit, 0))"
+        let rows = try await pool.read { db in
+            try Row.fetchAll(db, sql: sql, arguments: Self.arguments(filter.values)).map { (row: Row) -> (Int64, String) in (row[0], row[1]) }
+        }
+        return try ResultPage(rows: rows, limit: query.limit)
+    }
+
+    public func latest(of id: String) async throws -> TaskResult? {
+        let sql = "SELECT \(Self.selectJSON) FROM warren_results WHERE id = ?"
+        let text = try await pool.read { db in try String.fetchOne(db, sql: sql, arguments: [id]) }
+        return try text.map { try TaskResult.decode(Data($0.utf8)) }
     }
 
     public func attempts(of id: String) async throws -> [TaskResult] {

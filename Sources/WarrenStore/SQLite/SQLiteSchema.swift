@@ -21,6 +21,12 @@ enum SQLiteSchema {
                 CREATE INDEX warren_results_status_at ON warren_results (status, at_ms);
                 """)
         }
+        migrator.registerMigration("v2 traceparent") { db in
+            try db.execute(sql: """
+                ALTER TABLE warren_result_attempts ADD COLUMN traceparent TEXT;
+                ALTER TABLE warren_results ADD COLUMN traceparent TEXT;
+                """)
+        }
         return migrator
     }
 

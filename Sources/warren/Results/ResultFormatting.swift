@@ -52,6 +52,7 @@ enum ResultFormatting {
             if let exitCode = attempt.exitCode { lines.append("  exit code \(exitCode)") }
             if let error = attempt.error { lines.append("  error     \(error)") }
             if let result = attempt.result { lines.append("  result    \(result.jsonText)") }
+            if let traceparent = attempt.traceparent { lines.append("  trace     \(traceparent)") }
             if let output = attempt.output, !output.isEmpty {
                 lines.append("  output:")
                 lines += output.split(separator: "\n", omittingEmptySubsequences: false).map { "    | \($0)" }

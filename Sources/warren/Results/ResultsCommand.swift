@@ -179,7 +179,7 @@ struct ResultStatsCommand: AsyncParsableCommand {
         await store.close()
         let statistics = ResultStatistics(samples)
         if json {
-            print(Self.json(statistics, since: sinceDate))
+            print(statistics.json(since: sinceDate).jsonText)
             return
         }
         guard !statistics.groups.isEmpty else {
@@ -199,21 +199,6 @@ struct ResultStatsCommand: AsyncParsableCommand {
                     ResultFormatting.duration(milliseconds: group.p95Ms)]
         }
         print(TerminalTable(columns).render(rows))
-    }
-
-    private static func json(_ statistics: ResultStatistics, since: Date?) -> String {
-        func groups(_ kind: String) -> JSONValue {
-            .array(statistics.groups.filter { $0.kind == kind }.map { group in
-                .object(["name": .string(group.name), "total": .integer(Int64(group.total)),
-                         "by_status": .object(group.byStatus.mapValues { .integer(Int64($0)) }),
-                         "success_rate": .number(group.successRate),
-                         "p50_ms": group.p50Ms.map(JSONValue.integer) ?? .null, "p95_ms": group.p95Ms.map(JSONValue.integer) ?? .null])
-            })
-        }
-        return JSONValue.object([
-            "since": since.map { .string(TaskResult.timestamp($0)) } ?? .null,
-            "tasks": groups("task"), "schedules": groups("schedule"),
-        ]).jsonText
     }
 }
 

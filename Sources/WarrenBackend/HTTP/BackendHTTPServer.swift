@@ -1,0 +1,186 @@
+import Cron
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+import Synchronization
+import WarrenCore
+import WarrenStore
+
+/// The backend's HTTP server: the results API (docs/openapi.yaml), task submission, health,
+/// metrics and the dashboard.
+public final class BackendHTTPServer: Sendable {
+    let configuration: HTTPConfiguration
+    let state: BackendState
+    let logger: Logger
+    private let submitter: TaskSubmitter
+    private let buckets: Mutex<TokenBuckets>
+
+    public init(configuration: HTTPConfiguration, state: BackendState, logger: Logger) {
+        self.configuration = configuration
+        self.state = state
+        self.logger = logger
+        submitter = TaskSubmitter(configuration: configuration.connection)
+        buckets = Mutex(TokenBuckets(perSecond: configuration.rate.perSecond, burst: configuration.rate.burst))
+    }
+
+    /// The server as a service to run beside the backend.
+    public func service() -> some Service {
+        let router = Router(context: APIRequestContext.self)
+        router.get("api/results") { request, _ in await self.listResults(request) }
+        router.get("api/results/:id") { _, context in await self.showResult(context.parameters.get("id") ?? "") }
+        router.get("api/stats") { request, _ in await self.statistics(request) }
+        router.post("api/tasks") { request, context in await self.submitTask(request, context: context) }
+        router.get("healthz") { _, _ in self.health() }
+        router.get("metrics") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                     body: ResponseBody(byteBuffer: ByteBuffer(string: self.configuration.metricsText())))
+        }
+        var serverLogger = logger
+        serverLogger.logLevel = max(logger.logLevel, .warning)
+        return Application(router: router, configuration: ApplicationConfiguration(
+            address: .hostname(configuration.host, port: configuration.port), serverName: "warren"), logger: serverLogger)
+    }
+
+    private func openStore() -> (any ResultStore)? { state.store }
+
+    func listResults(_ request: Request) async -> Response {
+        let parameters = request.uri.queryParameters
+        var query = ResultQuery()
+        if let task = parameters.get("task") { query.task = task }
+        if let schedule = parameters.get("schedule") { query.schedule = schedule }
+        if let queue = parameters.get("queue") { query.queue = queue }
+        if let status = parameters.get("status") {
+            guard let value = ResultStatus(rawValue: status) else {
+                return JSONResponse.error(.badRequest, "status \(status): expected one of \(ResultStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            query.status = value
+        }
+        if let since = parameters.get("since") {
+            guard let date = Self.instant(since) else {
+                return JSONResponse.error(.badRequest, "since \(since): expected a duration such as 1h or an ISO-8601 time")
+            }
+            query.since = date
+        }
+        if let limit = parameters.get("limit") {
+            guard let value = Int(limit), (1...1000).contains(value) else { return JSONResponse.error(.badRequest, "limit \(limit): expected 1 to 1000") }
+            query.limit = value
+        }
+        if let after = parameters.get("after") {
+            guard let cursor = ResultCursor(text: after) else { return JSONResponse.error(.badRequest, "after \(after): not a cursor from \"next\"") }
+            query.after = cursor
+        }
+        guard let store = openStore() else { return Self.storeNotOpen }
+        do {
+            let page = try await store.page(query)
+            let next = page.next.map { JSONValue.string($0.text).jsonText } ?? "null"
+            return JSONResponse.make(.ok, text: "{\"next\":\(next),\"results\":\(JSONResponse.resultsText(page.results))}")
+        } catch {
+            return JSONResponse.error(.serviceUnavailable, "result store: \(error)")
+        }
+    }
+
+    func showResult(_ id: String) async -> Response {
+        guard let store = openStore() else { return Self.storeNotOpen }
+        do {
+            let attempts = try await store.attempts(of: id)
+            guard let latest = attempts.last else { return JSONResponse.error(.notFound, "no result stored for task id \(id)") }
+            let current = try await store.latest(of: id) ?? latest
+            return JSONResponse.make(.ok, text: "{\"attempts\":\(JSONResponse.resultsText(attempts)),\"id\":\(JSONValue.string(id).jsonText),\"latest\":\(JSONResponse.resultText(current))}")
+        } catch {
+            return JSONResponse.error(.serviceUnavailable, "result store: \(error)")
+        }
+    }
+
+    func statistics(_ request: Request) async -> Response {
+        let sinceText = request.uri.queryParameters.get("since") ?? "24h"
+        guard let since = Self.instant(sinceText) else {
+            return JSONResponse.error(.badRequest, "since \(sinceText): expected a duration such as 1h or an ISO-8601 time")
+        }
+        guard let store = openStore() else { return Self.storeNotOpen }
+        do {
+            let statistics = ResultStatistics(try await store.finalResults(since: since))
+            return JSONResponse.make(.ok, statistics.json(since: since))
+        } catch {
+            return JSONResponse.error(.serviceUnavailable, "result store: \(error)")
+        }
+    }
+
+    func submitTask(_ request: Request, context: APIRequestContext) async -> Response {
+        if let token = configuration.apiToken {
+            let given = request.headers[.authorization] ?? ""
+            guard Self.constantTimeEquals(given, "Bearer \(token)") else {
+                return JSONResponse.error(.unauthorized, "missing or wrong bearer token (Authorization: Bearer TOKEN)",
+                                          headers: [.wwwAuthenticate: "Bearer"])
+            }
+        }
+        let now = ContinuousClock.now - Self.epoch
+        let wait = buckets.withLock { $0.take(client: context.clientKey, now: Double(now.components.seconds) + Double(now.components.attoseconds) / 1e18) }
+        if let wait {
+            let seconds = max(1, Int(wait.rounded(.up)))
+            return JSONResponse.error(.tooManyRequests,
+                                      "rate limit: this client sent more than \(Self.number(configuration.rate.perSecond)) tasks per second (bursts of \(configuration.rate.burst)); retry after \(seconds) s",
+                                      headers: [.retryAfter: "\(seconds)"])
+        }
+        var request = request
+        let body: ByteBuffer
+        do {
+            body = try await request.collectBody(upTo: 1 << 20)
+        } catch {
+            return JSONResponse.error(.contentTooLarge, "the request body is over 1 MiB")
+        }
+        let taskRequest: TaskRequest
+        let message: TaskMessage
+        let delay: Duration
+        do {
+            var parsed = try TaskRequest(json: try JSONText.parse(Array(buffer: body)))
+            if parsed.traceparent == nil, let header = request.headers.first(where: { $0.name.canonicalName == "traceparent" }) {
+                parsed.traceparent = header.value
+            }
+            taskRequest = parsed
+            (message, delay) = try taskRequest.validated()
+        } catch {
+            return JSONResponse.error(.badRequest, "\(error)")
+        }
+        do {
+            try await submitter.submit(message, delay: delay)
+        } catch {
+            logger.warning("POST /api/tasks: publish failed: \(error)", metadata: ["task_id": "\(message.id)"])
+            return JSONResponse.error(.serviceUnavailable, "the broker did not take the task: \(error)")
+        }
+        logger.info("task published from the HTTP API", metadata: ["task_id": "\(message.id)", "task": "\(message.task)", "queue": "\(message.queue)"])
+        return JSONResponse.make(.accepted, .object(["id": .string(message.id), "queue": .string(message.queue), "task": .string(message.task)]))
+    }
+
+    func health() -> Response {
+        let store = state.store != nil && state.storeAvailable
+        let broker = state.brokerConnected
+        let body: JSONValue = .object(["status": .string(store && broker ? "ok" : "unavailable"),
+                                       "store": .string(store ? "ok" : "unavailable"), "broker": .string(broker ? "ok" : "unavailable")])
+        return JSONResponse.make(store && broker ? .ok : .serviceUnavailable, body)
+    }
+
+    private static let storeNotOpen = JSONResponse.error(.serviceUnavailable, "the result store is not open yet")
+    private static let epoch = ContinuousClock.now
+
+    /// `10` rather than `10.0`.
+    static func number(_ value: Double) -> String {
+        value == value.rounded() ? String(Int(value)) : String(value)
+    }
+
+    /// `1h` (that long ago) or an ISO-8601 instant.
+    static func instant(_ text: String) -> Date? {
+        if let duration = try? DurationSyntax.parse(text) { return Date().addingTimeInterval(-Double(duration.components.seconds)) }
+        return (try? Timestamp.parse(text, in: .utc)).map { Date(timeIntervalSince1970: Double($0)) }
+    }
+
+    /// Compares without stopping at the first difference, so timing does not reveal the token.
+    static func constantTimeEquals(_ a: String, _ b: String) -> Bool {
+        let x = Array(a.utf8), y = Array(b.utf8)
+        var difference = x.count ^ y.count
+        for index in 0..<max(x.count, y.count) {
+            difference |= Int((index < x.count ? x[index] : 0) ^ (index < y.count ? y[index] : 0))
+        }
+        return difference == 0
+    }
+}
