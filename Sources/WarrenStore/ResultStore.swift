@@ -21,6 +21,10 @@ public protocol ResultStore: Sendable {
     func lastSequence() async throws -> Int64
     /// Final results since `since`: the rows `ResultStatistics` summarises.
     func finalResults(since: Date?) async throws -> [StatisticsSample]
+    /// Final results per minute since `since`: succeeded and not succeeded (the dashboard's chart).
+    func runsPerMinute(since: Date) async throws -> [MinuteCounts]
+    /// Names of the schedules with a result since `since`.
+    func schedules(since: Date) async throws -> [String]
     /// Deletes at most `limit` rows (of each table) whose time is before `cutoff`; returns how many went.
     func deleteResults(before cutoff: Date, limit: Int) async throws -> Int
     /// How many task ids and how many attempts are stored.
@@ -97,6 +101,20 @@ public struct ResultQuery: Sendable, Equatable {
 public struct SequencedResult: Sendable, Equatable {
     public var sequence: Int64
     public var result: TaskResult
+}
+
+/// Final results of one minute.
+public struct MinuteCounts: Sendable, Equatable {
+    /// Start of the minute, milliseconds since the epoch.
+    public var minuteMs: Int64
+    public var succeeded: Int
+    public var failed: Int
+
+    public init(minuteMs: Int64, succeeded: Int, failed: Int) {
+        self.minuteMs = minuteMs
+        self.succeeded = succeeded
+        self.failed = failed
+    }
 }
 
 /// Row counts of a store.

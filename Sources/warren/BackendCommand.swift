@@ -39,6 +39,9 @@ struct BackendCommand: AsyncParsableCommand {
     @Option(name: .customLong("api-token"), help: "Bearer token POST /api/tasks requires (env WARREN_API_TOKEN; default: none required).")
     var apiToken: String?
 
+    @Option(help: "Schedule files the dashboard lists with their next fire (env WARREN_SCHEDULES; default: none).")
+    var schedules: String?
+
     @Option(name: .customLong("api-rate"), help: "POST /api/tasks per client: sustained tasks per second; bursts of twice that (default 10).")
     var apiRate = 10.0
 
@@ -65,6 +68,7 @@ struct BackendCommand: AsyncParsableCommand {
             var settings = HTTPConfiguration(host: host, port: port, connection: configuration.connection, metricsText: MetricsEndpoint.text)
             settings.apiToken = (apiToken ?? ProcessInfo.processInfo.environment["WARREN_API_TOKEN"]).flatMap { $0.isEmpty ? nil : $0 }
             settings.rate = (apiRate, max(1, Int((apiRate * 2).rounded(.up))))
+            settings.schedulesDirectory = schedules ?? ProcessInfo.processInfo.environment["WARREN_SCHEDULES"]
             httpConfiguration = settings
         }
         // GET /metrics needs the registry whether or not --metrics is given.

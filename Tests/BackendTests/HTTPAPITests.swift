@@ -159,6 +159,7 @@ struct HTTPAPITests {
         try await harness.publish(sampleResults("h", count: 30))
         try await harness.waitForCounts(tasks: 30, attempts: 30)
         let health = try await Self.request("GET", "\(base)/healthz")
+        let dashboard = try await Self.request("GET", "\(base)/api/dashboard")
         var metrics = try await Self.request("GET", "\(base)/metrics")
         try await waitUntil("30 results in /metrics") {
             metrics = try await Self.request("GET", "\(base)/metrics")
@@ -171,6 +172,9 @@ struct HTTPAPITests {
         #expect(document.problems("get", "/healthz", status: 200, body: health.json) == [])
         #expect(metrics.headers["content-type"]?.hasPrefix("text/plain") == true)
         #expect(prometheusSample(metrics.text, "warren_broker_connected") == 1)
-        #expect(document.operations == ["get /api/results", "get /api/results/{id}", "get /api/stats", "post /api/tasks", "get /healthz", "get /metrics"])
+        #expect(dashboard.status == 200)
+        #expect(document.problems("get", "/api/dashboard", status: 200, body: dashboard.json) == [], "\(dashboard.text)")
+        #expect(document.operations == ["get /api/results", "get /api/results/{id}", "get /api/stats", "post /api/tasks", "get /api/dashboard",
+                                        "get /", "get /tasks/{id}", "get /healthz", "get /metrics"])
     }
 }

@@ -48,6 +48,7 @@ struct OpenAPIDocument {
     private func check(_ value: JSONValue, against given: [String: Any], at location: String) -> [String] {
         let schema = (given["$ref"] as? String).map(resolve) ?? given
         if value == .null { return schema["nullable"] as? Bool == true || schema["type"] == nil ? [] : ["\(location) is null"] }
+        if let all = schema["allOf"] as? [[String: Any]] { return all.flatMap { check(value, against: $0, at: location) } }
         if let allowed = schema["enum"] as? [String], case .string(let text) = value, !allowed.contains(text) {
             return ["\(location) = \(text) is not one of \(allowed)"]
         }

@@ -15,6 +15,7 @@ public final class BackendHTTPServer: Sendable {
     let logger: Logger
     private let submitter: TaskSubmitter
     private let buckets: Mutex<TokenBuckets>
+    private let schedules: ScheduleCache
 
     public init(configuration: HTTPConfiguration, state: BackendState, logger: Logger) {
         self.configuration = configuration
@@ -22,16 +23,23 @@ public final class BackendHTTPServer: Sendable {
         self.logger = logger
         submitter = TaskSubmitter(configuration: configuration.connection)
         buckets = Mutex(TokenBuckets(perSecond: configuration.rate.perSecond, burst: configuration.rate.burst))
+        schedules = ScheduleCache(directory: configuration.schedulesDirectory)
     }
 
     /// The server as a service to run beside the backend.
     public func service() -> some Service {
         let router = Router(context: APIRequestContext.self)
         router.get("api/results") { request, _ in await self.listResults(request) }
-        router.get("api/results/:id") { _, context in await self.showResult(context.parameters.get("id") ?? "") }
+        router.get("api/results/:id") { _, context in
+            let raw = context.parameters.get("id") ?? ""
+            return await self.showResult(raw.removingPercentEncoding ?? raw)
+        }
         router.get("api/stats") { request, _ in await self.statistics(request) }
         router.post("api/tasks") { request, context in await self.submitTask(request, context: context) }
+        router.get("api/dashboard") { _, _ in await self.dashboard() }
         router.get("healthz") { _, _ in self.health() }
+        router.get("/") { _, _ in Self.page }
+        router.get("tasks/:id") { _, _ in Self.page }
         router.get("metrics") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                      body: ResponseBody(byteBuffer: ByteBuffer(string: self.configuration.metricsText())))
@@ -150,6 +158,20 @@ public final class BackendHTTPServer: Sendable {
         }
         logger.info("task published from the HTTP API", metadata: ["task_id": "\(message.id)", "task": "\(message.task)", "queue": "\(message.queue)"])
         return JSONResponse.make(.accepted, .object(["id": .string(message.id), "queue": .string(message.queue), "task": .string(message.task)]))
+    }
+
+    func dashboard() async -> Response {
+        guard let store = openStore() else { return Self.storeNotOpen }
+        do {
+            return JSONResponse.make(.ok, try await DashboardData(store: store, broker: submitter, schedules: schedules).json())
+        } catch {
+            return JSONResponse.error(.serviceUnavailable, "result store: \(error)")
+        }
+    }
+
+    private static var page: Response {
+        Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
+                 body: ResponseBody(byteBuffer: ByteBuffer(string: DashboardPage.html)))
     }
 
     func health() -> Response {

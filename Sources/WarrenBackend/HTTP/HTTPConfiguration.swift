@@ -10,6 +10,8 @@ public struct HTTPConfiguration: Sendable {
     public var rate: (perSecond: Double, burst: Int) = (10, 20)
     /// The connection `POST /api/tasks` publishes over.
     public var connection: ConnectionConfiguration
+    /// Schedule files whose schedules the dashboard lists with their next fire.
+    public var schedulesDirectory: String?
     /// Prometheus text for `GET /metrics`.
     public var metricsText: @Sendable () -> String
 

@@ -2,8 +2,9 @@ import RabbitMQ
 import WarrenCore
 import WarrenMessaging
 
-/// Publishes the tasks `POST /api/tasks` accepts, with confirms, over a connection opened on
-/// first use (and re-opened by the client after a loss).
+/// The HTTP server's use of the broker, over a connection opened on first use (and re-opened by
+/// the client after a loss): publishing the tasks `POST /api/tasks` accepts, with confirms, and
+/// reading queue depths for the dashboard.
 actor TaskSubmitter {
     private let configuration: ConnectionConfiguration
     private var opening: Task<(Connection, Channel), any Error>?
@@ -25,6 +26,16 @@ actor TaskSubmitter {
         let outgoing = message.outgoing(delay: delay)
         try await channel.publish(outgoing.body, exchange: outgoing.exchange, routingKey: outgoing.routingKey,
                                   properties: outgoing.properties, mandatory: outgoing.mandatory)
+    }
+
+    /// Ready messages and consumers of each queue (nil for a queue that does not exist).
+    func inspect(_ queues: [String]) async throws -> [(name: String, state: QueueState?)] {
+        let (connection, _) = try await open()
+        let channel = try await connection.openChannel(confirms: false)
+        var states: [(name: String, state: QueueState?)] = []
+        for queue in queues { states.append((queue, try? await channel.inspectQueue(queue))) }
+        try? await channel.close()
+        return states
     }
 
     private func open() async throws -> (Connection, Channel) {

@@ -258,6 +258,33 @@ public final class PostgresResultStore: ResultStore {
         }
     }
 
+    public func runsPerMinute(since: Date) async throws -> [MinuteCounts] {
+        let sinceMs = ResultTime.milliseconds(since)
+        let (client, logger) = (self.client, self.logger)
+        return try await run {
+            let query: PostgresQuery = """
+                SELECT (at_ms / 60000) * 60000 AS minute, count(*) FILTER (WHERE status = 'succeeded'), count(*) FILTER (WHERE status <> 'succeeded')
+                FROM warren_results WHERE at_ms >= \(sinceMs) AND final GROUP BY minute ORDER BY minute
+                """
+            var minutes: [MinuteCounts] = []
+            for try await (minute, succeeded, failed) in try await client.query(query, logger: logger).decode((Int64, Int64, Int64).self) {
+                minutes.append(MinuteCounts(minuteMs: minute, succeeded: Int(succeeded), failed: Int(failed)))
+            }
+            return minutes
+        }
+    }
+
+    public func schedules(since: Date) async throws -> [String] {
+        let sinceMs = ResultTime.milliseconds(since)
+        let (client, logger) = (self.client, self.logger)
+        return try await run {
+            var names: [String] = []
+            let query: PostgresQuery = "SELECT DISTINCT schedule FROM warren_results WHERE at_ms >= \(sinceMs) AND schedule IS NOT NULL ORDER BY schedule"
+            for try await name in try await client.query(query, logger: logger).decode(String.self) { names.append(name) }
+            return names
+        }
+    }
+
     public func deleteResults(before cutoff: Date, limit: Int) async throws -> Int {
         let cutoffMs = ResultTime.milliseconds(cutoff)
         let (client, logger) = (self.client, self.logger)

@@ -124,6 +124,24 @@ public final class SQLiteResultStore: ResultStore {
         }
     }
 
+    public func runsPerMinute(since: Date) async throws -> [MinuteCounts] {
+        let sinceMs = ResultTime.milliseconds(since)
+        return try await pool.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT (at_ms / 60000) * 60000 AS minute, sum(status = 'succeeded'), sum(status <> 'succeeded')
+                FROM warren_results WHERE at_ms >= ? AND final = 1 GROUP BY minute ORDER BY minute
+                """, arguments: [sinceMs]).map { (row: Row) in MinuteCounts(minuteMs: row[0], succeeded: row[1], failed: row[2]) }
+        }
+    }
+
+    public func schedules(since: Date) async throws -> [String] {
+        let sinceMs = ResultTime.milliseconds(since)
+        return try await pool.read { db in
+            try String.fetchAll(db, sql: "SELECT DISTINCT schedule FROM warren_results WHERE at_ms >= ? AND schedule IS NOT NULL ORDER BY schedule",
+                                arguments: [sinceMs])
+        }
+    }
+
     public func deleteResults(before cutoff: Date, limit: Int) async throws -> Int {
         let cutoffMs = ResultTime.milliseconds(cutoff)
         return try await pool.write { db in

@@ -1,0 +1,134 @@
+/// The dashboard (`GET /`) and the page of one task (`GET /tasks/ID`): one HTML document with
+/// its CSS and script inline (no CDN, works offline), reading `/api/dashboard` and
+/// `/api/results/ID` and refreshing itself every 5 seconds.
+enum DashboardPage {
+    static let html = #"""
+<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Warren</title>
+<style>
+  :root { --ok: #2e7d32; --bad: #c62828; --muted: #667; --line: #e3e5ea; --bg: #f6f7f9; }
+  * { box-sizing: border-box; }
+  body { margin: 0; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1d2230; background: var(--bg); }
+  header { display: flex; align-items: baseline; gap: 16px; padding: 14px 24px; background: #1d2230; color: #fff; }
+  header h1 { font-size: 18px; margin: 0; letter-spacing: .5px; }
+  header a { color: #fff; text-decoration: none; }
+  header .meta { color: #aab; font-size: 12px; margin-left: auto; }
+  main { padding: 18px 24px; display: grid; grid-template-columns: repeat(auto-fit, minmax(520px, 1fr)); gap: 18px; }
+  section { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 14px 16px; min-width: 0; }
+  section.wide { grid-column: 1 / -1; }
+  h2 { font-size: 13px; text-transform: uppercase; letter-spacing: .6px; color: var(--muted); margin: 0 0 10px; }
+  table { width: 100%; border-collapse: collapse; }
+  th { text-align: left; font-weight: 600; color: var(--muted); font-size: 12px; border-bottom: 1px solid var(--line); padding: 4px 6px; }
+  td { padding: 5px 6px; border-bottom: 1px solid var(--line); vertical-align: top; overflow-wrap: break-word; }
+  td.num { text-align: right; font-variant-numeric: tabular-nums; }
+  .status { display: inline-block; white-space: nowrap; padding: 1px 8px; border-radius: 10px; font-size: 12px; font-weight: 600; color: #fff; background: var(--muted); }
+  .status.succeeded { background: var(--ok); } .status.failed, .status.timed_out, .status.rejected { background: var(--bad); }
+  .status.retrying { background: #ef6c00; } .status.expired, .status.cancelled { background: #6d4c41; }
+  .legend { display: flex; gap: 14px; font-size: 12px; color: var(--muted); margin-bottom: 6px; }
+  .legend i { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 4px; vertical-align: -1px; }
+  .error { color: var(--bad); }
+  .empty { color: var(--muted); font-style: italic; }
+  pre { background: #0f1320; color: #dfe3ee; padding: 10px 12px; border-radius: 6px; overflow: auto; max-height: 360px; margin: 6px 0 0; }
+  .big { font-size: 26px; font-weight: 700; } .tiles { display: flex; gap: 28px; margin-bottom: 10px; }
+  .tiles div span { display: block; font-size: 12px; color: var(--muted); }
+  a { color: #1f5fbf; }
+</style>
+</head>
+<body>
+<header><h1><a href="/">Warren</a></h1><span id="title">dashboard</span><span class="meta" id="updated">loading…</span></header>
+<main id="main"><section class="wide"><p class="empty">Loading…</p></section></main>
+<script>
+"use strict";
+const main = document.getElementById("main");
+const esc = (v) => String(v ?? "").replace(/[&<>"']/g, (c) => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\"": "&quot;", "'": "&#39;"}[c]));
+const time = (t) => t ? esc(t.replace("T", " ").replace(/\.\d+Z$/, "Z")) : "–";
+const took = (ms) => ms == null ? "–" : ms < 1000 ? ms + " ms" : ms < 60000 ? (ms / 1000).toFixed(2) + " s" : Math.floor(ms / 60000) + " min " + Math.round(ms % 60000 / 1000) + " s";
+const badge = (s) => `<span class="status ${esc(s)}">${esc(s)}</span>`;
+const taskLink = (id) => `<a href="/tasks/${encodeURIComponent(id)}">${esc(id)}</a>`;
+
+function chart(minutes) {
+  const width = 960, height = 180, left = 34, bottom = 22, top = 8;
+  const max = Math.max(1, ...minutes.map((m) => m.succeeded + m.failed));
+  const step = (width - left) / minutes.length, bar = Math.max(2, step - 3);
+  const y = (v) => (height - bottom) - v / max * (height - bottom - top);
+  let svg = `<svg viewBox="0 0 ${width} ${height}" width="100%" role="img" aria-label="runs per minute">`;
+  for (const f of [0, 0.5, 1]) {
+    const v = Math.round(max * f);
+    svg += `<line x1="${left}" x2="${width}" y1="${y(v)}" y2="${y(v)}" stroke="#e3e5ea"/><text x="${left - 6}" y="${y(v) + 4}" font-size="11" text-anchor="end" fill="#667">${v}</text>`;
+  }
+  minutes.forEach((m, i) => {
+    const x = left + i * step;
+    const ok = y(m.succeeded), bad = y(m.succeeded + m.failed);
+    svg += `<rect x="${x}" y="${ok}" width="${bar}" height="${height - bottom - ok}" fill="#2e7d32"><title>${esc(m.minute)}: ${m.succeeded} succeeded</title></rect>`;
+    if (m.failed) svg += `<rect x="${x}" y="${bad}" width="${bar}" height="${ok - bad}" fill="#c62828"><title>${esc(m.minute)}: ${m.failed} failed</title></rect>`;
+    if (i % 10 === 0) svg += `<text x="${x}" y="${height - 6}" font-size="11" fill="#667">${esc(m.minute.slice(11, 16))}</text>`;
+  });
+  return svg + "</svg>";
+}
+
+function dashboard(d) {
+  const total = d.runs_per_minute.reduce((a, m) => a + m.succeeded + m.failed, 0);
+  const failed = d.runs_per_minute.reduce((a, m) => a + m.failed, 0);
+  const schedules = d.schedules.length ? `<table><tr><th>schedule</th><th>task</th><th>last run</th><th>status</th><th>took</th><th>next fire</th></tr>` +
+    d.schedules.map((s) => `<tr><td>${esc(s.name)}${s.paused ? " <span class=\"empty\">(paused)</span>" : ""}</td><td>${esc(s.task)}</td>` +
+      `<td>${s.last ? taskLink(s.last.id) + "<br>" + time(s.last.finished_at) : "<span class=\"empty\">never ran</span>"}</td>` +
+      `<td>${s.last ? badge(s.last.status) : ""}</td><td class="num">${s.last ? took(s.last.duration_ms) : ""}</td><td>${time(s.next_fire)}</td></tr>`).join("") + "</table>"
+    : `<p class="empty">No schedules known (start the backend with --schedules DIR).</p>`;
+  const failures = d.failures.length ? `<table><tr><th>finished</th><th>task</th><th>status</th><th>error</th></tr>` +
+    d.failures.map((r) => `<tr><td>${time(r.finished_at)}</td><td>${taskLink(r.id)}<br><span class="empty">${esc(r.task)}</span></td><td>${badge(r.status)}</td><td class="error">${esc(r.error)}</td></tr>`).join("") + "</table>"
+    : `<p class="empty">No failures in the last 24 hours.</p>`;
+  const queues = d.queues.length ? `<table><tr><th>queue</th><th class="num">ready</th><th class="num">consumers</th></tr>` +
+    d.queues.map((q) => `<tr><td>${esc(q.name)}</td><td class="num">${q.exists ? q.ready : "missing"}</td><td class="num">${q.exists ? q.consumers : "–"}</td></tr>`).join("") + "</table>"
+    : `<p class="empty">Broker unreachable.</p>`;
+  main.innerHTML = `
+    <section class="wide"><h2>Runs per minute, last hour</h2>
+      <div class="tiles"><div><span>runs</span><b class="big" id="runs">${total}</b></div><div><span>failed</span><b class="big error" id="failed">${failed}</b></div>
+      <div><span>dead letters</span><b class="big" id="dead">${d.dead_letters ?? "–"}</b></div><div><span>delayed</span><b class="big">${d.delayed ?? "–"}</b></div></div>
+      <div class="legend"><span><i style="background:#2e7d32"></i>succeeded</span><span><i style="background:#c62828"></i>failed, timed out, rejected, expired, cancelled</span></div>
+      ${chart(d.runs_per_minute)}</section>
+    <section id="schedules"><h2>Schedules</h2>${schedules}</section>
+    <section id="failures"><h2>Recent failures</h2>${failures}</section>
+    <section id="queues"><h2>Queues</h2>${queues}</section>`;
+  document.getElementById("updated").textContent = "updated " + d.generated_at.replace("T", " ");
+}
+
+function task(t) {
+  document.getElementById("title").textContent = "task " + t.id;
+  const l = t.latest;
+  main.innerHTML = `<section class="wide" id="task"><h2>Task</h2><table>
+      <tr><th>id</th><td>${esc(t.id)}</td></tr><tr><th>task</th><td>${esc(l.task)}</td></tr><tr><th>queue</th><td>${esc(l.queue)}</td></tr>
+      <tr><th>schedule</th><td>${l.schedule ? esc(l.schedule) + " (fire for " + esc(l.scheduled_for) + ")" : "–"}</td></tr>
+      <tr><th>status</th><td>${badge(l.status)} after ${t.attempts.length} attempt(s)</td></tr>
+      ${l.traceparent ? `<tr><th>trace</th><td>${esc(l.traceparent)}</td></tr>` : ""}</table></section>` +
+    t.attempts.map((a) => `<section class="wide attempt"><h2>Attempt ${a.attempt}</h2><table>
+      <tr><th>status</th><td>${badge(a.status)}</td></tr><tr><th>worker</th><td>${esc(a.worker ?? "–")}</td></tr>
+      <tr><th>started</th><td>${time(a.started_at)}</td></tr><tr><th>finished</th><td>${time(a.finished_at)}</td></tr>
+      <tr><th>took</th><td>${took(a.duration_ms)}</td></tr><tr><th>exit code</th><td>${a.exit_code ?? "–"}</td></tr>
+      ${a.error ? `<tr><th>error</th><td class="error">${esc(a.error)}</td></tr>` : ""}
+      ${a.result != null ? `<tr><th>result</th><td><code>${esc(JSON.stringify(a.result))}</code></td></tr>` : ""}</table>
+      ${a.output ? `<pre>${esc(a.output)}</pre>` : ""}</section>`).join("");
+  document.getElementById("updated").textContent = "updated " + new Date().toISOString().replace("T", " ").slice(0, 19) + "Z";
+}
+
+async function refresh() {
+  const id = location.pathname.startsWith("/tasks/") ? decodeURIComponent(location.pathname.slice(7)) : null;
+  try {
+    const answer = await fetch(id ? "/api/results/" + encodeURIComponent(id) : "/api/dashboard");
+    const body = await answer.json();
+    if (!answer.ok) throw new Error(body.error || answer.statusText);
+    id ? task(body) : dashboard(body);
+  } catch (error) {
+    main.innerHTML = `<section class="wide"><p class="error" id="problem">${esc(error.message)}</p></section>`;
+  }
+}
+refresh();
+setInterval(refresh, 5000);
+</script>
+</body>
+</html>
+"""#
+}
