@@ -299,14 +299,14 @@ public final class Scheduler: Service, Sendable {
                     if schedule.overlap == .skip {
                         metrics.skippedByOverlap()
                         logger.info("fire skipped: the previous run has no final result", metadata: [
-                            "schedule": "\(schedule.name)", "id": "\(fire.taskID)", "previous": "\(previous.taskID)",
+                            "schedule": "\(schedule.name)", "task_id": "\(fire.taskID)", "previous": "\(previous.taskID)",
                         ])
                         continue
                     }
                     try await CancellationStream.append(.cancel(taskID: previous.taskID), on: channel)
                     metrics.replacedRun()
                     logger.info("previous run cancelled, replaced by this fire", metadata: [
-                        "schedule": "\(schedule.name)", "id": "\(fire.taskID)", "previous": "\(previous.taskID)",
+                        "schedule": "\(schedule.name)", "task_id": "\(fire.taskID)", "previous": "\(previous.taskID)",
                     ])
                 }
                 if schedule.overlap != .allow { openRuns[schedule.name] = OpenRun(taskID: fire.taskID, publishedAt: now) }
@@ -332,7 +332,7 @@ public final class Scheduler: Service, Sendable {
                         tracker.opened(OpenRun(taskID: fire.taskID, publishedAt: now), schedule: schedule.name)
                     }
                     logger.info("fire published", metadata: [
-                        "id": "\(fire.taskID)", "schedule": "\(schedule.name)", "queue": "\(schedule.queue)",
+                        "task_id": "\(fire.taskID)", "schedule": "\(schedule.name)", "queue": "\(schedule.queue)",
                         "lateness_ms": "\(Double((confirmedAt - fire.due * 1_000_000) / 1000) / 1000)",
                     ])
                 case .failure(let error):
@@ -340,7 +340,7 @@ public final class Scheduler: Service, Sendable {
                     case .publishNacked, .returned:
                         refused = true
                         metrics.failedFire()
-                        logger.error("fire not published: \(error)", metadata: ["id": "\(fire.taskID)", "schedule": "\(schedule.name)"])
+                        logger.error("fire not published: \(error)", metadata: ["task_id": "\(fire.taskID)", "schedule": "\(schedule.name)"])
                     default:
                         throw error  // the connection is gone; the next active instance catches up
                     }

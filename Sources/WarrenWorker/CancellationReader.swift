@@ -21,7 +21,7 @@ enum CancellationReader {
                     switch CancellationRecord(body: delivery.body) {
                     case .cancel(let id)?:
                         registry.cancel(id)
-                        logger.debug("cancel recorded", metadata: ["id": "\(id)"])
+                        logger.debug("cancel recorded", metadata: ["task_id": "\(id)"])
                     case .marker(let seen)? where seen == marker:
                         signal.yield()
                     default:

@@ -71,13 +71,15 @@ final class ResultSettler: Sendable {
             let outcome = results[offset..<(offset + item.messages.count)]
             offset += item.messages.count
             if let failure = outcome.first(where: { if case .failure = $0 { return true } else { return false } }) {
-                logger.error("could not publish a result; the task will be redelivered", metadata: ["error": "\(failure)"])
+                logger.error("could not publish a result; the task will be redelivered",
+                             metadata: ["task_id": "\(item.delivery.properties.messageID ?? "(none)")", "error": "\(failure)"])
                 continue
             }
             do {
                 try item.delivery.ack()
             } catch {
-                logger.warning("could not ack (the connection was replaced); the task will be redelivered", metadata: ["error": "\(error)"])
+                logger.warning("could not ack (the connection was replaced); the task will be redelivered",
+                               metadata: ["task_id": "\(item.delivery.properties.messageID ?? "(none)")", "error": "\(error)"])
             }
         }
     }

@@ -85,7 +85,7 @@ struct TaskProcessor: Sendable {
         switch outcome.status {
         case .interrupted:
             // Shutting down: no result; the unacked delivery returns to its queue.
-            logger.info("task interrupted by shutdown, left for redelivery", metadata: ["id": "\(message.id)", "task": "\(message.task)"])
+            logger.info("task interrupted by shutdown, left for redelivery", metadata: ["task_id": "\(message.id)", "task": "\(message.task)"])
         case .succeeded:
             result.status = .succeeded
             metrics.finished(task: message.task, status: result.status.rawValue)
@@ -128,7 +128,8 @@ struct TaskProcessor: Sendable {
 
     /// Dead-letters a delivery that cannot be run and publishes a `rejected` result for it.
     private func reject(_ delivery: Delivery, queue: String, message: TaskMessage?, reason: String, error: String) async {
-        logger.warning("task rejected", metadata: ["reason": "\(reason)", "error": "\(error)", "queue": "\(queue)"])
+        logger.warning("task rejected", metadata: ["task_id": "\(message?.id ?? delivery.properties.messageID ?? "(none)")",
+                                                   "reason": "\(reason)", "error": "\(error)", "queue": "\(queue)"])
         var result = message.map { TaskResult(message: $0, worker: workerName) }
             ?? TaskResult(id: delivery.properties.messageID ?? "unknown", task: delivery.properties.type ?? "unknown",
                           queue: queue, attempt: 1, status: .rejected)

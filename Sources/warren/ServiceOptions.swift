@@ -18,11 +18,30 @@ struct ServiceOptions: ParsableArguments {
     @Option(name: .customLong("log-level"), help: "trace, debug, info (default), notice, warning, error.")
     var logLevel = "info"
 
-    /// The process's logger, labelled `label`.
+    @Option(name: .customLong("log-format"), help: "text (default) or json: one JSON object per line.")
+    var logFormat = "text"
+
+    @Option(name: .customLong("log-file"), help: "Append log lines to this file instead of standard error.")
+    var logFile: String?
+
+    /// The process's logger, labelled `label`; sets up where and how every logger of the
+    /// process writes (once).
     func logger(label: String) throws -> Logger {
         guard let level = Logger.Level(rawValue: logLevel) else {
             throw ValidationError("--log-level: expected trace, debug, info, notice, warning or error")
         }
+        guard let format = LineLogHandler.Format(rawValue: logFormat) else {
+            throw ValidationError("--log-format: expected text or json, got \(logFormat)")
+        }
+        var handle = FileHandle.standardError
+        if let logFile {
+            if !FileManager.default.fileExists(atPath: logFile) { _ = FileManager.default.createFile(atPath: logFile, contents: nil) }
+            guard let file = FileHandle(forWritingAtPath: logFile) else { throw ValidationError("--log-file \(logFile): cannot open it for writing") }
+            file.seekToEndOfFile()
+            handle = file
+        }
+        let sink = LineLogHandler.Sink(handle)
+        LoggingSystem.bootstrap { label in LineLogHandler(label: label, format: format, sink: sink) }
         var logger = Logger(label: label)
         logger.logLevel = level
         return logger
