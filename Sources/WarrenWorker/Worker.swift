@@ -29,6 +29,8 @@ public final class Worker: Service {
             await consumeConnection.close()
             throw error
         }
+        let watcher = Task { await BrokerConnectionGauge.watch([consumeConnection, publishConnection]) }
+        defer { watcher.cancel() }
         do {
             try await work(consumeConnection: consumeConnection, publishConnection: publishConnection, logger: logger)
         } catch {

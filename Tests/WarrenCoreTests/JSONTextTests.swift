@@ -74,7 +74,8 @@ import Testing
         let data = try result.jsonData()
         #expect(try TaskResult.decode(data) == result)
         let fields = try #require(JSONSerialization.jsonObject(with: data) as? [String: Any])
-        #expect(fields.count == 15)
+        #expect(fields.count == 16, "every field of SPEC §3a, and traceparent")
         #expect(fields["schedule"] is NSNull)
+        #expect(fields["traceparent"] is NSNull)
     }
 }

@@ -31,6 +31,7 @@ struct MetricsTests {
         #expect(prometheusSample(text, "warren_tasks_dead_lettered_total", ["task=\"(unknown)\"", "reason=\"unknown-task\""]) == 1)
         #expect(prometheusSample(text, "warren_task_duration_seconds_count", ["task=\"warren.echo\""]) == 2)
         #expect(prometheusSample(text, "warren_tasks_in_flight", []) == 0)
+        #expect(prometheusSample(text, "warren_broker_connected", []) == 1)
         #expect(!text.contains("made.up.name"), "an unknown task's name must not become a label")
         #expect(!text.contains("guest"), "no credentials in metrics")
         worker.signal(SIGTERM)
