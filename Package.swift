@@ -129,7 +129,7 @@ let package = Package(
                            .product(name: "Logging", package: "swift-log"), .product(name: "Yams", package: "Yams")]
         ),
         // Drives the real `warren` binary; depending on it makes `swift build --build-tests` build it.
-        .testTarget(name: "WarrenCLITests", dependencies: ["warren", "WarrenTestSupport"]),
+        .testTarget(name: "WarrenCLITests", dependencies: ["warren", "WarrenTestSupport", .product(name: "Yams", package: "Yams")]),
         // Helpers the end-to-end test targets share: the `warren` binary as a process, waiting on conditions.
         .target(name: "WarrenTestSupport", dependencies: ["WarrenCore", "WarrenStore", .product(name: "Logging", package: "swift-log")],
                 path: "Tests/WarrenTestSupport"),
