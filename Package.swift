@@ -144,6 +144,11 @@ let package = Package(
             dependencies: ["warren", "WarrenTestSupport", "Cron", "RabbitMQ", "WarrenCore", "WarrenMessaging", "WarrenScheduler",
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]
         ),
+        // Warren on a real three-node RabbitMQ cluster: run by `scripts/cluster test`, skipped otherwise.
+        .testTarget(
+            name: "ClusterTests",
+            dependencies: ["warren", "WarrenTestSupport", "WarrenCore", "WarrenStore", "Cron"]
+        ),
         // Benchmarks (run by scripts/bench, release builds only).
         .executableTarget(name: "warren-amqp-bench", dependencies: ["RabbitMQ"], path: "Benchmarks/AMQPBenchmark"),
         .executableTarget(
