@@ -8,6 +8,8 @@ let package = Package(
         .executable(name: "warren", targets: ["warren"]),
         .library(name: "RabbitMQ", targets: ["RabbitMQ"]),
         .library(name: "Cron", targets: ["Cron"]),
+        // Messages, files and names; the fuzz targets in Fuzz/ link it.
+        .library(name: "WarrenCore", targets: ["WarrenCore"]),
         // Embed the worker in a Swift program and register typed task handlers.
         .library(name: "WarrenWorker", targets: ["WarrenWorker"]),
     ],
