@@ -1,4 +1,3 @@
-import Cron
 import Foundation
 import Hummingbird
 import Logging
@@ -190,11 +189,7 @@ public final class BackendHTTPServer: Sendable {
         value == value.rounded() ? String(Int(value)) : String(value)
     }
 
-    /// `1h` (that long ago) or an ISO-8601 instant.
-    static func instant(_ text: String) -> Date? {
-        if let duration = try? DurationSyntax.parse(text) { return Date().addingTimeInterval(-Double(duration.components.seconds)) }
-        return (try? Timestamp.parse(text, in: .utc)).map { Date(timeIntervalSince1970: Double($0)) }
-    }
+    static func instant(_ text: String) -> Date? { PastInstant.parse(text) }
 
     /// Compares without stopping at the first difference, so timing does not reveal the token.
     static func constantTimeEquals(_ a: String, _ b: String) -> Bool {

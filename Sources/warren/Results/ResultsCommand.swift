@@ -1,5 +1,4 @@
 import ArgumentParser
-import Cron
 import Foundation
 import WarrenCore
 import WarrenStore
@@ -43,14 +42,10 @@ struct ResultFilterOptions: ParsableArguments {
 enum SinceArgument {
     static func parse(_ text: String?, option: String = "--since") throws -> Date? {
         guard let text else { return nil }
-        if let duration = try? DurationSyntax.parse(text) {
-            return Date().addingTimeInterval(-Double(duration.components.seconds))
-        }
-        do {
-            return Date(timeIntervalSince1970: Double(try Timestamp.parse(text, in: .utc)))
-        } catch {
+        guard let date = PastInstant.parse(text) else {
             throw ValidationError("\(option) \(text): expected a duration such as 1h or an ISO-8601 time such as 2026-11-23T10:00:00Z")
         }
+        return date
     }
 }
 
