@@ -141,7 +141,7 @@ struct BackendIngestTests {
     @Test("metrics: results stored, batches, store availability and broker connection")
     func metrics() async throws {
         let harness = try await BackendHarness.make(.sqlite)
-        let port = Int.random(in: 20_000..<30_000)
+        let port = TestPorts.free()
         let backend = try harness.startBackend(["--metrics", "127.0.0.1:\(port)"])
         try await harness.publish(sampleResults("m", count: 250))
         try await harness.waitForCounts(tasks: 250, attempts: 250)

@@ -40,7 +40,7 @@ struct DashboardTests {
     @Test("the dashboard shows runs per minute, each schedule's last run and next fire, recent failures and queues; the task page every attempt")
     func pages() async throws {
         let harness = try await BackendHarness.make(.sqlite)
-        let port = Int.random(in: 40_000..<50_000)
+        let port = TestPorts.free()
         let schedules = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../schedules").standardized.path
         let backend = try harness.startBackend(["--http", "127.0.0.1:\(port)", "--schedules", schedules])
         let worker = try WarrenProcess(["worker", "--queue", "default", "--log-level", "warning"], environment: harness.environment)

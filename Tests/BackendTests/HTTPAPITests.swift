@@ -31,11 +31,12 @@ struct HTTPAPITests {
 
     /// A backend with its HTTP server on a free port of its own.
     static func start(_ harness: BackendHarness, _ arguments: [String] = []) async throws -> (WarrenProcess, String) {
-        let port = Int.random(in: 30_000..<40_000)
+        let port = TestPorts.free()
         let backend = try harness.startBackend(["--http", "127.0.0.1:\(port)"] + arguments)
         let base = "http://127.0.0.1:\(port)"
         try await waitUntil("the HTTP server answering /healthz with 200") {
-            (try? await request("GET", "\(base)/healthz"))?.status == 200
+            guard backend.isRunning else { throw HarnessError.exited(backend.output) }
+            return (try? await request("GET", "\(base)/healthz"))?.status == 200
         }
         return (backend, base)
     }

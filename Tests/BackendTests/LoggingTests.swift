@@ -45,8 +45,8 @@ struct LoggingTests {
         defer { _ = try? brokerCtl(["delete_user", user]) }
         let url = vhost.url.replacingOccurrences(of: "guest:guest@", with: "\(user):\(password)@")
         let token = "token-\(UUID().uuidString)"
-        let metricsPort = Int.random(in: 50_000..<55_000)
-        let httpPort = metricsPort + 5_000
+        let metricsPort = TestPorts.free()
+        let httpPort = TestPorts.free()
         let fixture = try await StoreFixture.make(.sqlite)
         let backend = try WarrenProcess(["backend", "--log-level", "debug", "--metrics", "127.0.0.1:\(metricsPort)", "--http", "127.0.0.1:\(httpPort)"],
                                         environment: ["WARREN_AMQP_URL": url, "WARREN_API_TOKEN": token, "WARREN_STORE": fixture.argument])

@@ -105,7 +105,7 @@ extension SchedulerBrokerTests {
     @Test("metrics count fires and show the active instance; `warren status` names it")
     func metricsAndStatus() async throws {
         try await SchedulerHarness.with(["a.yaml": "schedules:\n  counted~: { every: 1s, task: warren.echo, queue: QUEUE }\n"]) { harness in
-            let port = Int.random(in: 40_000...44_999)
+            let port = TestPorts.free()
             let scheduler = try harness.startProcess(instance: "observed", ["--metrics", "127.0.0.1:\(port)"])
             try await harness.waitFor(2, of: "counted")
             let url = try #require(URL(string: "http://127.0.0.1:\(port)/metrics"))

@@ -90,4 +90,6 @@ public func waitUntil(_ what: String, timeout: Duration = .seconds(30), async co
 
 public enum HarnessError: Error {
     case timeout(String)
+    /// The process being waited on exited; what it printed.
+    case exited(String)
 }

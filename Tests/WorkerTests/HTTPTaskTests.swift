@@ -3,13 +3,14 @@ import Hummingbird
 import Logging
 import Testing
 import WarrenCore
+import WarrenTestSupport
 
 /// Catalog `http` tasks against a real HTTP server started by the test.
 @Suite("http tasks (real binary, real broker, real HTTP server)")
 struct HTTPTaskTests {
     @Test("2xx succeeds with the body as output, args go as JSON, placeholders are encoded, 500 and timeouts fail")
     func httpTasks() async throws {
-        let port = Int.random(in: 40_000...49_999)
+        let port = TestPorts.free()
         let router = Router()
         router.post("hook/{name}") { request, context -> String in
             let body = try await request.body.collect(upTo: 1 << 20)

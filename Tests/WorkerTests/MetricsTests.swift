@@ -12,7 +12,7 @@ struct MetricsTests {
     @Test("counters by task and status, dead letters by reason, durations, in flight")
     func scrape() async throws {
         let harness = try await WorkerHarness.make(queue: "metrics")
-        let port = Int.random(in: 30_000...39_999)
+        let port = TestPorts.free()
         let worker = try harness.startWorker(["--metrics", "127.0.0.1:\(port)"])
         let echoes = [try await harness.publish("warren.echo"), try await harness.publish("warren.echo")]
         let failure = try await harness.publish("warren.fail")
