@@ -57,6 +57,11 @@ enum ProcessRunner {
         ]
         let executable: Executable = argv[0].contains("/") ? .path(FilePath(argv[0])) : .name(argv[0])
         var variables: [Environment.Key: String?] = [:]
+        // Warren's own settings (broker URL with its password, API token, store address) stay
+        // with the worker; a task gets what its catalog entry sets.
+        for name in ProcessInfo.processInfo.environment.keys where name.hasPrefix("WARREN_") {
+            if let key = Environment.Key(rawValue: name) { variables.updateValue(nil, forKey: key) }
+        }
         for (name, value) in specification.environment {
             if let key = Environment.Key(rawValue: name) { variables[key] = value }
         }
