@@ -8,10 +8,22 @@ import Synchronization
 /// Tasks hand their messages over and move on; one drain loop publishes everything handed over
 /// since its last turn as one confirmed batch. Under load the batches grow by themselves, so the
 /// per-task cost of a publish round trip shrinks, while a lone task still goes out at once.
+///
+/// Results and deliveries travel on different connections, which reconnect independently. While
+/// the publishing connection is down, a finished task's messages are kept and published again
+/// every `retryInterval` for as long as its delivery is still held (the task is not run again);
+/// once the delivery's own connection is gone the broker has requeued it, and the messages are
+/// dropped. A message the broker refuses returns its delivery to the queue (nack, requeue).
 final class ResultSettler: Sendable {
     private struct Item: Sendable {
         var delivery: Delivery
         var messages: [OutgoingMessage]
+        var failures = 0
+    }
+
+    private enum Fate {
+        case settled
+        case retry(Item)
     }
 
     private let publisher: Channel
@@ -32,7 +44,7 @@ final class ResultSettler: Sendable {
     private let wake: AsyncStream<Void>.Continuation
     private let drained: Task<Void, Never>
 
-    init(publisher: Channel, metrics: WorkerMetrics, logger: Logger) {
+    init(publisher: Channel, metrics: WorkerMetrics, logger: Logger, retryInterval: Duration = .milliseconds(250)) {
         self.publisher = publisher
         self.metrics = metrics
         self.logger = logger
@@ -40,47 +52,85 @@ final class ResultSettler: Sendable {
         self.wake = wake
         let pending = self.pending
         drained = Task { [pending] in
+            var retrying: [Item] = []
             for await _ in signals {
                 while true {
-                    let items = pending.takeAll()
+                    let items = retrying + pending.takeAll()
                     if items.isEmpty { break }
-                    await Self.settle(items, publisher: publisher, logger: logger)
-                    metrics.settled(items.count)
+                    retrying = await Self.settle(items, publisher: publisher, logger: logger)
+                    metrics.settled(items.count - retrying.count)
+                    if !retrying.isEmpty {
+                        // Cancelled (shutdown past its grace): what is held returns with the connection.
+                        guard (try? await Task.sleep(for: retryInterval)) != nil else { return }
+                    }
                 }
             }
         }
     }
 
-    /// Hands over a delivery's messages; the delivery is acked once all are confirmed. If any is
-    /// refused the delivery stays unacked and comes back (at-least-once).
+    /// Hands over a delivery's messages; the delivery is acked once all are confirmed.
     func submit(_ delivery: Delivery, _ messages: [OutgoingMessage]) {
         pending.append(Item(delivery: delivery, messages: messages))
         wake.yield()
     }
 
-    /// Waits until everything handed over is published and acked, and stops.
+    /// Waits until everything handed over is published and acked, and stops. Cancelling the
+    /// caller stops retrying.
     func finish() async {
         wake.finish()
-        await drained.value
+        let drained = self.drained
+        await withTaskCancellationHandler { await drained.value } onCancel: { drained.cancel() }
     }
 
-    private static func settle(_ items: [Item], publisher: Channel, logger: Logger) async {
+    /// Publishes the items' messages as one batch; returns the items to publish again.
+    private static func settle(_ items: [Item], publisher: Channel, logger: Logger) async -> [Item] {
         let results = await publisher.publishBatch(items.flatMap(\.messages))
         var offset = 0
+        var retry: [Item] = []
         for item in items {
             let outcome = results[offset..<(offset + item.messages.count)]
             offset += item.messages.count
-            if let failure = outcome.first(where: { if case .failure = $0 { return true } else { return false } }) {
-                logger.error("could not publish a result; the task will be redelivered",
-                             metadata: ["task_id": "\(item.delivery.properties.messageID ?? "(none)")", "error": "\(failure)"])
-                continue
+            let failure = outcome.lazy.compactMap { result -> AMQPError? in
+                if case .failure(let error) = result { return error } else { return nil }
+            }.first
+            switch fate(of: item, failure: failure, logger: logger) {
+            case .settled: break
+            case .retry(let again): retry.append(again)
             }
+        }
+        return retry
+    }
+
+    private static func fate(of item: Item, failure: AMQPError?, logger: Logger) -> Fate {
+        let taskID = "\(item.delivery.properties.messageID ?? "(none)")"
+        guard let failure else {
             do {
                 try item.delivery.ack()
             } catch {
                 logger.warning("could not ack (the connection was replaced); the task will be redelivered",
-                               metadata: ["task_id": "\(item.delivery.properties.messageID ?? "(none)")", "error": "\(error)"])
+                               metadata: ["task_id": "\(taskID)", "error": "\(error)"])
             }
+            return .settled
+        }
+        guard item.delivery.isSettleable else {
+            logger.warning("could not publish a result, and the task's delivery went with its connection; the task will be redelivered",
+                           metadata: ["task_id": "\(taskID)", "error": "\(failure)"])
+            return .settled
+        }
+        switch failure {
+        case .notConnected, .connectionLost:
+            if item.failures == 0 {
+                logger.warning("could not publish a result; publishing it again once the broker is back",
+                               metadata: ["task_id": "\(taskID)", "error": "\(failure)"])
+            }
+            var again = item
+            again.failures += 1
+            return .retry(again)
+        default:
+            logger.error("the broker refused a result; the task returns to its queue",
+                         metadata: ["task_id": "\(taskID)", "error": "\(failure)"])
+            try? item.delivery.nack(requeue: true)
+            return .settled
         }
     }
 }

@@ -12,18 +12,21 @@ final class WorkerHarness: Sendable {
     static let url = testBrokerURL
 
     let queue: String
+    /// The broker URL (with its virtual host) the harness and its workers use.
+    let url: String
     let connection: Connection
     let publisher: Channel
     private let collected = Mutex<(results: [TaskResult], deadLetters: [(headers: FieldTable, body: Data)])>(([], []))
 
-    private init(queue: String, connection: Connection, publisher: Channel) {
+    private init(queue: String, url: String, connection: Connection, publisher: Channel) {
         self.queue = queue
+        self.url = url
         self.connection = connection
         self.publisher = publisher
     }
 
     /// Connects, declares `queue` like a worker would, and starts collecting.
-    static func make(queue prefix: String) async throws -> WorkerHarness {
+    static func make(queue prefix: String, url: String = WorkerHarness.url) async throws -> WorkerHarness {
         let queue = "test.\(prefix).\(UUID().uuidString.prefix(8))"
         var configuration = try ConnectionConfiguration(urls: url, connectionName: "test-\(queue)")
         configuration.logger.logLevel = .error
@@ -31,7 +34,7 @@ final class WorkerHarness: Sendable {
         let setup = try await connection.openChannel(confirms: false)
         try await WarrenTopology.declareShared(on: setup)
         try await WarrenTopology.declareTaskQueue(queue, options: TaskQueueOptions(), on: setup)
-        let harness = WorkerHarness(queue: queue, connection: connection, publisher: try await connection.openChannel(confirms: true))
+        let harness = WorkerHarness(queue: queue, url: url, connection: connection, publisher: try await connection.openChannel(confirms: true))
         for (exchange, isResult) in [(WireNames.resultsExchange, true), (WireNames.deadLetterExchange, false)] {
             let state = try await setup.declare(QueueSpec(name: "", durable: false, exclusive: true, autoDelete: true))
             try await setup.bind(QueueBinding(queue: state.name, exchange: exchange, routingKey: ""))
@@ -82,7 +85,7 @@ final class WorkerHarness: Sendable {
 
     /// Starts `warren worker` on this harness's queue.
     func startWorker(_ arguments: [String] = []) throws -> WarrenProcess {
-        try WarrenProcess(["worker", "--queue", queue, "--log-level", "warning"] + arguments, environment: ["WARREN_AMQP_URL": Self.url])
+        try WarrenProcess(["worker", "--queue", queue, "--log-level", "warning"] + arguments, environment: ["WARREN_AMQP_URL": url])
     }
 
     /// Deletes the test's queue and disconnects.
