@@ -21,27 +21,47 @@ public final class Worker: Service {
         consumeSettings.connectionName = "warren-worker-consume"
         var publishSettings = configuration.connection
         publishSettings.connectionName = "warren-worker-publish"
-        let consumeConnection = try await Connection.open(consumeSettings)
-        let publishConnection: Connection
-        do {
-            publishConnection = try await Connection.open(publishSettings)
-        } catch {
-            await consumeConnection.close()
-            throw error
-        }
-        let watcher = Task { await BrokerConnectionGauge.watch([consumeConnection, publishConnection]) }
-        defer { watcher.cancel() }
-        do {
-            try await work(consumeConnection: consumeConnection, publishConnection: publishConnection, logger: logger)
-        } catch {
+        var retryDelay = Duration.milliseconds(100)
+        while true {
+            let consumeConnection = try await Connection.open(consumeSettings)
+            let publishConnection: Connection
+            do {
+                publishConnection = try await Connection.open(publishSettings)
+            } catch {
+                await consumeConnection.close()
+                throw error
+            }
+            let watcher = Task { await BrokerConnectionGauge.watch([consumeConnection, publishConnection]) }
+            defer { watcher.cancel() }
+            do {
+                try await work(consumeConnection: consumeConnection, publishConnection: publishConnection, logger: logger)
+            } catch let error as AMQPError where Self.isConnectionLoss(error) && !Task.isShuttingDownGracefully && !Task.isCancelled {
+                // Lost while declaring and subscribing: nothing has been taken yet, so start
+                // again on fresh connections rather than exit.
+                logger.warning("lost the broker while starting; starting again", metadata: ["error": "\(error)", "in": "\(retryDelay)"])
+                await consumeConnection.close()
+                await publishConnection.close()
+                try await Task.sleep(for: retryDelay)
+                retryDelay = min(retryDelay * 2, .seconds(5))
+                continue
+            } catch {
+                await consumeConnection.close()
+                await publishConnection.close()
+                throw error
+            }
+            // Closing returns every unacked delivery to its queue.
             await consumeConnection.close()
             await publishConnection.close()
-            throw error
+            logger.info("worker stopped")
+            return
         }
-        // Closing returns every unacked delivery to its queue.
-        await consumeConnection.close()
-        await publishConnection.close()
-        logger.info("worker stopped")
+    }
+
+    private static func isConnectionLoss(_ error: AMQPError) -> Bool {
+        switch error {
+        case .connectionLost, .notConnected: return true
+        default: return false
+        }
     }
 
     private func work(consumeConnection: Connection, publishConnection: Connection, logger: Logger) async throws {
