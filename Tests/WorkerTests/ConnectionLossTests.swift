@@ -12,15 +12,19 @@ struct ConnectionLossTests {
         defer { vhost.delete() }
         let harness = try await WorkerHarness.make(queue: "results-link", url: vhost.url)
         let worker = try harness.startWorker()
-        // Long enough for the three rabbitmqctl calls below (about a second each) to come first.
-        let id = try await harness.publish("warren.sleep", args: .object(["seconds": .number(8)]))
-        try await waitUntil("the task running") { try vhost.depth(of: harness.queue)?.unacknowledged == 1 }
         // Three connections in the virtual host (the harness's and the worker's two): with a limit
-        // of two, the worker's results connection cannot come back once closed.
+        // of two, the worker's results connection cannot come back once closed. Found before the
+        // task starts, so that only one rabbitmqctl call falls within the task's run.
+        var publishing: Substring?
+        try await waitUntil("the worker's results connection") {
+            let listing = try brokerCtl(["list_connections", "-q", "--no-table-headers", "pid", "vhost", "client_properties"])
+            publishing = listing.split(separator: "\n").first { $0.contains(vhost.name) && $0.contains("warren-worker-publish") }
+            return publishing != nil
+        }
+        let pid = try #require(publishing?.split(whereSeparator: { $0 == "\t" }).first.map(String.init))
         _ = try brokerCtl(["set_vhost_limits", "-p", vhost.name, #"{"max-connections": 2}"#])
-        let listing = try brokerCtl(["list_connections", "-q", "--no-table-headers", "pid", "vhost", "client_properties"])
-        let publishing = try #require(listing.split(separator: "\n").first { $0.contains(vhost.name) && $0.contains("warren-worker-publish") })
-        let pid = try #require(publishing.split(whereSeparator: { $0 == "\t" }).first.map(String.init))
+        // The task takes 5 s; the one call below closes the results connection well before it ends.
+        let id = try await harness.publish("warren.sleep", args: .object(["seconds": .number(5)]))
         _ = try brokerCtl(["close_connection", pid, "results connection test"])
         let held = "could not publish a result; publishing it again once the broker is back"
         try? await waitUntil("the worker holding the finished task's result") { worker.output.contains(held) }
