@@ -36,15 +36,15 @@ struct BackendIngestTests {
     func diskFull() async throws {
         let mount = FileManager.default.temporaryDirectory.appendingPathComponent("warren-full-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: mount, withIntermediateDirectories: true)
-        try runTool("/bin/mount", ["-t", "tmpfs", "-o", "size=4m", "tmpfs", mount.path])
-        defer { try? runTool("/bin/umount", ["-l", mount.path]) }
+        try runChecked("/bin/mount", ["-t", "tmpfs", "-o", "size=4m", "tmpfs", mount.path])
+        defer { try? runChecked("/bin/umount", ["-l", mount.path]) }
         let harness = try await BackendHarness.make(.sqlite, directory: mount)
         let backend = try harness.startBackend(["--batch-size", "100"])
         try await harness.publish(sampleResults("before", count: 100))
         try await harness.waitForCounts(tasks: 100, attempts: 100)
         // Fill the file system; SQLite's next write fails with SQLITE_FULL.
         let filler = mount.appendingPathComponent("filler").path
-        try? runTool("/bin/dd", ["if=/dev/zero", "of=\(filler)", "bs=64k"])
+        try? runChecked("/bin/dd", ["if=/dev/zero", "of=\(filler)", "bs=64k"])
         try await harness.publish(sampleResults("during", count: 500))
         try await waitUntil("the backend reports the store unavailable") { backend.output.contains("result store unavailable") }
         try await waitUntil("the results held unacknowledged") { try harness.vhost.depth(of: WireNames.resultsQueue)?.unacknowledged ?? 0 > 0 }
@@ -173,17 +173,6 @@ struct BackendIngestTests {
 }
 
 /// Runs a system tool and fails when it does.
-func runTool(_ path: String, _ arguments: [String]) throws {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: path)
-    process.arguments = arguments
-    process.standardOutput = FileHandle.nullDevice
-    process.standardError = FileHandle.nullDevice
-    try process.run()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else { throw ToolError(description: "\(path) \(arguments.joined(separator: " ")) failed") }
-}
-
 struct ToolError: Error, CustomStringConvertible {
     let description: String
 }

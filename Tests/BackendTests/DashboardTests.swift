@@ -13,20 +13,10 @@ struct DashboardTests {
 
     /// Runs Chromium headless on `url`; returns the DOM after the page's script ran, or writes a screenshot.
     static func chromium(_ url: String, screenshot: String? = nil) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/chromium")
         var arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=1400,1000",
                          "--virtual-time-budget=5000"]
         arguments += screenshot.map { ["--screenshot=\($0)"] } ?? ["--dump-dom"]
-        process.arguments = arguments + [url]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw ToolError(description: "chromium exited \(process.terminationStatus) on \(url)") }
-        return String(decoding: data, as: UTF8.self)
+        return try runChecked("/usr/bin/chromium", arguments + [url])
     }
 
     /// Width and height from a PNG's IHDR chunk.

@@ -20,17 +20,7 @@ struct ClusterTests {
 
     @discardableResult
     static func cluster(_ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: script)
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw ClusterError(description: "scripts/cluster \(arguments) failed") }
-        return String(decoding: data, as: UTF8.self)
+        try runChecked(script, arguments)
     }
 
     static func queueExists(_ name: String) throws -> Bool {
@@ -129,8 +119,4 @@ struct ClusterTests {
         }
         #expect(stored.allSatisfy { $0.status == .succeeded })
     }
-}
-
-struct ClusterError: Error, CustomStringConvertible {
-    let description: String
 }

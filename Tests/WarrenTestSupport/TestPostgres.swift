@@ -30,20 +30,9 @@ public struct TestPostgresDatabase: Sendable {
     /// Runs SQL against the server's maintenance database.
     @discardableResult
     public static func psql(_ statement: String, url: String = testPostgresURL) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/psql")
-        process.arguments = [url, "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", statement]
-        let output = Pipe(), errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let printed = output.fileHandleForReading.readDataToEndOfFile()
-        let complaint = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw PostgresTestError(description: "psql \(statement): \(String(decoding: complaint, as: UTF8.self))")
-        }
-        return String(decoding: printed, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let run = try runProcess("/usr/bin/psql", [url, "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", statement])
+        guard run.status == 0 else { throw PostgresTestError(description: "psql \(statement): \(run.errors)") }
+        return run.output.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 }
 
