@@ -41,6 +41,40 @@ struct PublishConsumeTests {
         collector.stop()
     }
 
+    @Test("every property survives per message when many are written and read in batches")
+    func propertiesPerMessageInBatches() async throws {
+        let connection = try await TestBroker.connect()
+        defer { Task { await connection.close() } }
+        let channel = try await connection.openChannel()
+        let queue = TestBroker.unique("properties")
+        _ = try await channel.declare(QueueSpec(name: queue, durable: false, autoDelete: true))
+        func properties(_ index: Int) -> BasicProperties {
+            // Every third message has no properties at all; the others vary in which are set.
+            guard index % 3 != 0 else { return BasicProperties() }
+            return BasicProperties(
+                contentType: "application/x-\(index)", contentEncoding: index % 2 == 0 ? "gzip" : nil,
+                headers: index % 4 == 1 ? ["index": .int64(Int64(index))] : nil, deliveryMode: 2,
+                priority: UInt8(index % 10), correlationID: "correlation-\(index)", replyTo: "reply-\(index)",
+                expiration: "\(600_000 + index)", messageID: String(repeating: "m", count: index),
+                timestamp: Date(timeIntervalSince1970: TimeInterval(1_700_000_000 + index)), type: "type-\(index)",
+                userID: "guest", appID: index % 2 == 1 ? "app-\(index)" : nil)
+        }
+        let count = 120
+        let messages = (0..<count).map { index in
+            OutgoingMessage(body: Data("body-\(index)".utf8), routingKey: queue, properties: properties(index))
+        }
+        for result in await channel.publishBatch(messages) { try result.get() }
+
+        let consumer = try await channel.consume(queue: queue)
+        let collector = DeliveryCollector(consumer)
+        try await collector.wait(for: count)
+        for (index, delivery) in collector.deliveries.enumerated() {
+            #expect(String(decoding: delivery.body, as: UTF8.self) == "body-\(index)")
+            #expect(delivery.properties == properties(index), "message \(index)")
+        }
+        collector.stop()
+    }
+
     @Test("a 5 MiB message is confirmed and consumed intact (split into frames and joined again)")
     func largeMessage() async throws {
         let connection = try await TestBroker.connect()

@@ -61,26 +61,3 @@ extension FieldValue {
         }
     }
 }
-
-extension BasicProperties {
-    /// Decodes properties, reusing repeated strings (content type, type, app id, …) from `interner`.
-    init(_ c: amqp_basic_properties_t, interner: inout StringInterner) {
-        self.init()
-        let flags = c._flags
-        if flags == 0 { return }
-        func has(_ flag: Int32) -> Bool { flags & UInt32(flag) != 0 }
-        if has(AMQP_BASIC_CONTENT_TYPE_FLAG) { contentType = interner.string(c.content_type) }
-        if has(AMQP_BASIC_CONTENT_ENCODING_FLAG) { contentEncoding = interner.string(c.content_encoding) }
-        if has(AMQP_BASIC_HEADERS_FLAG) { headers = FieldTable(c.headers) }
-        if has(AMQP_BASIC_DELIVERY_MODE_FLAG) { deliveryMode = c.delivery_mode }
-        if has(AMQP_BASIC_PRIORITY_FLAG) { priority = c.priority }
-        if has(AMQP_BASIC_CORRELATION_ID_FLAG) { correlationID = c.correlation_id.string }
-        if has(AMQP_BASIC_REPLY_TO_FLAG) { replyTo = interner.string(c.reply_to) }
-        if has(AMQP_BASIC_EXPIRATION_FLAG) { expiration = c.expiration.string }
-        if has(AMQP_BASIC_MESSAGE_ID_FLAG) { messageID = c.message_id.string }
-        if has(AMQP_BASIC_TIMESTAMP_FLAG) { timestamp = Date(timeIntervalSince1970: TimeInterval(c.timestamp)) }
-        if has(AMQP_BASIC_TYPE_FLAG) { type = interner.string(c.type) }
-        if has(AMQP_BASIC_USER_ID_FLAG) { userID = interner.string(c.user_id) }
-        if has(AMQP_BASIC_APP_ID_FLAG) { appID = interner.string(c.app_id) }
-    }
-}

@@ -2,7 +2,7 @@ import CRabbitMQ
 import Foundation
 
 /// Reuses `String`s for byte sequences that repeat from message to message (consumer tags,
-/// content types, routing keys), so each delivery does not allocate them anew. Strings of up to
+/// exchanges, routing keys), so each delivery does not allocate them anew. Strings of up to
 /// 15 UTF-8 bytes are stored inline by Swift and are never cached. I/O thread only.
 struct StringInterner {
     private var entries: [(bytes: [UInt8], string: String)] = []

@@ -2,8 +2,8 @@ import Foundation
 
 /// A message delivered to a consumer. Settle it exactly once with `ack`, `nack` or `reject`.
 ///
-/// A view into the batch it arrived in: copying it costs one reference count, and its body is
-/// materialised as `Data` only when asked for (`withUnsafeBody` reads it without copying).
+/// A view into the batch it arrived in: copying it costs one reference count, and its body and
+/// properties are materialised only when asked for (`withUnsafeBody` reads the body in place).
 public struct Delivery: Sendable {
     let batch: DeliveryBatchStorage
     let index: Int
@@ -13,7 +13,7 @@ public struct Delivery: Sendable {
     /// The message body (a copy; see `withUnsafeBody` to read it in place).
     public var body: Data {
         let record = batch.records[index]
-        return batch.bodies.withUnsafeBytes { Data($0[record.bodyStart..<(record.bodyStart + record.bodyCount)]) }
+        return batch.bytes.withUnsafeBytes { Data($0[record.bodyStart..<(record.bodyStart + record.bodyCount)]) }
     }
 
     /// The body's size in bytes.
@@ -22,12 +22,14 @@ public struct Delivery: Sendable {
     /// Reads the body in place, without copying it.
     public func withUnsafeBody<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
         let record = batch.records[index]
-        return try batch.bodies.withUnsafeBytes {
+        return try batch.bytes.withUnsafeBytes {
             try body(UnsafeRawBufferPointer(rebasing: $0[record.bodyStart..<(record.bodyStart + record.bodyCount)]))
         }
     }
 
-    public var properties: BasicProperties { batch.records[index].properties }
+    /// The message's properties, decoded from the bytes read on each access: keep a copy when
+    /// reading several of them.
+    public var properties: BasicProperties { batch.properties(at: index) }
     public var exchange: String { batch.records[index].exchange }
     public var routingKey: String { batch.records[index].routingKey }
     /// True when the broker delivered this message before (to this or another consumer).

@@ -24,10 +24,17 @@ final class ChannelState {
     @exclusivity(unchecked) var pending = Deque<PendingRPC>()
     @exclusivity(unchecked) var confirmTracker = ConfirmTracker()
     @exclusivity(unchecked) var ackTracker = AckTracker()
-    @exclusivity(unchecked) var consumers: [String: ConsumerRegistration] = [:]
+    @exclusivity(unchecked) var consumers: [String: ConsumerRegistration] = [:] {
+        didSet { recentConsumer = nil }
+    }
+    /// The consumer of the previous delivery: nearly always the next one's too, and comparing
+    /// an interned tag is cheaper than hashing it.
+    @exclusivity(unchecked) private var recentConsumer: (tag: String, sink: DeliverySink)?
     // The message being assembled from its method, header and body frames.
     @exclusivity(unchecked) var incomingMethod: IncomingMethod?
-    @exclusivity(unchecked) var incomingProperties = BasicProperties()
+    @exclusivity(unchecked) var incomingProperties = RawProperties()
+    /// The string fields of `incomingProperties` (reused).
+    @exclusivity(unchecked) var incomingPropertyBytes: [UInt8] = []
     @exclusivity(unchecked) var incomingBodySize = 0
     @exclusivity(unchecked) var incomingHeaderSeen = false
     /// Body bytes of a message that spans several body frames (reused).
@@ -50,6 +57,14 @@ final class ChannelState {
         self.number = number
         self.confirms = confirms
         self.acknowledger = Acknowledger(inbox: inbox, channel: number)
+    }
+
+    /// Where deliveries for the consumer registered under `tag` go, if it is registered.
+    func sink(forConsumer tag: String) -> DeliverySink? {
+        if let recent = recentConsumer, recent.tag == tag { return recent.sink }
+        guard let sink = consumers[tag]?.sink else { return nil }
+        recentConsumer = (tag, sink)
+        return sink
     }
 
     /// Starts a new generation after the channel was lost: fresh delivery tags, fresh sequence

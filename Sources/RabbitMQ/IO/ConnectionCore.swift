@@ -104,34 +104,42 @@ final class ConnectionCore: @unchecked Sendable {
                 shutdown()
                 return
             }
+            flushWrites()
 
             var framesRead = 0
+            // Read once per turn: the clock is a measurable share of per-message CPU.
+            let now: ContinuousClock.Instant
             if session != nil {
                 framesRead = readFrames()
+                now = .now
+                if pendingDeliveries > 0 && pendingSince == nil { pendingSince = now }
                 if pendingDeliveries >= handOutBatch
-                    || pendingDeliveries > 0 && ContinuousClock.now - pendingSince! >= Self.deliveryLinger {
+                    || pendingDeliveries > 0 && now - pendingSince! >= Self.deliveryLinger {
                     handOutDeliveries()
                 }
                 flushAcks()
-                expireRPCs()
-                sendHeartbeatIfIdle()
-            } else if let at = reconnectAt, ContinuousClock.now >= at {
-                attemptReconnect()
-                continue
+                expireRPCs(now: now)
+                sendHeartbeatIfIdle(now: now)
+                flushWrites()
+            } else {
+                now = .now
+                if let at = reconnectAt, now >= at {
+                    attemptReconnect()
+                    continue
+                }
             }
             if framesRead > 0 { continue }
             guard let lazyLimit = inbox.prepareToSleep() else { continue }
-            sleep(upTo: lazyLimit)
+            sleep(upTo: lazyLimit, now: now)
         }
     }
 
-    private func sleep(upTo lazyLimit: Int32) {
+    private func sleep(upTo lazyLimit: Int32, now: ContinuousClock.Instant) {
         var timeout = lazyLimit
         func limit(_ milliseconds: Int64) {
             let value = Int32(clamping: max(0, milliseconds))
             timeout = timeout < 0 ? value : min(timeout, value)
         }
-        let now = ContinuousClock.now
         if let session, session.heartbeatSeconds > 0 {
             limit(Int64(session.heartbeatSeconds) * 250)
         }
@@ -308,6 +316,7 @@ final class ConnectionCore: @unchecked Sendable {
         // Settlements taken in the same turn as the close request must still reach the broker,
         // or deliveries already handled would return to their queues.
         flushAcks()
+        flushWrites()
         if let session {
             session.close()
             self.session = nil
@@ -558,8 +567,14 @@ final class ConnectionCore: @unchecked Sendable {
         }
     }
 
-    private func sendHeartbeatIfIdle() {
-        let now = ContinuousClock.now
+    /// Writes the publishes coalesced during this turn.
+    private func flushWrites() {
+        guard let encoder else { return }
+        let status = encoder.flush()
+        if status != AMQP_STATUS_OK.rawValue { connectionFailed(Self.libraryError(status)) }
+    }
+
+    private func sendHeartbeatIfIdle(now: ContinuousClock.Instant) {
         if sentThisTurn {
             lastSend = now
             sentThisTurn = false
@@ -579,11 +594,10 @@ final class ConnectionCore: @unchecked Sendable {
         blocked ? nil : channels.values.compactMap { $0.pending.first?.deadline }.min()
     }
 
-    private func expireRPCs() {
+    private func expireRPCs(now: ContinuousClock.Instant) {
         // A blocked connection is not read by the broker until it unblocks: nothing can be
         // answered meanwhile, and giving up would only trade the block for a reconnect.
         guard !blocked else { return }
-        let now = ContinuousClock.now
         for channel in channels.values {
             guard let first = channel.pending.first, first.deadline <= now else { continue }
             channel.pending.removeFirst()
@@ -632,11 +646,15 @@ final class ConnectionCore: @unchecked Sendable {
             handleMethod(frame.payload.method, channel: frame.channel)
         case AMQP_FRAME_HEADER:
             guard let channel = channel(frame.channel), channel.incomingMethod != nil else { return }
+            // Copied now: the frame's memory is released at the end of this turn, and the body
+            // may come in a later one.
+            channel.incomingPropertyBytes.removeAll(keepingCapacity: true)
             if let decoded = frame.payload.properties.decoded {
-                channel.incomingProperties = BasicProperties(
-                    decoded.assumingMemoryBound(to: amqp_basic_properties_t.self).pointee, interner: &interner)
+                channel.incomingProperties = RawProperties(
+                    decoded.assumingMemoryBound(to: amqp_basic_properties_t.self).pointee,
+                    appendingTo: &channel.incomingPropertyBytes)
             } else {
-                channel.incomingProperties = BasicProperties()
+                channel.incomingProperties = RawProperties()
             }
             channel.incomingBodySize = Int(frame.payload.properties.body_size)
             channel.incomingHeaderSeen = true
@@ -662,12 +680,11 @@ final class ConnectionCore: @unchecked Sendable {
     private func completeContent(on channel: ChannelState, singleFrame: UnsafeRawBufferPointer?) {
         guard let method = channel.incomingMethod.take() else { return }
         channel.incomingHeaderSeen = false
-        var properties = BasicProperties()
-        swap(&properties, &channel.incomingProperties)
+        let properties = channel.incomingProperties
         switch method {
         case .deliver(let consumerTag, let deliveryTag, let redelivered, let exchange, let routingKey):
             channel.ackTracker.delivered(deliveryTag)
-            guard let sink = channel.consumers[consumerTag]?.sink else {
+            guard let sink = channel.sink(forConsumer: consumerTag) else {
                 // Arrived after this client cancelled the consumer: give it back to the queue.
                 if let frame = channel.ackTracker.settle(deliveryTag, .reject(requeue: true)), let encoder {
                     _ = encoder.send(frame, on: channel.number)
@@ -683,22 +700,28 @@ final class ConnectionCore: @unchecked Sendable {
                 storage = DeliveryBatchStorage(acknowledger: channel.acknowledger, consumerTag: consumerTag)
                 channel.batches.append((sink, storage))
             }
-            let bodyStart = storage.bodies.count
+            let propertiesStart = storage.bytes.count
+            storage.bytes.append(contentsOf: channel.incomingPropertyBytes)
+            let bodyStart = storage.bytes.count
             if let singleFrame {
-                storage.bodies.append(contentsOf: singleFrame)
+                storage.bytes.append(contentsOf: singleFrame)
             } else {
-                storage.bodies.append(contentsOf: channel.incomingBody)
+                storage.bytes.append(contentsOf: channel.incomingBody)
             }
-            storage.records.append(.init(bodyStart: bodyStart, bodyCount: storage.bodies.count - bodyStart,
-                                         deliveryTag: deliveryTag, redelivered: redelivered, exchange: exchange,
-                                         routingKey: routingKey, properties: properties))
-            if pendingDeliveries == 0 { pendingSince = .now }
-            pendingDeliveries += 1
+            storage.records.append(.init(propertiesStart: propertiesStart, bodyStart: bodyStart,
+                                         bodyCount: storage.bytes.count - bodyStart, deliveryTag: deliveryTag,
+                                         redelivered: redelivered, exchange: exchange, routingKey: routingKey,
+                                         properties: properties))
+            pendingDeliveries += 1  // pendingSince is set after the read
         case .return(let code, let text, let exchange, let routingKey):
             channel.confirmTracker.returned(
-                exchange: exchange, routingKey: routingKey, messageID: properties.messageID,
+                exchange: exchange, routingKey: routingKey, messageID: returnedMessageID(properties, on: channel),
                 error: .returned(code: code, text: text, exchange: exchange, routingKey: routingKey))
         }
+    }
+
+    private func returnedMessageID(_ properties: RawProperties, on channel: ChannelState) -> String? {
+        channel.incomingPropertyBytes.withUnsafeBytes { properties.decode($0).messageID }
     }
 
     private func handOutDeliveries() {

@@ -2,13 +2,38 @@ import CRabbitMQ
 import Foundation
 
 /// Writes AMQP methods to a session. All C memory comes from the arena and lives only for the
-/// duration of one call.
+/// duration of one call. On plain TCP, publishes are coalesced in a `FrameWriter` (written by
+/// `flush`, and before anything else is sent); every other frame goes through librabbitmq.
 struct MethodEncoder {
     let session: Session
     let arena: CArena
+    let writer: FrameWriter?
+
+    init(session: Session, arena: CArena) {
+        self.session = session
+        self.arena = arena
+        writer = session.endpoint.usesTLS
+            ? nil : FrameWriter(fileDescriptor: session.fileDescriptor, frameMax: Int(amqp_get_frame_max(session.state)))
+    }
+
+    /// Writes the coalesced publishes; returns the librabbitmq status.
+    func flush() -> Int32 {
+        guard let writer, !writer.isEmpty else { return AMQP_STATUS_OK.rawValue }
+        return writer.flush()
+    }
+
+    /// Sends through librabbitmq once the coalesced publishes before it are written.
+    private func afterFlush(_ send: () -> Int32) -> Int32 {
+        let status = flush()
+        return status == AMQP_STATUS_OK.rawValue ? send() : status
+    }
 
     /// Sends a synchronous method; returns the librabbitmq status.
     func send(_ request: RPCRequest, on channel: UInt16) -> Int32 {
+        afterFlush { sendNow(request, on: channel) }
+    }
+
+    private func sendNow(_ request: RPCRequest, on channel: UInt16) -> Int32 {
         arena.reset()
         defer { arena.reset() }
         let state = session.state
@@ -101,12 +126,21 @@ struct MethodEncoder {
         let exchange = arena.bytes(p.exchange)
         let routingKey = arena.bytes(p.routingKey)
         return p.body.withUnsafeBytes { raw in
-            amqp_basic_publish(session.state, channel, exchange, routingKey, p.mandatory ? 1 : 0, 0, &properties,
-                               amqp_bytes_t(len: raw.count, bytes: UnsafeMutableRawPointer(mutating: raw.baseAddress)))
+            if let writer {
+                var method = amqp_basic_publish_t(ticket: 0, exchange: exchange, routing_key: routingKey,
+                                                  mandatory: p.mandatory ? 1 : 0, immediate: 0)
+                return writer.appendPublish(channel: channel, method: &method, properties: &properties, body: raw)
+            }
+            return amqp_basic_publish(session.state, channel, exchange, routingKey, p.mandatory ? 1 : 0, 0, &properties,
+                                      amqp_bytes_t(len: raw.count, bytes: UnsafeMutableRawPointer(mutating: raw.baseAddress)))
         }
     }
 
     func send(_ frame: AckTracker.Frame, on channel: UInt16) -> Int32 {
+        afterFlush { sendNow(frame, on: channel) }
+    }
+
+    private func sendNow(_ frame: AckTracker.Frame, on channel: UInt16) -> Int32 {
         switch frame {
         case .ack(let tag, let multiple):
             var m = amqp_basic_ack_t(delivery_tag: tag, multiple: multiple ? 1 : 0)
@@ -121,19 +155,25 @@ struct MethodEncoder {
     }
 
     func sendChannelCloseOK(on channel: UInt16) -> Int32 {
-        var m = amqp_channel_close_ok_t(dummy: 0)
-        return amqp_send_method(session.state, channel, AMQP_CHANNEL_CLOSE_OK_METHOD, &m)
+        afterFlush {
+            var m = amqp_channel_close_ok_t(dummy: 0)
+            return amqp_send_method(session.state, channel, AMQP_CHANNEL_CLOSE_OK_METHOD, &m)
+        }
     }
 
     func sendConnectionCloseOK() -> Int32 {
+        // The broker has closed the connection: nothing more of ours will be read.
+        writer?.discard()
         var m = amqp_connection_close_ok_t(dummy: 0)
         return amqp_send_method(session.state, 0, AMQP_CONNECTION_CLOSE_OK_METHOD, &m)
     }
 
     func sendHeartbeat() -> Int32 {
-        var frame = amqp_frame_t()
-        frame.frame_type = UInt8(AMQP_FRAME_HEARTBEAT)
-        frame.channel = 0
-        return amqp_send_frame(session.state, &frame)
+        afterFlush {
+            var frame = amqp_frame_t()
+            frame.frame_type = UInt8(AMQP_FRAME_HEARTBEAT)
+            frame.channel = 0
+            return amqp_send_frame(session.state, &frame)
+        }
     }
 }
