@@ -156,7 +156,9 @@ final class ConnectionCore: @unchecked Sendable {
         if let precise, nanoseconds < 0 || precise < .nanoseconds(nanoseconds) {
             nanoseconds = precise.components.seconds * 1_000_000_000 + precise.components.attoseconds / 1_000_000_000
         }
-        _ = warren_poll_nanoseconds(&fds, UInt(fds.count), nanoseconds)
+        let ready = warren_poll_nanoseconds(&fds, UInt(fds.count), nanoseconds)
+        // A timeout lets librabbitmq check heartbeats; an error is read as data.
+        socketMayHaveData = ready <= 0 || fds.count > 1 && fds[1].revents != 0
         inbox.awake(eventFDReadable: fds[0].revents & Int16(POLLIN) != 0)
     }
 
@@ -196,6 +198,7 @@ final class ConnectionCore: @unchecked Sendable {
     private func established(_ session: Session) {
         self.session = session
         self.encoder = MethodEncoder(session: session, arena: arena)
+        socketMayHaveData = true
         lastSend = .now
         status.withLock { status in
             status.endpoint = session.endpoint
@@ -611,12 +614,27 @@ final class ConnectionCore: @unchecked Sendable {
 
     // MARK: - Receiving
 
+    /// False after a plain TCP socket was drained until `poll` reports it readable again.
+    @exclusivity(unchecked) private var socketMayHaveData = true
+
     private func readFrames() -> Int {
         guard let session else { return 0 }
+        // On plain TCP, once librabbitmq's buffer is empty the socket is left to `poll`: asking
+        // the library again would cost a failing recv and a poll per turn. Over TLS, OpenSSL may
+        // hold decrypted bytes that poll cannot see, so the library is always asked.
+        let leaveDrainedSocketToPoll = !session.endpoint.usesTLS
+        func bufferEmpty() -> Bool {
+            amqp_data_in_buffer(session.state) == 0 && amqp_frames_enqueued(session.state) == 0
+        }
+        if leaveDrainedSocketToPoll {
+            guard socketMayHaveData || !bufferEmpty() else { return 0 }
+            socketMayHaveData = false
+        }
         var frame = amqp_frame_t()
         var immediately = timeval(tv_sec: 0, tv_usec: 0)
         var count = 0
         while count < 20_000 {
+            if leaveDrainedSocketToPoll && count > 0 && bufferEmpty() { break }
             let status = amqp_simple_wait_frame_noblock(session.state, &frame, &immediately)
             if status == AMQP_STATUS_TIMEOUT.rawValue { break }
             guard status == AMQP_STATUS_OK.rawValue else {
