@@ -21,64 +21,83 @@ public enum JSONText {
 
     /// Compact JSON text; object keys sorted so equal values give equal text.
     public static func write(_ value: JSONValue) -> String {
-        var output = ""
-        write(value, into: &output)
-        return output
+        var bytes: [UInt8] = []
+        write(value, into: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     public static func write(_ value: JSONValue, into output: inout String) {
+        var bytes: [UInt8] = []
+        write(value, into: &bytes)
+        output += String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Appends compact JSON text as UTF-8 bytes: the fast way, without `String` appends.
+    public static func write(_ value: JSONValue, into output: inout [UInt8]) {
         switch value {
-        case .null: output += "null"
-        case .bool(let flag): output += flag ? "true" : "false"
-        case .integer(let number): output += String(number)
+        case .null: append("null", to: &output)
+        case .bool(let flag): append(flag ? "true" : "false", to: &output)
+        case .integer(let number): output.append(contentsOf: String(number).utf8)
         case .number(let number):
-            output += number.isFinite ? "\(number)" : "null"
+            if number.isFinite { output.append(contentsOf: "\(number)".utf8) } else { append("null", to: &output) }
         case .string(let text): writeString(text, into: &output)
         case .array(let values):
-            output += "["
+            output.append(UInt8(ascii: "["))
             for (index, element) in values.enumerated() {
-                if index > 0 { output += "," }
+                if index > 0 { output.append(UInt8(ascii: ",")) }
                 write(element, into: &output)
             }
-            output += "]"
+            output.append(UInt8(ascii: "]"))
         case .object(let members):
-            output += "{"
+            output.append(UInt8(ascii: "{"))
             for (index, key) in members.keys.sorted().enumerated() {
-                if index > 0 { output += "," }
+                if index > 0 { output.append(UInt8(ascii: ",")) }
                 writeString(key, into: &output)
-                output += ":"
+                output.append(UInt8(ascii: ":"))
                 write(members[key]!, into: &output)
             }
-            output += "}"
+            output.append(UInt8(ascii: "}"))
         }
     }
 
     /// A JSON string literal for `text`.
     public static func writeString(_ text: String, into output: inout String) {
-        output += "\""
-        var plainStart = text.utf8.startIndex
-        var index = plainStart
-        let utf8 = text.utf8
-        while index < utf8.endIndex {
-            let byte = utf8[index]
-            if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 {
-                output += String(Substring(utf8[plainStart..<index]))
+        var bytes: [UInt8] = []
+        writeString(text, into: &bytes)
+        output += String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Appends a JSON string literal for `text` as UTF-8 bytes.
+    public static func writeString(_ text: String, into output: inout [UInt8]) {
+        output.append(UInt8(ascii: "\""))
+        var text = text
+        text.withUTF8 { utf8 in
+            var plainStart = 0
+            for index in 0..<utf8.count {
+                let byte = utf8[index]
+                guard byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 else { continue }
+                output.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[plainStart..<index]))
                 switch byte {
-                case UInt8(ascii: "\""): output += "\\\""
-                case UInt8(ascii: "\\"): output += "\\\\"
-                case 0x0A: output += "\\n"
-                case 0x0D: output += "\\r"
-                case 0x09: output += "\\t"
+                case UInt8(ascii: "\""): append("\\\"", to: &output)
+                case UInt8(ascii: "\\"): append("\\\\", to: &output)
+                case 0x0A: append("\\n", to: &output)
+                case 0x0D: append("\\r", to: &output)
+                case 0x09: append("\\t", to: &output)
                 default:
-                    let hex = String(byte, radix: 16)
-                    output += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                    let hex = Array("0123456789abcdef".utf8)
+                    append("\\u00", to: &output)
+                    output.append(hex[Int(byte >> 4)])
+                    output.append(hex[Int(byte & 0x0F)])
                 }
-                plainStart = utf8.index(after: index)
+                plainStart = index + 1
             }
-            index = utf8.index(after: index)
+            output.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[plainStart..<utf8.count]))
         }
-        output += String(Substring(utf8[plainStart..<utf8.endIndex]))
-        output += "\""
+        output.append(UInt8(ascii: "\""))
+    }
+
+    private static func append(_ literal: StaticString, to output: inout [UInt8]) {
+        output.append(contentsOf: UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
     }
 
     private struct Reader {

@@ -45,16 +45,17 @@ public struct TaskResult: Sendable, Equatable {
             ("scheduled_for", text(scheduledFor)), ("started_at", text(startedAt)), ("status", .string(status.rawValue)),
             ("task", .string(task)), ("traceparent", text(traceparent)), ("worker", text(worker)),
         ]
-        var json = ""
+        var json: [UInt8] = []
         json.reserveCapacity(400 + (output?.utf8.count ?? 0) + (error?.utf8.count ?? 0))
-        json += "{"
+        json.append(UInt8(ascii: "{"))
         for (index, field) in fields.enumerated() {
-            if index > 0 { json += "," }
-            json += "\"\(field.key)\":"
+            if index > 0 { json.append(UInt8(ascii: ",")) }
+            JSONText.writeString(field.key, into: &json)
+            json.append(UInt8(ascii: ":"))
             JSONText.write(field.value, into: &json)
         }
-        json += "}"
-        return Data(json.utf8)
+        json.append(UInt8(ascii: "}"))
+        return Data(json)
     }
 
     /// Reads a result published by any worker.
