@@ -77,5 +77,8 @@ import Testing
         #expect(fields.count == 16, "every field of SPEC §3a, and traceparent")
         #expect(fields["schedule"] is NSNull)
         #expect(fields["traceparent"] is NSNull)
+        let text = String(decoding: data, as: UTF8.self)
+        #expect(text.hasPrefix(#"{"attempt":2,"duration_ms":12,"error":null,"exit_code":0,"finished_at":null,"id":"id-1","output":"line\n","#))
+        #expect(text.hasSuffix(#""task":"warren.echo","traceparent":null,"worker":"host:1"}"#))
     }
 }

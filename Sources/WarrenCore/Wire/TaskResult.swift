@@ -36,26 +36,26 @@ public struct TaskResult: Sendable, Equatable {
 
     /// The result as JSON text: every key present (null when absent), keys sorted.
     public func jsonData() throws -> Data {
-        func text(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
-        func number(_ value: Int64?) -> JSONValue { value.map(JSONValue.integer) ?? .null }
-        let fields: [(key: String, value: JSONValue)] = [  // in key order
-            ("attempt", .integer(Int64(attempt))), ("duration_ms", number(durationMs)), ("error", text(error)),
-            ("exit_code", number(exitCode.map(Int64.init))), ("finished_at", text(finishedAt)), ("id", .string(id)),
-            ("output", text(output)), ("queue", .string(queue)), ("result", result ?? .null), ("schedule", text(schedule)),
-            ("scheduled_for", text(scheduledFor)), ("started_at", text(startedAt)), ("status", .string(status.rawValue)),
-            ("task", .string(task)), ("traceparent", text(traceparent)), ("worker", text(worker)),
-        ]
-        var json: [UInt8] = []
-        json.reserveCapacity(400 + (output?.utf8.count ?? 0) + (error?.utf8.count ?? 0))
-        json.append(UInt8(ascii: "{"))
-        for (index, field) in fields.enumerated() {
-            if index > 0 { json.append(UInt8(ascii: ",")) }
-            JSONText.writeString(field.key, into: &json)
-            json.append(UInt8(ascii: ":"))
-            JSONText.write(field.value, into: &json)
-        }
-        json.append(UInt8(ascii: "}"))
-        return Data(json)
+        var json = JSONFieldWriter(capacity: 400 + (output?.utf8.count ?? 0) + (error?.utf8.count ?? 0))
+        // In key order.
+        json.field("{\"attempt\":", Int64(attempt))
+        json.field(",\"duration_ms\":", durationMs)
+        json.field(",\"error\":", error)
+        json.field(",\"exit_code\":", exitCode.map(Int64.init))
+        json.field(",\"finished_at\":", finishedAt)
+        json.field(",\"id\":", id)
+        json.field(",\"output\":", output)
+        json.field(",\"queue\":", queue)
+        json.field(",\"result\":", result ?? .null)
+        json.field(",\"schedule\":", schedule)
+        json.field(",\"scheduled_for\":", scheduledFor)
+        json.field(",\"started_at\":", startedAt)
+        json.field(",\"status\":", status.rawValue)
+        json.field(",\"task\":", task)
+        json.field(",\"traceparent\":", traceparent)
+        json.field(",\"worker\":", worker)
+        json.close()
+        return Data(json.bytes)
     }
 
     /// Reads a result published by any worker.
@@ -97,4 +97,32 @@ public struct TaskResult: Sendable, Equatable {
 public struct TaskResultError: Error, Sendable, CustomStringConvertible {
     public let description: String
     init(_ description: String) { self.description = description }
+}
+
+/// Writes a flat JSON object field by field, each key given as its literal text.
+private struct JSONFieldWriter {
+    var bytes: [UInt8] = []
+
+    init(capacity: Int) { bytes.reserveCapacity(capacity) }
+
+    mutating func field(_ key: StaticString, _ value: String?) {
+        appendKey(key)
+        if let value { JSONText.writeString(value, into: &bytes) } else { JSONText.write(.null, into: &bytes) }
+    }
+
+    mutating func field(_ key: StaticString, _ value: Int64?) {
+        appendKey(key)
+        JSONText.write(value.map(JSONValue.integer) ?? .null, into: &bytes)
+    }
+
+    mutating func field(_ key: StaticString, _ value: JSONValue) {
+        appendKey(key)
+        JSONText.write(value, into: &bytes)
+    }
+
+    mutating func close() { bytes.append(UInt8(ascii: "}")) }
+
+    private mutating func appendKey(_ key: StaticString) {
+        bytes.append(contentsOf: UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount))
+    }
 }
