@@ -33,14 +33,14 @@ struct TaskProcessor: Sendable {
         if let expiresAt = message.expiresAt, expiresAt < Date() {
             result.status = .expired
             result.error = "expired at \(TaskResult.timestamp(expiresAt)) before a worker started it"
-            metrics.finished(task: message.task, status: result.status.rawValue)
+            metrics.finished(task: message.task, status: result.status)
             settle(delivery, [try? result.outgoing()])
             return
         }
         if cancellations.isCancelled(message.id) {
             result.status = .cancelled
             result.error = "cancelled before it started"
-            metrics.finished(task: message.task, status: result.status.rawValue)
+            metrics.finished(task: message.task, status: result.status)
             settle(delivery, [try? result.outgoing()])
             return
         }
@@ -59,7 +59,7 @@ struct TaskProcessor: Sendable {
                 metrics.ran(task: message.task, for: ContinuousClock.now - clock)
                 result.status = .cancelled
                 result.error = "cancelled before it started"
-                metrics.finished(task: message.task, status: result.status.rawValue)
+                metrics.finished(task: message.task, status: result.status)
                 settle(delivery, [try? result.outgoing()])
                 return
             }
@@ -78,7 +78,7 @@ struct TaskProcessor: Sendable {
         if outcome.status == .interrupted, cancellations.isCancelled(message.id) {
             result.status = .cancelled
             result.error = "cancelled while running"
-            metrics.finished(task: message.task, status: result.status.rawValue)
+            metrics.finished(task: message.task, status: result.status)
             settle(delivery, [try? result.outgoing()])
             return
         }
@@ -88,7 +88,7 @@ struct TaskProcessor: Sendable {
             logger.info("task interrupted by shutdown, left for redelivery", metadata: ["task_id": "\(message.id)", "task": "\(message.task)"])
         case .succeeded:
             result.status = .succeeded
-            metrics.finished(task: message.task, status: result.status.rawValue)
+            metrics.finished(task: message.task, status: result.status)
             settle(delivery, [try? result.outgoing()])
         case .badArguments:
             await reject(delivery, queue: queue, message: message, reason: "bad-args", error: outcome.error ?? "bad arguments")
@@ -99,11 +99,11 @@ struct TaskProcessor: Sendable {
                 next.attempt += 1
                 result.status = .retrying
                 result.error = "\(outcome.error ?? "failed"); attempt \(next.attempt) of \(definition.retry.attempts) in \(DurationSyntax.format(delay))"
-                metrics.finished(task: message.task, status: result.status.rawValue)
+                metrics.finished(task: message.task, status: result.status)
                 settle(delivery, [next.outgoing(delay: delay), try? result.outgoing()])
             } else {
                 result.status = outcome.status == .timedOut ? .timedOut : .failed
-                metrics.finished(task: message.task, status: result.status.rawValue)
+                metrics.finished(task: message.task, status: result.status)
                 metrics.deadLettered(task: message.task, reason: "failed")
                 let copy = DeadLetter.copy(of: delivery, queue: queue, reason: "failed", error: outcome.error ?? "failed")
                 settle(delivery, [copy, try? result.outgoing()])
@@ -138,7 +138,7 @@ struct TaskProcessor: Sendable {
         result.error = error
         // Only catalog names become labels: a flood of made-up names must not grow the metrics.
         let label = message.flatMap { catalog[$0.task] != nil ? $0.task : nil } ?? "(unknown)"
-        metrics.finished(task: label, status: result.status.rawValue)
+        metrics.finished(task: label, status: result.status)
         metrics.deadLettered(task: label, reason: reason)
         settle(delivery, [DeadLetter.copy(of: delivery, queue: queue, reason: reason, error: error), try? result.outgoing()])
     }

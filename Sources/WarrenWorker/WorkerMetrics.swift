@@ -1,5 +1,6 @@
 import CoreMetrics
 import Synchronization
+import WarrenCore
 
 /// The worker's metrics, through swift-metrics (a no-op unless the process bootstraps a backend;
 /// `warren worker --metrics` serves them in Prometheus format). Labels carry task names,
@@ -10,16 +11,22 @@ final class WorkerMetrics: Sendable {
     private let inFlightGauge = Gauge(label: "warren_tasks_in_flight")
     private let unsettledGauge = Gauge(label: "warren_deliveries_unsettled")
     private let limitGauge = Gauge(label: "warren_worker_concurrency_limit")
-    /// Counters and timers made once: creating them per task allocates.
+    /// Counters and timers made once: creating them per task allocates. The per-task ones are
+    /// found by the task name alone, several times per task, so without building a key.
     private let counters = HandleCache<Counter>()
-    private let timers = HandleCache<Timer>()
+    private let tasks = Mutex<[String: TaskMetricHandles]>([:])
 
     private func counter(_ label: String, _ dimensions: [(String, String)]) -> Counter {
         counters.handle(label, dimensions) { Counter(label: label, dimensions: dimensions) }
     }
 
-    private func timer(_ label: String, _ dimensions: [(String, String)]) -> Timer {
-        timers.handle(label, dimensions) { Timer(label: label, dimensions: dimensions) }
+    private func handles(_ task: String) -> TaskMetricHandles {
+        tasks.withLock { tasks in
+            if let existing = tasks[task] { return existing }
+            let made = TaskMetricHandles(task: task)
+            tasks[task] = made
+            return made
+        }
     }
 
     func received() {
@@ -31,20 +38,21 @@ final class WorkerMetrics: Sendable {
     }
 
     func started(task: String) {
-        counter("warren_tasks_started_total", [("task", task)]).increment()
+        handles(task).started.increment()
         inFlightGauge.record(running.wrappingAdd(1, ordering: .relaxed).newValue)
     }
 
     func ran(task: String, for duration: Duration) {
         inFlightGauge.record(running.wrappingSubtract(1, ordering: .relaxed).newValue)
         let nanoseconds = duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000
-        timer("warren_task_duration_seconds", [("task", task)]).recordNanoseconds(nanoseconds)
+        handles(task).duration.recordNanoseconds(nanoseconds)
     }
 
     /// A result was published with this status (`retrying` included).
-    func finished(task: String, status: String) {
-        counter("warren_tasks_finished_total", [("task", task), ("status", status)]).increment()
-        if status == "retrying" { counter("warren_tasks_retried_total", [("task", task)]).increment() }
+    func finished(task: String, status: ResultStatus) {
+        let handles = handles(task)
+        handles.finished(status).increment()
+        if status == .retrying { handles.retried.increment() }
     }
 
     func deadLettered(task: String, reason: String) {
@@ -73,5 +81,50 @@ private final class HandleCache<Handle: Sendable>: Sendable {
             handles[key] = made
             return made
         }
+    }
+}
+
+/// One task name's handles, each made on first use (so /metrics lists only what happened).
+private final class TaskMetricHandles: Sendable {
+    private struct Made {
+        var started: Counter?
+        var duration: Timer?
+        var retried: Counter?
+        var finished = [Counter?](repeating: nil, count: TaskMetricHandles.statuses.count)
+    }
+
+    private static let statuses = ResultStatus.allCases
+
+    private let task: String
+    private let made = Mutex(Made())
+
+    init(task: String) { self.task = task }
+
+    var started: Counter {
+        made.withLock { Self.once(&$0.started) { Counter(label: "warren_tasks_started_total", dimensions: [("task", task)]) } }
+    }
+
+    var duration: Timer {
+        made.withLock { Self.once(&$0.duration) { Timer(label: "warren_task_duration_seconds", dimensions: [("task", task)]) } }
+    }
+
+    var retried: Counter {
+        made.withLock { Self.once(&$0.retried) { Counter(label: "warren_tasks_retried_total", dimensions: [("task", task)]) } }
+    }
+
+    func finished(_ status: ResultStatus) -> Counter {
+        let index = Self.statuses.firstIndex(of: status)!
+        return made.withLock {
+            Self.once(&$0.finished[index]) {
+                Counter(label: "warren_tasks_finished_total", dimensions: [("task", task), ("status", status.rawValue)])
+            }
+        }
+    }
+
+    private static func once<Handle>(_ slot: inout Handle?, make: () -> Handle) -> Handle {
+        if let existing = slot { return existing }
+        let handle = make()
+        slot = handle
+        return handle
     }
 }
