@@ -42,6 +42,8 @@ final class ChannelState {
     /// Deliveries read since the last hand-out, per consumer. Usually one consumer per channel:
     /// a short array beats hashing the consumer tag per message.
     @exclusivity(unchecked) var batches: [(sink: DeliverySink, storage: DeliveryBatchStorage)] = []
+    /// How large the last batch handed out was, to size the next one.
+    @exclusivity(unchecked) var previousBatchSize = (bytes: 0, records: 0)
     /// Settlements arrived since the last ack flush.
     @exclusivity(unchecked) var needsAckFlush = false
     /// Open on the broker (channel.open-ok seen, not closed since).

@@ -716,6 +716,10 @@ final class ConnectionCore: @unchecked Sendable {
                 storage = existing.storage
             } else {
                 storage = DeliveryBatchStorage(acknowledger: channel.acknowledger, consumerTag: consumerTag)
+                // Sized like the channel's previous batch: growing by doubling copied every
+                // batch's bytes several times.
+                storage.bytes.reserveCapacity(channel.previousBatchSize.bytes)
+                storage.records.reserveCapacity(channel.previousBatchSize.records)
                 channel.batches.append((sink, storage))
             }
             let propertiesStart = storage.bytes.count
@@ -748,7 +752,10 @@ final class ConnectionCore: @unchecked Sendable {
         for channel in channels.values where !channel.batches.isEmpty {
             let batches = channel.batches
             channel.batches.removeAll(keepingCapacity: true)
-            for (sink, storage) in batches { sink.yield(DeliveryBatch(storage: storage)) }
+            for (sink, storage) in batches {
+                channel.previousBatchSize = (storage.bytes.count, storage.records.count)
+                sink.yield(DeliveryBatch(storage: storage))
+            }
         }
     }
 
