@@ -77,6 +77,8 @@ struct SecurityTests {
             #expect(result.output == nil)
             #expect(result.error?.hasPrefix("unknown task") == true, "\(name.debugDescription): \(result.error ?? "")")
         }
+        // Dead letters come on their own queue and consumer: they may trail the results.
+        try await waitUntil("\(names.count) dead letters") { harness.deadLetters.count >= names.count }
         let reasons = harness.deadLetters.compactMap { $0.headers[WireHeaders.deadLetterReason]?.stringValue }
         #expect(reasons == Array(repeating: "unknown-task", count: names.count))
         worker.signal(SIGTERM)

@@ -129,7 +129,12 @@ final class ConnectionCore: @unchecked Sendable {
                 }
             }
             if framesRead > 0 { continue }
-            guard let lazyLimit = inbox.prepareToSleep() else { continue }
+            guard let lazyLimit = inbox.prepareToSleep() else {
+                // Not polling this turn: the socket may have filled meanwhile, so ask the library
+                // next turn, or a caller posting commands every turn would starve reading.
+                socketMayHaveData = true
+                continue
+            }
             sleep(upTo: lazyLimit, now: now)
         }
     }
