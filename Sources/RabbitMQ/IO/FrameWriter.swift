@@ -4,12 +4,13 @@ import Foundation
 import Glibc
 #endif
 
-/// Coalesces the frames of many publishes into one socket write on a plain TCP connection.
+/// Coalesces the frames of many publishes and acknowledgements into one socket write on a plain
+/// TCP connection.
 ///
 /// `amqp_basic_publish` writes each message with three `send` calls (method, header and body
-/// frames), so a publisher spends most of its CPU in the kernel. The I/O thread instead encodes
-/// publishes here, with librabbitmq's own method and property encoders, and writes the whole
-/// buffer once per loop turn. Every frame sent through librabbitmq is preceded by a `flush`, so
+/// frames), and `amqp_send_method` each ack with one, so a busy client spends most of its CPU in
+/// the kernel. The I/O thread instead encodes those frames here, with librabbitmq's own method
+/// and property encoders, and writes the whole buffer once per loop turn. Every frame sent through librabbitmq is preceded by a `flush`, so
 /// frames leave in the order they were sent. TLS connections write through librabbitmq, which
 /// owns the TLS session.
 final class FrameWriter {
@@ -38,11 +39,7 @@ final class FrameWriter {
     /// Encodes one publish: its method, header and body frames. Returns a librabbitmq status.
     func appendPublish(channel: UInt16, method: inout amqp_basic_publish_t, properties: inout amqp_basic_properties_t,
                        body: UnsafeRawBufferPointer) -> Int32 {
-        let methodStatus = appendFrame(type: AMQP_FRAME_METHOD, channel: channel) { payload, room in
-            Self.put32(payload, AMQP_BASIC_PUBLISH_METHOD)
-            let encoded = amqp_encode_method(AMQP_BASIC_PUBLISH_METHOD, &method, amqp_bytes_t(len: room - 4, bytes: payload + 4))
-            return encoded < 0 ? encoded : encoded + 4
-        }
+        let methodStatus = appendMethod(AMQP_BASIC_PUBLISH_METHOD, &method, channel: channel)
         guard methodStatus == AMQP_STATUS_OK.rawValue else { return methodStatus }
         let headerStatus = appendFrame(type: AMQP_FRAME_HEADER, channel: channel) { payload, room in
             Self.put16(payload, UInt16(AMQP_BASIC_CLASS))
@@ -63,6 +60,16 @@ final class FrameWriter {
             offset += chunk
         }
         return AMQP_STATUS_OK.rawValue
+    }
+
+    /// Encodes one method frame (`decoded` is the librabbitmq structure for `method`). Returns a
+    /// librabbitmq status.
+    func appendMethod<Method>(_ method: amqp_method_number_t, _ decoded: inout Method, channel: UInt16) -> Int32 {
+        appendFrame(type: AMQP_FRAME_METHOD, channel: channel) { payload, room in
+            Self.put32(payload, method)
+            let encoded = amqp_encode_method(method, &decoded, amqp_bytes_t(len: room - 4, bytes: payload + 4))
+            return encoded < 0 ? encoded : encoded + 4
+        }
     }
 
     /// Writes everything encoded so far. Blocks while the socket is full, as librabbitmq's own

@@ -2,8 +2,9 @@ import CRabbitMQ
 import Foundation
 
 /// Writes AMQP methods to a session. All C memory comes from the arena and lives only for the
-/// duration of one call. On plain TCP, publishes are coalesced in a `FrameWriter` (written by
-/// `flush`, and before anything else is sent); every other frame goes through librabbitmq.
+/// duration of one call. On plain TCP, publishes and acknowledgements are coalesced in a
+/// `FrameWriter` (written by `flush`, and before anything else is sent); every other frame goes
+/// through librabbitmq.
 struct MethodEncoder {
     let session: Session
     let arena: CArena
@@ -136,22 +137,24 @@ struct MethodEncoder {
         }
     }
 
+    /// Sends an acknowledgement: coalesced into this turn's write on plain TCP.
     func send(_ frame: AckTracker.Frame, on channel: UInt16) -> Int32 {
-        afterFlush { sendNow(frame, on: channel) }
-    }
-
-    private func sendNow(_ frame: AckTracker.Frame, on channel: UInt16) -> Int32 {
         switch frame {
         case .ack(let tag, let multiple):
             var m = amqp_basic_ack_t(delivery_tag: tag, multiple: multiple ? 1 : 0)
-            return amqp_send_method(session.state, channel, AMQP_BASIC_ACK_METHOD, &m)
+            return sendMethod(AMQP_BASIC_ACK_METHOD, &m, on: channel)
         case .nack(let tag, let requeue):
             var m = amqp_basic_nack_t(delivery_tag: tag, multiple: 0, requeue: requeue ? 1 : 0)
-            return amqp_send_method(session.state, channel, AMQP_BASIC_NACK_METHOD, &m)
+            return sendMethod(AMQP_BASIC_NACK_METHOD, &m, on: channel)
         case .reject(let tag, let requeue):
             var m = amqp_basic_reject_t(delivery_tag: tag, requeue: requeue ? 1 : 0)
-            return amqp_send_method(session.state, channel, AMQP_BASIC_REJECT_METHOD, &m)
+            return sendMethod(AMQP_BASIC_REJECT_METHOD, &m, on: channel)
         }
+    }
+
+    private func sendMethod<Method>(_ method: amqp_method_number_t, _ decoded: inout Method, on channel: UInt16) -> Int32 {
+        if let writer { return writer.appendMethod(method, &decoded, channel: channel) }
+        return amqp_send_method(session.state, channel, method, &decoded)
     }
 
     func sendChannelCloseOK(on channel: UInt16) -> Int32 {
