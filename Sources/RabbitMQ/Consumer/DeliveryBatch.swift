@@ -1,8 +1,9 @@
 import Foundation
 
 /// Deliveries read together from the socket for one consumer, stored in one place: every body
-/// and every property string in one byte buffer, every envelope in one array. A `Delivery` is a view into it, so reading
-/// a delivery allocates nothing per message; the batch is freed when its last delivery is.
+/// and every property string in one byte buffer, every envelope in one array. A `Delivery` is a
+/// view into it, so reading a delivery allocates nothing per message; the batch is freed when
+/// its last delivery is.
 public struct DeliveryBatch: RandomAccessCollection, Sendable {
     let storage: DeliveryBatchStorage
 

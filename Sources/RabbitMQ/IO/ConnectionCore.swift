@@ -625,9 +625,8 @@ final class ConnectionCore: @unchecked Sendable {
     private func readFrames() -> Int {
         guard let session else { return 0 }
         // On plain TCP, once librabbitmq's buffer is empty the socket is left to `poll`: asking
-        // the library again would cost a failing recv and a poll per turn. Over TLS, OpenSSL may
-        // hold decrypted bytes that poll cannot see, so the library is always asked.
-        let leaveDrainedSocketToPoll = !session.endpoint.usesTLS
+        // the library again would cost a failing recv and a poll per turn.
+        let leaveDrainedSocketToPoll = session.usesPlainSocket
         func bufferEmpty() -> Bool {
             amqp_data_in_buffer(session.state) == 0 && amqp_frames_enqueued(session.state) == 0
         }

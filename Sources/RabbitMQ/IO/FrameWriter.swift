@@ -10,9 +10,9 @@ import Glibc
 /// `amqp_basic_publish` writes each message with three `send` calls (method, header and body
 /// frames), and `amqp_send_method` each ack with one, so a busy client spends most of its CPU in
 /// the kernel. The I/O thread instead encodes those frames here, with librabbitmq's own method
-/// and property encoders, and writes the whole buffer once per loop turn. Every frame sent through librabbitmq is preceded by a `flush`, so
-/// frames leave in the order they were sent. TLS connections write through librabbitmq, which
-/// owns the TLS session.
+/// and property encoders, and writes the whole buffer once per loop turn. Every frame sent
+/// through librabbitmq is preceded by a `flush`, so frames leave in the order they were sent.
+/// TLS connections write through librabbitmq, which owns the TLS session.
 final class FrameWriter {
     private static let frameHeaderSize = 7
     private static let frameOverhead = 8  // header and the frame-end octet

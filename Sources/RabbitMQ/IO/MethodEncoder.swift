@@ -13,17 +13,17 @@ struct MethodEncoder {
     init(session: Session, arena: CArena) {
         self.session = session
         self.arena = arena
-        writer = session.endpoint.usesTLS
-            ? nil : FrameWriter(fileDescriptor: session.fileDescriptor, frameMax: Int(amqp_get_frame_max(session.state)))
+        writer = session.usesPlainSocket
+            ? FrameWriter(fileDescriptor: session.fileDescriptor, frameMax: Int(amqp_get_frame_max(session.state))) : nil
     }
 
-    /// Writes the coalesced publishes; returns the librabbitmq status.
+    /// Writes the coalesced publishes and acks; returns the librabbitmq status.
     func flush() -> Int32 {
         guard let writer, !writer.isEmpty else { return AMQP_STATUS_OK.rawValue }
         return writer.flush()
     }
 
-    /// Sends through librabbitmq once the coalesced publishes before it are written.
+    /// Sends through librabbitmq once the coalesced frames before it are written.
     private func afterFlush(_ send: () -> Int32) -> Int32 {
         let status = flush()
         return status == AMQP_STATUS_OK.rawValue ? send() : status

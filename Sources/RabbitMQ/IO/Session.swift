@@ -8,6 +8,10 @@ final class Session {
     let state: amqp_connection_state_t
     let endpoint: Endpoint
     let fileDescriptor: Int32
+    /// A plain TCP socket, which this client may write to and poll directly. Over TLS, OpenSSL
+    /// owns the bytes on the wire (and may hold decrypted ones that `poll` cannot see), so every
+    /// read and write goes through librabbitmq.
+    var usesPlainSocket: Bool { !endpoint.usesTLS }
     /// Negotiated heartbeat interval in seconds (0 = off).
     let heartbeatSeconds: Int
     private var destroyed = false

@@ -84,10 +84,10 @@ public enum JSONText {
                 case 0x0D: append("\\r", to: &output)
                 case 0x09: append("\\t", to: &output)
                 default:
-                    let hex = Array("0123456789abcdef".utf8)
+                    let hex: StaticString = "0123456789abcdef"
                     append("\\u00", to: &output)
-                    output.append(hex[Int(byte >> 4)])
-                    output.append(hex[Int(byte & 0x0F)])
+                    output.append(hex.utf8Start[Int(byte >> 4)])
+                    output.append(hex.utf8Start[Int(byte & 0x0F)])
                 }
                 plainStart = index + 1
             }
