@@ -95,6 +95,34 @@ struct ConsumerTests {
         collector.stop()
     }
 
+    @Test("acks behind a held delivery wait only briefly for it: the others keep flowing at a small prefetch",
+          .timeLimit(.minutes(1)))
+    func acksBehindAHeldDelivery() async throws {
+        let connection = try await TestBroker.connect()
+        defer { Task { await connection.close() } }
+        let channel = try await connection.openChannel()
+        let queue = TestBroker.unique("held-head")
+        try await channel.declare(QueueSpec(name: queue, durable: false, autoDelete: true))
+        try await channel.setPrefetch(4)
+        for index in 0..<40 { try await channel.publish(Data("\(index)".utf8), routingKey: queue) }
+        let consumer = try await channel.consume(queue: queue)
+        var held: Delivery?
+        var bodies: [String] = []
+        // The first delivery stays unacked throughout; the 39 behind it can only all arrive
+        // through a window of 4 if their acks reach the broker without waiting for it.
+        for await delivery in consumer {
+            bodies.append(String(decoding: delivery.body, as: UTF8.self))
+            if held == nil { held = delivery } else { try delivery.ack() }
+            if bodies.count == 40 { break }
+        }
+        #expect(bodies == (0..<40).map(String.init))
+        try await waitUntil("only the held delivery unacked") {
+            try TestBroker.queueCount(queue, "messages_unacknowledged") == 1
+        }
+        try held?.ack()
+        try await waitUntil("nothing unacked") { try TestBroker.queueCount(queue, "messages_unacknowledged") == 0 }
+    }
+
     @Test("batch acks with ack(multiple:) at a small prefetch keep deliveries flowing")
     func multipleAcks() async throws {
         let connection = try await TestBroker.connect()

@@ -4,29 +4,91 @@ import Testing
 
 @Suite("Acknowledgement coalescing and confirm tracking (pure logic)")
 struct TrackerTests {
+    private static let start = ContinuousClock.now
+
     @Test("a run of acks becomes one multiple ack")
     func coalesces() {
         var tracker = AckTracker()
         for tag in 1...100 as ClosedRange<UInt64> { tracker.delivered(tag) }
         for tag in 1...100 as ClosedRange<UInt64> { #expect(tracker.settle(tag, .ack) == nil) }
-        #expect(tracker.flush() == [.ack(100, multiple: true)])
-        #expect(tracker.flush() == [])
+        #expect(tracker.flush(now: Self.start) == [.ack(100, multiple: true)])
+        #expect(tracker.flush(now: Self.start) == [])
         #expect(tracker.unsettledCount == 0)
     }
 
-    @Test("an ack behind a held delivery goes out alone, and the later multiple ack skips it")
-    func outOfOrder() {
-        var tracker = AckTracker()
+    /// Tags 1–5 delivered, 2 and 3 acked and held back by a first flush at `start`.
+    private static func twoStraysBehindTagOne() -> AckTracker {
+        var tracker = AckTracker(strayLimit: 4)
         for tag in 1...5 as ClosedRange<UInt64> { tracker.delivered(tag) }
         _ = tracker.settle(2, .ack)
         _ = tracker.settle(3, .ack)
-        let first = tracker.flush()
-        #expect(Set(first.map { "\($0)" }) == Set(["ack(2, multiple: false)", "ack(3, multiple: false)"]))
+        #expect(tracker.flush(now: start) == [])
+        return tracker
+    }
+
+    @Test("an ack behind an unsettled delivery waits for it and joins its multiple ack")
+    func strayJoinsTheRun() {
+        var tracker = Self.twoStraysBehindTagOne()
+        #expect(tracker.strayDeadline == Self.start + AckTracker.strayHold)
+        _ = tracker.settle(1, .ack)
+        #expect(tracker.flush(now: Self.start + .milliseconds(1)) == [.ack(3, multiple: true)])
+        #expect(tracker.strayDeadline == nil)
+        #expect(tracker.unsettledCount == 2)
+    }
+
+    @Test("stray acks go out alone after strayHold, and the later multiple ack names an unsent tag")
+    func strayHoldExpires() {
+        var tracker = Self.twoStraysBehindTagOne()
+        #expect(tracker.flush(now: Self.start + AckTracker.strayHold - .milliseconds(1)) == [])
+        #expect(tracker.flush(now: Self.start + AckTracker.strayHold) == [.ack(2, multiple: false), .ack(3, multiple: false)])
+        #expect(tracker.strayDeadline == nil)
         _ = tracker.settle(1, .ack)
         // 1 is unsent, 2 and 3 already sent: the multiple ack must name 1, never 3 (that would
         // be an unknown delivery tag, 406).
-        #expect(tracker.flush() == [.ack(1, multiple: true)])
+        #expect(tracker.flush(now: Self.start + AckTracker.strayHold) == [.ack(1, multiple: true)])
         #expect(tracker.unsettledCount == 2)
+    }
+
+    @Test("past the stray limit the oldest strays go out alone and the rest keep waiting")
+    func strayLimit() {
+        var tracker = AckTracker(strayLimit: 2)
+        for tag in 1...6 as ClosedRange<UInt64> { tracker.delivered(tag) }
+        for tag in 2...5 as ClosedRange<UInt64> { _ = tracker.settle(tag, .ack) }
+        #expect(tracker.flush(now: Self.start) == [.ack(2, multiple: false), .ack(3, multiple: false)])
+        #expect(tracker.strayDeadline == Self.start + AckTracker.strayHold)
+        _ = tracker.settle(1, .ack)
+        #expect(tracker.flush(now: Self.start) == [.ack(5, multiple: true)])
+        #expect(tracker.unsettledCount == 1)
+    }
+
+    @Test("with no room to wait (prefetch 1 or 2) a stray ack goes out at once")
+    func strayWithoutRoom() {
+        var tracker = AckTracker(strayLimit: AckTracker.strayLimit(prefetch: 2))
+        tracker.delivered(1)
+        tracker.delivered(2)
+        _ = tracker.settle(2, .ack)
+        #expect(tracker.flush(now: Self.start) == [.ack(2, multiple: false)])
+        #expect(tracker.strayDeadline == nil)
+    }
+
+    @Test("a forced flush (before a channel close) sends every waiting stray ack")
+    func forcedFlush() {
+        var tracker = AckTracker(strayLimit: 8)
+        for tag in 1...4 as ClosedRange<UInt64> { tracker.delivered(tag) }
+        _ = tracker.settle(3, .ack)
+        _ = tracker.settle(4, .ack)
+        #expect(tracker.flush(now: Self.start, force: true) == [.ack(3, multiple: false), .ack(4, multiple: false)])
+        #expect(tracker.unsettledCount == 2)
+    }
+
+    @Test("the stray limit is under half the prefetch window; without a window only the hold applies")
+    func strayLimitFromPrefetch() {
+        #expect(AckTracker.strayLimit(prefetch: 1) == 0)
+        #expect(AckTracker.strayLimit(prefetch: 2) == 0)
+        #expect(AckTracker.strayLimit(prefetch: 3) == 1)
+        #expect(AckTracker.strayLimit(prefetch: 500) == 249)
+        #expect(AckTracker.strayLimit(prefetch: 0) == Int.max)
+        #expect(AckTracker.strayLimit(prefetch: nil) == Int.max)
     }
 
     @Test("nacks and rejects are sent at once; a settled tag is never settled twice")
@@ -37,7 +99,7 @@ struct TrackerTests {
         #expect(tracker.settle(1, .ack) == nil)
         #expect(tracker.settle(2, .reject(requeue: false)) == .reject(2, requeue: false))
         _ = tracker.settle(3, .ack)
-        #expect(tracker.flush() == [.ack(3, multiple: true)])
+        #expect(tracker.flush(now: Self.start) == [.ack(3, multiple: true)])
     }
 
     @Test("confirms: multiple acks, nacks and returns resolve the right publishes")

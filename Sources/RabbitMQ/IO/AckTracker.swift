@@ -1,8 +1,15 @@
 import DequeModule
 
 /// Delivery tags of one channel and how each was settled. Turns a run of acknowledgements into
-/// one `basic.ack(multiple)`, while an acknowledgement that cannot join the run (an older
-/// delivery is still being worked on) is sent alone so it frees its prefetch slot at once.
+/// one `basic.ack(multiple)`.
+///
+/// An ack that cannot join the run, because an older delivery is still being worked on (a
+/// "stray"), waits for that delivery: with many tasks in flight they finish slightly out of
+/// order, and the run usually closes within milliseconds, so one multiple ack covers them all
+/// (each ack frame costs the broker's queue a round of work). A stray goes out alone, freeing
+/// its prefetch slot, once it has waited `strayHold`, or at once when more than `strayLimit`
+/// wait (the oldest go). So a long-running delivery holds back at most `strayLimit` finished
+/// ones, less than half the window, for at most `strayHold`.
 ///
 /// The broker numbers deliveries on a channel 1, 2, 3, …, so the outstanding ones are a
 /// contiguous range: a ring of states indexed by `tag - first` needs no hashing.
@@ -17,12 +24,35 @@ struct AckTracker {
         case unsettled, ackedUnsent, sent
     }
 
+    /// The longest a stray ack waits for the deliveries before it.
+    static let strayHold = Duration.milliseconds(50)
+
+    /// How many stray acks may wait at once (set from the prefetch window).
+    var strayLimit: Int
+
+    init(strayLimit: Int = 0) {
+        self.strayLimit = strayLimit
+    }
+
+    /// Less than half the prefetch window: 0 (no waiting) for windows of 1 and 2. Without a
+    /// window (prefetch 0 or unset) strays cannot starve the consumer, so only `strayHold`
+    /// sends them.
+    static func strayLimit(prefetch: UInt16?) -> Int {
+        guard let prefetch, prefetch > 0 else { return Int.max }
+        return (Int(prefetch) - 1) / 2
+    }
+
     /// States of tags `first`, `first + 1`, …
     private var states = Deque<State>()
     private var first: UInt64 = 1
     private var settledCount = 0
-    /// Acks that wait outside the settled prefix; when zero, `flush` scans nothing.
-    private var strayAcks = 0
+    /// Acks recorded and not yet sent, inside the settled prefix or not.
+    private var unsentAcks = 0
+    /// When the oldest waiting stray ack was first held back by a flush.
+    private var strayHeldSince: ContinuousClock.Instant?
+
+    /// When waiting stray acks must be sent, if any wait.
+    var strayDeadline: ContinuousClock.Instant? { strayHeldSince.map { $0 + Self.strayHold } }
 
     var unsettledCount: Int { states.count - settledCount }
 
@@ -42,13 +72,15 @@ struct AckTracker {
         switch kind {
         case .ack:
             states[index] = .ackedUnsent
-            if index > 0 { strayAcks += 1 }
+            unsentAcks += 1
             return nil
         case .ackMultiple:
             states[index] = .ackedUnsent
+            unsentAcks += 1
             for earlier in states.indices.prefix(index) where states[earlier] == .unsettled {
                 states[earlier] = .ackedUnsent
                 settledCount += 1
+                unsentAcks += 1
             }
             return nil
         case .nack(let requeue):
@@ -60,24 +92,44 @@ struct AckTracker {
         }
     }
 
-    /// The ack frames for everything settled since the last flush.
-    mutating func flush() -> [Frame] {
+    /// The ack frames due now: one multiple ack for the settled prefix, and the stray acks if
+    /// they are due (`force`: all of them, as before a channel close).
+    mutating func flush(now: ContinuousClock.Instant, force: Bool = false) -> [Frame] {
         var frames: [Frame] = []
         var highestUnsent: UInt64?
         while let state = states.first, state != .unsettled {
-            if state == .ackedUnsent { highestUnsent = first }
+            if state == .ackedUnsent {
+                highestUnsent = first
+                unsentAcks -= 1
+            }
             states.removeFirst()
             settledCount -= 1
             first += 1
         }
         if let highestUnsent { frames.append(.ack(highestUnsent, multiple: true)) }
-        if strayAcks > 0 {
-            for index in states.indices where states[index] == .ackedUnsent {
-                frames.append(.ack(first + UInt64(index), multiple: false))
-                states[index] = .sent
-            }
-            strayAcks = 0
+        guard unsentAcks > 0 else {
+            strayHeldSince = nil
+            return frames
+        }
+        let allDue = force || strayDeadline.map { now >= $0 } ?? false
+        guard allDue || unsentAcks > strayLimit else {
+            if strayHeldSince == nil { strayHeldSince = now }
+            return frames
+        }
+        // Over the limit: the oldest go out alone, and the rest keep waiting for the run.
+        var excess = allDue ? unsentAcks : unsentAcks - strayLimit
+        for index in states.indices where excess > 0 && states[index] == .ackedUnsent {
+            frames.append(.ack(first + UInt64(index), multiple: false))
+            states[index] = .sent
+            excess -= 1
+            unsentAcks -= 1
+        }
+        if unsentAcks > 0 {
+            if strayHeldSince == nil { strayHeldSince = now }
+        } else {
+            strayHeldSince = nil
         }
         return frames
     }
 }
+

@@ -19,11 +19,13 @@ final class ChannelState {
 
     let number: UInt16
     let confirms: Bool
-    @exclusivity(unchecked) var prefetch: (count: UInt16, global: Bool)?
+    @exclusivity(unchecked) var prefetch: (count: UInt16, global: Bool)? {
+        didSet { ackTracker.strayLimit = AckTracker.strayLimit(prefetch: prefetch?.count) }
+    }
     @exclusivity(unchecked) var acknowledger: Acknowledger
     @exclusivity(unchecked) var pending = Deque<PendingRPC>()
     @exclusivity(unchecked) var confirmTracker = ConfirmTracker()
-    @exclusivity(unchecked) var ackTracker = AckTracker()
+    @exclusivity(unchecked) var ackTracker = AckTracker(strayLimit: AckTracker.strayLimit(prefetch: nil))
     @exclusivity(unchecked) var consumers: [String: ConsumerRegistration] = [:] {
         didSet { recentConsumer = nil }
     }
@@ -74,7 +76,7 @@ final class ChannelState {
     func resetForReopen(inbox: Inbox) {
         acknowledger.markStale()
         acknowledger = Acknowledger(inbox: inbox, channel: number)
-        ackTracker = AckTracker()
+        ackTracker = AckTracker(strayLimit: ackTracker.strayLimit)
         incomingMethod = nil
         incomingHeaderSeen = false
         batches.removeAll()

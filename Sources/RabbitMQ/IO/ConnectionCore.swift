@@ -117,7 +117,7 @@ final class ConnectionCore: @unchecked Sendable {
                     || pendingDeliveries > 0 && now - pendingSince! >= Self.deliveryLinger {
                     handOutDeliveries()
                 }
-                flushAcks()
+                flushAcks(now: now)
                 expireRPCs(now: now)
                 sendHeartbeatIfIdle(now: now)
                 flushWrites()
@@ -152,6 +152,9 @@ final class ConnectionCore: @unchecked Sendable {
         var precise: Duration?
         if pendingDeliveries > 0, let since = pendingSince {
             precise = max(.zero, since + Self.deliveryLinger - now)
+        }
+        if let deadline = nearestStrayAckDeadline() {
+            precise = min(precise ?? .seconds(3600), max(.zero, deadline - now))
         }
         if session == nil, let at = reconnectAt { limit((at - now).milliseconds + 1) }
 
@@ -323,7 +326,7 @@ final class ConnectionCore: @unchecked Sendable {
     private func shutdown() {
         // Settlements taken in the same turn as the close request must still reach the broker,
         // or deliveries already handled would return to their queues.
-        flushAcks()
+        flushAcks(now: .now, force: true)
         flushWrites()
         if let session {
             session.close()
@@ -496,7 +499,7 @@ final class ConnectionCore: @unchecked Sendable {
         case .channelClose:
             // Settlements waiting to be flushed go first: once the broker has answered the close,
             // any frame on this channel number is a connection error (504 CHANNEL_ERROR).
-            for frame in channel.ackTracker.flush() {
+            for frame in channel.ackTracker.flush(now: .now, force: true) {
                 if encoder.send(frame, on: channel.number) != AMQP_STATUS_OK.rawValue { break }
             }
             channel.closingByClient = true
@@ -560,19 +563,27 @@ final class ConnectionCore: @unchecked Sendable {
         }
     }
 
-    private func flushAcks() {
+    /// Sends the acks due (`force`: all, stray ones included) on every channel settled since.
+    private func flushAcks(now: ContinuousClock.Instant, force: Bool = false) {
         guard !touchedChannels.isEmpty else { return }
         let touched = touchedChannels
         touchedChannels.removeAll(keepingCapacity: true)
         for channel in touched {
             channel.needsAckFlush = false
             guard let encoder, channels[channel.number] === channel, !channel.closingByClient else { continue }
-            for frame in channel.ackTracker.flush() {
+            for frame in channel.ackTracker.flush(now: now, force: force) {
                 let status = encoder.send(frame, on: channel.number)
                 sentThisTurn = true
                 if status != AMQP_STATUS_OK.rawValue { return connectionFailed(Self.libraryError(status)) }
             }
+            // Stray acks held back: flush again on a later turn, by their deadline at the latest.
+            if channel.ackTracker.strayDeadline != nil { markForAckFlush(channel) }
         }
+    }
+
+    /// When the earliest held-back stray ack is due.
+    private func nearestStrayAckDeadline() -> ContinuousClock.Instant? {
+        touchedChannels.lazy.compactMap(\.ackTracker.strayDeadline).min()
     }
 
     /// Writes the publishes coalesced during this turn.
