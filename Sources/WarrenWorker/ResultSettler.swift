@@ -6,8 +6,9 @@ import Synchronization
 /// deliveries once the broker has confirmed every message of a delivery.
 ///
 /// Tasks hand their messages over and move on; one drain loop publishes everything handed over
-/// since its last turn as one confirmed batch. Under load the batches grow by themselves, so the
-/// per-task cost of a publish round trip shrinks, while a lone task still goes out at once.
+/// since its last turn as one confirmed batch, with up to `batchesInFlight` batches awaiting
+/// their confirms at once. Under load the batches grow by themselves, so the per-task cost of a
+/// publish round trip shrinks, while a lone task still goes out at once.
 ///
 /// Results and deliveries travel on different connections, which reconnect independently. While
 /// the publishing connection is down, a finished task's messages are kept and published again
@@ -44,7 +45,8 @@ final class ResultSettler: Sendable {
     private let wake: AsyncStream<Void>.Continuation
     private let drained: Task<Void, Never>
 
-    init(publisher: Channel, metrics: WorkerMetrics, logger: Logger, retryInterval: Duration = .milliseconds(250)) {
+    init(publisher: Channel, metrics: WorkerMetrics, logger: Logger, retryInterval: Duration = .milliseconds(250),
+         batchesInFlight: Int = 16) {
         self.publisher = publisher
         self.metrics = metrics
         self.logger = logger
@@ -52,16 +54,24 @@ final class ResultSettler: Sendable {
         self.wake = wake
         let pending = self.pending
         drained = Task { [pending] in
-            var retrying: [Item] = []
-            for await _ in signals {
-                while true {
-                    let items = retrying + pending.takeAll()
-                    if items.isEmpty { break }
-                    retrying = await Self.settle(items, publisher: publisher, logger: logger)
-                    metrics.settled(items.count - retrying.count)
-                    if !retrying.isEmpty {
-                        // Cancelled (shutdown past its grace): what is held returns with the connection.
-                        guard (try? await Task.sleep(for: retryInterval)) != nil else { return }
+            await withTaskGroup(of: Void.self) { group in
+                var inFlight = 0
+                for await _ in signals {
+                    while true {
+                        // A new batch goes out while earlier ones wait for their confirms, so
+                        // acks (and the prefetch credit they return) follow each batch's
+                        // confirms instead of waiting for the one before it.
+                        if inFlight == batchesInFlight {
+                            await group.next()
+                            inFlight -= 1
+                        }
+                        let items = pending.takeAll()
+                        if items.isEmpty { break }
+                        inFlight += 1
+                        group.addTask {
+                            await Self.settleUntilDone(items, publisher: publisher, metrics: metrics, logger: logger,
+                                                       retryInterval: retryInterval)
+                        }
                     }
                 }
             }
@@ -80,6 +90,21 @@ final class ResultSettler: Sendable {
         wake.finish()
         let drained = self.drained
         await withTaskCancellationHandler { await drained.value } onCancel: { drained.cancel() }
+    }
+
+    /// Publishes the items' messages as one batch, again every `retryInterval` for those whose
+    /// publish failed on a lost connection, until all are settled or the caller is cancelled
+    /// (shutdown past its grace: what is held returns with the connection).
+    private static func settleUntilDone(_ items: [Item], publisher: Channel, metrics: WorkerMetrics, logger: Logger,
+                                        retryInterval: Duration) async {
+        var items = items
+        while true {
+            let retrying = await settle(items, publisher: publisher, logger: logger)
+            metrics.settled(items.count - retrying.count)
+            if retrying.isEmpty { return }
+            guard (try? await Task.sleep(for: retryInterval)) != nil else { return }
+            items = retrying
+        }
     }
 
     /// Publishes the items' messages as one batch; returns the items to publish again.
@@ -102,7 +127,8 @@ final class ResultSettler: Sendable {
     }
 
     private static func fate(of item: Item, failure: AMQPError?, logger: Logger) -> Fate {
-        let taskID = "\(item.delivery.properties.messageID ?? "(none)")"
+        // Only for log lines: decoding the properties costs more than the ack itself.
+        var taskID: String { item.delivery.properties.messageID ?? "(none)" }
         guard let failure else {
             do {
                 try item.delivery.ack()
