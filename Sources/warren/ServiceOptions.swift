@@ -68,7 +68,11 @@ struct ServiceOptions: ParsableArguments {
         let endpoint = try metrics.map { try MetricsEndpoint.service(address: $0, logger: logger) }
         var services = try makeServices()
         if let endpoint { services.append(endpoint) }
-        let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger)
+        // A service that returns by itself (`warren worker --max-tasks`) is done: the rest shut
+        // down gracefully and the command exits 0. A service that throws cancels the others.
+        let group = ServiceGroup(configuration: ServiceGroupConfiguration(
+            services: services.map { .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup) },
+            gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: logger))
         do {
             try await group.run()
         } catch {

@@ -34,6 +34,20 @@ struct WorkerTests {
         await harness.close()
     }
 
+    @Test("--max-tasks 3: three tasks run, the worker exits 0 on its own, the rest stay queued")
+    func maxTasks() async throws {
+        let harness = try await WorkerHarness.make(queue: "max-tasks")
+        var ids: [String] = []
+        for index in 0..<5 { ids.append(try await harness.publish("warren.echo", args: .object(["n": .integer(Int64(index))]))) }
+        let worker = try harness.startWorker(["--max-tasks", "3", "--prefetch", "1", "--concurrency", "1"])
+        let exit = try await worker.wait()
+        #expect(exit.status == 0, "\(exit.output)")
+        #expect(!exit.output.contains("warren worker:"), "\(exit.output)")
+        for id in ids.prefix(3) { #expect(try await harness.finalResult(id).status == .succeeded) }
+        try await waitUntil("the other two back in the queue") { try TestCounts.queue(harness.queue, "messages") == 2 }
+        await harness.close()
+    }
+
     @Test("malformed, unknown and oversized messages are dead-lettered with reasons while the worker keeps going")
     func rejects() async throws {
         let harness = try await WorkerHarness.make(queue: "rejects")
