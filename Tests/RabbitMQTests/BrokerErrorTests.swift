@@ -6,24 +6,21 @@ import Testing
 struct BrokerErrorTests {
     @Test("an inequivalent re-declare fails with 406 and the channel is reopened")
     func inequivalentDeclare() async throws {
-        let connection = try await TestBroker.connect()
-        defer { Task { await connection.close() } }
-        let channel = try await connection.openChannel()
-        let queue = TestBroker.unique("inequivalent")
-        try await channel.declare(QueueSpec(name: queue, durable: false, autoDelete: true))
-        do {
-            try await channel.declare(QueueSpec(name: queue, durable: true))
-            Issue.record("re-declaring with other arguments must fail")
-        } catch let error as AMQPError {
-            #expect(error.replyCode == 406)
-            #expect("\(error)".contains("PRECONDITION_FAILED"))
+        try await TestBroker.withQueue("inequivalent") { channel, queue, connection in
+            do {
+                try await channel.declare(QueueSpec(name: queue, durable: true))
+                Issue.record("re-declaring with other arguments must fail")
+            } catch let error as AMQPError {
+                #expect(error.replyCode == 406)
+                #expect("\(error)".contains("PRECONDITION_FAILED"))
+            }
+            // The same channel keeps working: declare, publish with confirm, read back.
+            let other = TestBroker.unique("after406")
+            try await channel.declare(QueueSpec(name: other, durable: false, autoDelete: true))
+            try await channel.publish(Data("still here".utf8), routingKey: other)
+            try await waitUntil("message counted") { try await channel.inspectQueue(other).messageCount == 1 }
+            #expect(connection.reconnectCount == 0)
         }
-        // The same channel keeps working: declare, publish with confirm, read back.
-        let other = TestBroker.unique("after406")
-        try await channel.declare(QueueSpec(name: other, durable: false, autoDelete: true))
-        try await channel.publish(Data("still here".utf8), routingKey: other)
-        try await waitUntil("message counted") { try await channel.inspectQueue(other).messageCount == 1 }
-        #expect(connection.reconnectCount == 0)
     }
 
     @Test("a mandatory publish that no queue takes is returned with 312 NO_ROUTE")
@@ -77,21 +74,18 @@ struct BrokerErrorTests {
 
     @Test("passive declare returns counts, and 404 for a missing queue")
     func passive() async throws {
-        let connection = try await TestBroker.connect()
-        defer { Task { await connection.close() } }
-        let channel = try await connection.openChannel()
-        let queue = TestBroker.unique("passive")
-        try await channel.declare(QueueSpec(name: queue, durable: false, autoDelete: true))
-        for index in 0..<3 { try await channel.publish(Data("\(index)".utf8), routingKey: queue) }
-        let state = try await channel.inspectQueue(queue)
-        #expect(state == QueueState(name: queue, messageCount: 3, consumerCount: 0))
-        await #expect(throws: AMQPError.self) { try await channel.inspectQueue(TestBroker.unique("absent")) }
-        do {
-            _ = try await channel.inspectQueue(TestBroker.unique("absent"))
-        } catch let error as AMQPError {
-            #expect(error.replyCode == 404)
+        try await TestBroker.withQueue("passive") { channel, queue, _ in
+            for index in 0..<3 { try await channel.publish(Data("\(index)".utf8), routingKey: queue) }
+            let state = try await channel.inspectQueue(queue)
+            #expect(state == QueueState(name: queue, messageCount: 3, consumerCount: 0))
+            await #expect(throws: AMQPError.self) { try await channel.inspectQueue(TestBroker.unique("absent")) }
+            do {
+                _ = try await channel.inspectQueue(TestBroker.unique("absent"))
+            } catch let error as AMQPError {
+                #expect(error.replyCode == 404)
+            }
+            #expect(try await channel.purgeQueue(queue) == 3)
         }
-        #expect(try await channel.purgeQueue(queue) == 3)
     }
 
     @Test("typed queue arguments reach the broker (dead-lettering on TTL expiry)")

@@ -6,25 +6,22 @@ import Testing
 struct ConsumerTests {
     @Test("prefetch bounds unacknowledged deliveries; acking releases more")
     func prefetch() async throws {
-        let connection = try await TestBroker.connect()
-        defer { Task { await connection.close() } }
-        let channel = try await connection.openChannel()
-        let queue = TestBroker.unique("prefetch")
-        try await channel.declare(QueueSpec(name: queue, durable: false, autoDelete: true))
-        for index in 0..<20 { try await channel.publish(Data("\(index)".utf8), routingKey: queue) }
-        try await channel.setPrefetch(5)
-        let consumer = try await channel.consume(queue: queue)
-        let collector = DeliveryCollector(consumer, autoAck: false)
-        try await collector.wait(for: 5)
-        // Give the broker a chance to overstep the limit, then check it did not.
-        try await waitUntil("broker reports 15 ready") { try await channel.inspectQueue(queue).messageCount == 15 }
-        #expect(collector.count == 5)
-        for delivery in collector.deliveries { try delivery.ack() }
-        try await collector.wait(for: 10)
-        for delivery in collector.deliveries.dropFirst(5) { try delivery.ack() }
-        try await collector.wait(for: 15)
-        #expect(collector.bodies.prefix(15) == (0..<15).map(String.init)[...])
-        collector.stop()
+        try await TestBroker.withQueue("prefetch") { channel, queue, _ in
+            for index in 0..<20 { try await channel.publish(Data("\(index)".utf8), routingKey: queue) }
+            try await channel.setPrefetch(5)
+            let consumer = try await channel.consume(queue: queue)
+            let collector = DeliveryCollector(consumer, autoAck: false)
+            try await collector.wait(for: 5)
+            // Give the broker a chance to overstep the limit, then check it did not.
+            try await waitUntil("broker reports 15 ready") { try await channel.inspectQueue(queue).messageCount == 15 }
+            #expect(collector.count == 5)
+            for delivery in collector.deliveries { try delivery.ack() }
+            try await collector.wait(for: 10)
+            for delivery in collector.deliveries.dropFirst(5) { try delivery.ack() }
+            try await collector.wait(for: 15)
+            #expect(collector.bodies.prefix(15) == (0..<15).map(String.init)[...])
+            collector.stop()
+        }
     }
 
     @Test("acks given just before closing the channel reach the broker first; the connection survives", arguments: 0..<20)
@@ -54,28 +51,25 @@ struct ConsumerTests {
 
     @Test("acks coalesce: 5000 acked deliveries leave nothing unacked, in order")
     func manyAcks() async throws {
-        let connection = try await TestBroker.connect()
-        defer { Task { await connection.close() } }
-        let publisher = try await connection.openChannel()
-        let queue = TestBroker.unique("acks")
-        try await publisher.declare(QueueSpec(name: queue, durable: false, autoDelete: true))
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for index in 0..<5000 {
-                group.addTask { try await publisher.publish(Data("\(index)".utf8), routingKey: queue) }
+        try await TestBroker.withQueue("acks") { publisher, queue, connection in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for index in 0..<5000 {
+                    group.addTask { try await publisher.publish(Data("\(index)".utf8), routingKey: queue) }
+                }
+                try await group.waitForAll()
             }
-            try await group.waitForAll()
+            let channel = try await connection.openChannel(confirms: false)
+            try await channel.setPrefetch(100)
+            let collector = DeliveryCollector(try await channel.consume(queue: queue))
+            try await collector.wait(for: 5000, timeout: .seconds(30))
+            let tags = collector.deliveries.map(\.deliveryTag)
+            #expect(tags == Array(1...5000))
+            try await waitUntil("queue empty and nothing unacked") {
+                try TestBroker.queueCount(queue, "messages") == 0
+            }
+            #expect(connection.reconnectCount == 0)
+            collector.stop()
         }
-        let channel = try await connection.openChannel(confirms: false)
-        try await channel.setPrefetch(100)
-        let collector = DeliveryCollector(try await channel.consume(queue: queue))
-        try await collector.wait(for: 5000, timeout: .seconds(30))
-        let tags = collector.deliveries.map(\.deliveryTag)
-        #expect(tags == Array(1...5000))
-        try await waitUntil("queue empty and nothing unacked") {
-            try TestBroker.queueCount(queue, "messages") == 0
-        }
-        #expect(connection.reconnectCount == 0)
-        collector.stop()
     }
 
     @Test("a few acks well below the prefetch reach the broker at once, not at the next heartbeat")
@@ -98,50 +92,44 @@ struct ConsumerTests {
     @Test("acks behind a held delivery wait only briefly for it: the others keep flowing at a small prefetch",
           .timeLimit(.minutes(1)))
     func acksBehindAHeldDelivery() async throws {
-        let connection = try await TestBroker.connect()
-        defer { Task { await connection.close() } }
-        let channel = try await connection.openChannel()
-        let queue = TestBroker.unique("held-head")
-        try await channel.declare(QueueSpec(name: queue, durable: false, autoDelete: true))
-        try await channel.setPrefetch(4)
-        for index in 0..<40 { try await channel.publish(Data("\(index)".utf8), routingKey: queue) }
-        let consumer = try await channel.consume(queue: queue)
-        var held: Delivery?
-        var bodies: [String] = []
-        // The first delivery stays unacked throughout; the 39 behind it can only all arrive
-        // through a window of 4 if their acks reach the broker without waiting for it.
-        for await delivery in consumer {
-            bodies.append(String(decoding: delivery.body, as: UTF8.self))
-            if held == nil { held = delivery } else { try delivery.ack() }
-            if bodies.count == 40 { break }
+        try await TestBroker.withQueue("held-head") { channel, queue, _ in
+            try await channel.setPrefetch(4)
+            for index in 0..<40 { try await channel.publish(Data("\(index)".utf8), routingKey: queue) }
+            let consumer = try await channel.consume(queue: queue)
+            var held: Delivery?
+            var bodies: [String] = []
+            // The first delivery stays unacked throughout; the 39 behind it can only all arrive
+            // through a window of 4 if their acks reach the broker without waiting for it.
+            for await delivery in consumer {
+                bodies.append(String(decoding: delivery.body, as: UTF8.self))
+                if held == nil { held = delivery } else { try delivery.ack() }
+                if bodies.count == 40 { break }
+            }
+            #expect(bodies == (0..<40).map(String.init))
+            try await waitUntil("only the held delivery unacked") {
+                try TestBroker.queueCount(queue, "messages_unacknowledged") == 1
+            }
+            try held?.ack()
+            try await waitUntil("nothing unacked") { try TestBroker.queueCount(queue, "messages_unacknowledged") == 0 }
         }
-        #expect(bodies == (0..<40).map(String.init))
-        try await waitUntil("only the held delivery unacked") {
-            try TestBroker.queueCount(queue, "messages_unacknowledged") == 1
-        }
-        try held?.ack()
-        try await waitUntil("nothing unacked") { try TestBroker.queueCount(queue, "messages_unacknowledged") == 0 }
     }
 
     @Test("batch acks with ack(multiple:) at a small prefetch keep deliveries flowing")
     func multipleAcks() async throws {
-        let connection = try await TestBroker.connect()
-        defer { Task { await connection.close() } }
-        let channel = try await connection.openChannel()
-        let queue = TestBroker.unique("multiple")
-        try await channel.declare(QueueSpec(name: queue, durable: false, autoDelete: true))
-        for index in 0..<300 { try await channel.publish(Data("\(index)".utf8), routingKey: queue) }
-        try await channel.setPrefetch(10)
-        let consumer = try await channel.consume(queue: queue)
-        var received: [String] = []
-        for await batch in consumer.batches {
-            #expect(batch.count <= 10)
-            received += batch.map { String(decoding: $0.body, as: UTF8.self) }
-            try batch.last?.ack(multiple: true)
-            if received.count == 300 { break }
+        try await TestBroker.withQueue("multiple") { channel, queue, _ in
+            for index in 0..<300 { try await channel.publish(Data("\(index)".utf8), routingKey: queue) }
+            try await channel.setPrefetch(10)
+            let consumer = try await channel.consume(queue: queue)
+            var received: [String] = []
+            for await batch in consumer.batches {
+                #expect(batch.count <= 10)
+                received += batch.map { String(decoding: $0.body, as: UTF8.self) }
+                try batch.last?.ack(multiple: true)
+                if received.count == 300 { break }
+            }
+            #expect(received == (0..<300).map(String.init))
+            try await waitUntil("queue drained") { try await channel.inspectQueue(queue).messageCount == 0 }
         }
-        #expect(received == (0..<300).map(String.init))
-        try await waitUntil("queue drained") { try await channel.inspectQueue(queue).messageCount == 0 }
     }
 
     @Test("deleting the queue cancels the consumer: the sequence ends cleanly")

@@ -6,23 +6,11 @@ import Testing
 struct PublishConsumeTests {
     /// Runs `body` with a channel and a fresh auto-deleted queue (and its declare reply), then
     /// closes the connection.
-    private func withQueue(_ prefix: String, _ body: (Channel, String, QueueState) async throws -> Void) async throws {
-        let connection = try await TestBroker.connect()
-        let channel = try await connection.openChannel()
-        let queue = TestBroker.unique(prefix)
-        let declared = try await channel.declare(QueueSpec(name: queue, durable: false, autoDelete: true))
-        do {
-            try await body(channel, queue, declared)
-        } catch {
-            await connection.close()
-            throw error
-        }
-        await connection.close()
-    }
-
     @Test("a published message is consumed with its body and properties intact")
     func roundTrip() async throws {
-        try await withQueue("roundtrip") { channel, queue, declared in
+        try await TestBroker.withQueue("roundtrip") { channel, queue, _ in
+            // Declaring again is idempotent and reports the queue's state.
+            let declared = try await channel.declare(QueueSpec(name: queue, durable: false, autoDelete: true))
             #expect(declared.name == queue)
             #expect(declared.messageCount == 0)
 
@@ -56,7 +44,7 @@ struct PublishConsumeTests {
 
     @Test("every property survives per message when many are written and read in batches")
     func propertiesPerMessageInBatches() async throws {
-        try await withQueue("properties") { channel, queue, _ in
+        try await TestBroker.withQueue("properties") { channel, queue, _ in
             func properties(_ index: Int) -> BasicProperties {
                 // Every third message has no properties at all; the others vary in which are set.
                 guard index % 3 != 0 else { return BasicProperties() }
@@ -87,7 +75,7 @@ struct PublishConsumeTests {
 
     @Test("a 5 MiB message is confirmed and consumed intact (split into frames and joined again)")
     func largeMessage() async throws {
-        try await withQueue("large") { channel, queue, _ in
+        try await TestBroker.withQueue("large") { channel, queue, _ in
             let body = Data((0..<(5 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31) })
             try await channel.publish(body, routingKey: queue, properties: BasicProperties(deliveryMode: 2))
             let consumer = try await channel.consume(queue: queue)

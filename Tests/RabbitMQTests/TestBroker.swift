@@ -50,6 +50,22 @@ enum TestBroker {
         return try await Connection.open(configuration)
     }
 
+    /// Runs `body` with a channel on a fresh connection and an auto-delete queue of its own named
+    /// after `prefix`; closes the connection afterwards, also when `body` throws.
+    static func withQueue(_ prefix: String, _ body: (Channel, String, Connection) async throws -> Void) async throws {
+        let connection = try await connect()
+        do {
+            let channel = try await connection.openChannel()
+            let queue = unique(prefix)
+            try await channel.declare(QueueSpec(name: queue, durable: false, autoDelete: true))
+            try await body(channel, queue, connection)
+        } catch {
+            await connection.close()
+            throw error
+        }
+        await connection.close()
+    }
+
     /// Runs `rabbitmqctl` against the main broker, or the chaos broker with `chaos: true`.
     @discardableResult
     static func ctl(_ arguments: [String], chaos: Bool = false) throws -> String {

@@ -107,28 +107,18 @@ struct AckTracker {
             first += 1
         }
         if let highestUnsent { frames.append(.ack(highestUnsent, multiple: true)) }
-        guard unsentAcks > 0 else {
-            strayHeldSince = nil
-            return frames
-        }
         let allDue = force || strayDeadline.map { now >= $0 } ?? false
-        guard allDue || unsentAcks > strayLimit else {
-            if strayHeldSince == nil { strayHeldSince = now }
-            return frames
+        if allDue || unsentAcks > strayLimit {
+            // Over the limit: the oldest go out alone, and the rest keep waiting for the run.
+            var excess = allDue ? unsentAcks : unsentAcks - strayLimit
+            for index in states.indices where excess > 0 && states[index] == .ackedUnsent {
+                frames.append(.ack(first + UInt64(index), multiple: false))
+                states[index] = .sent
+                excess -= 1
+                unsentAcks -= 1
+            }
         }
-        // Over the limit: the oldest go out alone, and the rest keep waiting for the run.
-        var excess = allDue ? unsentAcks : unsentAcks - strayLimit
-        for index in states.indices where excess > 0 && states[index] == .ackedUnsent {
-            frames.append(.ack(first + UInt64(index), multiple: false))
-            states[index] = .sent
-            excess -= 1
-            unsentAcks -= 1
-        }
-        if unsentAcks > 0 {
-            if strayHeldSince == nil { strayHeldSince = now }
-        } else {
-            strayHeldSince = nil
-        }
+        strayHeldSince = unsentAcks > 0 ? (strayHeldSince ?? now) : nil
         return frames
     }
 }
