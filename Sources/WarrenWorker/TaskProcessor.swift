@@ -64,8 +64,8 @@ struct TaskProcessor: Sendable {
                 return
             }
             outcome = await withTaskCancellationHandler { await work.value } onCancel: { work.cancel() }
+            cancellations.finished(message.id)
         }
-        cancellations.finished(message.id)
         metrics.ran(task: message.task, for: ContinuousClock.now - clock)
         let finished = Date()
         result.startedAt = TaskResult.timestamp(started)

@@ -81,4 +81,49 @@ import Testing
         #expect(text.hasPrefix(#"{"attempt":2,"duration_ms":12,"error":null,"exit_code":0,"finished_at":null,"id":"id-1","output":"line\n","#))
         #expect(text.hasSuffix(#""task":"warren.echo","traceparent":null,"worker":"host:1"}"#))
     }
+
+    @Test func writesIntegersWithoutText() {
+        for number: Int64 in [0, 7, -7, 10, 1_000_000, -1_234_567_890_123, .max, .min] {
+            var bytes: [UInt8] = []
+            JSONText.writeInteger(number, into: &bytes)
+            #expect(String(decoding: bytes, as: UTF8.self) == String(number))
+        }
+    }
+
+    @Test func readsIntegersOfEveryLength() throws {
+        // 18 digits take the direct path, 19 the text path; beyond Int64 is a Double.
+        for text in ["0", "-0", "123456789012345678", "-123456789012345678", "9223372036854775807", "-9223372036854775808"] {
+            #expect(try JSONText.parse(Array(text.utf8)) == .integer(Int64(text)!), "\(text)")
+        }
+        #expect(try JSONText.parse(Array("9223372036854775808".utf8)) == .number(9_223_372_036_854_775_808))
+    }
+
+    @Test func readsChosenMembersOfAnObject() throws {
+        func members(_ text: String) throws -> [JSONValue?]? {
+            try Array(text.utf8).withUnsafeBufferPointer { buffer in try JSONText.parseMembers(buffer: buffer, keys: ["task", "args"]) }
+        }
+        #expect(try members(#" {"args": {"n": 1}, "other": [1, {"task": 2}], "task": "t"} "#) == [.string("t"), .object(["n": .integer(1)])])
+        #expect(try members(#"{"task": "a", "task": "b"}"#) == [.string("b"), nil], "a repeated key keeps its last value, as parse does")
+        #expect(try members("{}") == [nil, nil])
+        #expect(try members("[1]") == nil, "valid JSON that is not an object")
+        #expect(throws: JSONSyntaxError.self) { try members(#"{"task": "a""#) }
+        #expect(throws: JSONSyntaxError.self) { try members(#"{"task": "a", "x": tru}"#) }
+        #expect(throws: JSONSyntaxError.self) { try members(#"{"task": "a"} {}"#) }
+    }
+
+    @Test func taskBodiesSayWhatIsWrong() throws {
+        let parsed = try TaskMessage.parseBody(Data(#"{"task":"warren.echo"}"#.utf8))
+        #expect(parsed.task == "warren.echo" && parsed.args == .object([:]), "args default to {}")
+        let cases: [(String, String)] = [
+            ("[]", "not a JSON object"), ("{\"task\": 1}", "\"task\" must be a string"), ("{}", "has no \"task\""),
+            ("{\"task\": \"\"}", "\"task\" is empty"), ("{\"task\": \"a\",}", "invalid JSON at byte"),
+        ]
+        for (body, message) in cases {
+            #expect {
+                _ = try TaskMessage.parseBody(Data(body.utf8))
+            } throws: { error in
+                "\(error)".contains(message)
+            }
+        }
+    }
 }

@@ -19,6 +19,26 @@ public enum JSONText {
         return value
     }
 
+    /// Parses JSON in place and, if it is an object, returns its members named in `keys`, in that
+    /// order (nil where absent; a repeated key keeps its last value, as with `parse`); nil for
+    /// valid JSON that is not an object. Cheaper than `parse` when only a few keys matter: the
+    /// object itself is not built.
+    public static func parseMembers(buffer: UnsafeBufferPointer<UInt8>, keys: [String]) throws(JSONSyntaxError) -> [JSONValue?]? {
+        var reader = Reader(bytes: buffer)
+        reader.skipWhitespace()
+        guard reader.position < buffer.count, buffer[reader.position] == UInt8(ascii: "{") else {
+            _ = try parse(buffer: buffer)
+            return nil
+        }
+        var found = [JSONValue?](repeating: nil, count: keys.count)
+        try reader.members(depth: 0) { key, value in
+            if let index = keys.firstIndex(of: key) { found[index] = value }
+        }
+        reader.skipWhitespace()
+        guard reader.position == buffer.count else { throw reader.error("unexpected text after the value") }
+        return found
+    }
+
     /// Compact JSON text; object keys sorted so equal values give equal text.
     public static func write(_ value: JSONValue) -> String {
         var bytes: [UInt8] = []
@@ -37,7 +57,7 @@ public enum JSONText {
         switch value {
         case .null: append("null", to: &output)
         case .bool(let flag): append(flag ? "true" : "false", to: &output)
-        case .integer(let number): output.append(contentsOf: String(number).utf8)
+        case .integer(let number): writeInteger(number, into: &output)
         case .number(let number):
             if number.isFinite { output.append(contentsOf: "\(number)".utf8) } else { append("null", to: &output) }
         case .string(let text): writeString(text, into: &output)
@@ -50,13 +70,37 @@ public enum JSONText {
             output.append(UInt8(ascii: "]"))
         case .object(let members):
             output.append(UInt8(ascii: "{"))
-            for (index, key) in members.keys.sorted().enumerated() {
-                if index > 0 { output.append(UInt8(ascii: ",")) }
+            if members.count == 1, let (key, member) = members.first {
+                // Nothing to sort.
                 writeString(key, into: &output)
                 output.append(UInt8(ascii: ":"))
-                write(members[key]!, into: &output)
+                write(member, into: &output)
+            } else {
+                for (index, key) in members.keys.sorted().enumerated() {
+                    if index > 0 { output.append(UInt8(ascii: ",")) }
+                    writeString(key, into: &output)
+                    output.append(UInt8(ascii: ":"))
+                    write(members[key]!, into: &output)
+                }
             }
             output.append(UInt8(ascii: "}"))
+        }
+    }
+
+    /// Appends the decimal digits of `number`, without making a `String`.
+    public static func writeInteger(_ number: Int64, into output: inout [UInt8]) {
+        if number < 0 { output.append(UInt8(ascii: "-")) }
+        // The magnitude as UInt64, so Int64.min needs no special case.
+        var magnitude = number.magnitude
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: enough for 20 digits
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            var start = buffer.count
+            repeat {
+                start -= 1
+                buffer[start] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+            } while magnitude > 0
+            output.append(contentsOf: buffer[start...])
         }
     }
 
@@ -146,12 +190,18 @@ public enum JSONText {
         }
 
         mutating func object(depth: Int) throws(JSONSyntaxError) -> JSONValue {
-            position += 1
             var members: [String: JSONValue] = [:]
+            try self.members(depth: depth) { key, value in members[key] = value }
+            return .object(members)
+        }
+
+        /// Reads an object at `position`, handing each member to `member` in order.
+        mutating func members(depth: Int, _ member: (String, JSONValue) -> Void) throws(JSONSyntaxError) {
+            position += 1
             skipWhitespace()
             if position < bytes.count, bytes[position] == UInt8(ascii: "}") {
                 position += 1
-                return .object(members)
+                return
             }
             while true {
                 skipWhitespace()
@@ -161,11 +211,11 @@ public enum JSONText {
                 guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else { throw error("expected \":\"") }
                 position += 1
                 skipWhitespace()
-                members[key] = try value(depth: depth + 1)
+                member(key, try value(depth: depth + 1))
                 skipWhitespace()
                 guard position < bytes.count else { throw error("unexpected end of input") }
                 if bytes[position] == UInt8(ascii: ",") { position += 1; continue }
-                if bytes[position] == UInt8(ascii: "}") { position += 1; return .object(members) }
+                if bytes[position] == UInt8(ascii: "}") { position += 1; return }
                 throw error("expected \",\" or \"}\"")
             }
         }
@@ -295,6 +345,13 @@ public enum JSONText {
                 let digits = position
                 while position < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[position]) { position += 1 }
                 guard position > digits else { throw error("invalid number") }
+            }
+            let negative = bytes[start] == UInt8(ascii: "-")
+            if isInteger, position - start - (negative ? 1 : 0) <= 18 {
+                // Up to 18 digits cannot overflow: no text needed.
+                var magnitude: Int64 = 0
+                for index in (negative ? start + 1 : start)..<position { magnitude = magnitude * 10 + Int64(bytes[index] &- UInt8(ascii: "0")) }
+                return .integer(negative ? -magnitude : magnitude)
             }
             let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
             if isInteger, let integer = Int64(text) { return .integer(integer) }

@@ -52,29 +52,27 @@ public struct TaskMessage: Sendable, Equatable {
     /// Reads a body; `args` may be absent (then `{}`).
     public static func parseBody(_ data: Data) throws(TaskMessageError) -> (task: String, args: JSONValue) {
         let parsed = data.withUnsafeBytes { raw in
-            Result { () throws(JSONSyntaxError) in try JSONText.parse(buffer: raw.bindMemory(to: UInt8.self)) }
+            Result { () throws(TaskMessageError) in try parseBody(bytes: raw) }
         }
-        return try parseBody(parsed)
+        return try parsed.get()
     }
 
     /// Reads a body in place.
     public static func parseBody(bytes: UnsafeRawBufferPointer) throws(TaskMessageError) -> (task: String, args: JSONValue) {
-        try parseBody(Result { () throws(JSONSyntaxError) in try JSONText.parse(buffer: bytes.bindMemory(to: UInt8.self)) })
-    }
-
-    private static func parseBody(_ parsed: Result<JSONValue, JSONSyntaxError>) throws(TaskMessageError) -> (task: String, args: JSONValue) {
-        let value: JSONValue
+        let members: [JSONValue?]?
         do {
-            value = try parsed.get()
+            members = try JSONText.parseMembers(buffer: bytes.bindMemory(to: UInt8.self), keys: bodyKeys)
         } catch {
             throw .malformed("the body is not a JSON object with \"task\" and \"args\" (\(error))")
         }
-        guard case .object(let members) = value else { throw .malformed("the body is not a JSON object with \"task\" and \"args\"") }
-        guard let taskValue = members["task"] else { throw .malformed("the body has no \"task\"") }
+        guard let members else { throw .malformed("the body is not a JSON object with \"task\" and \"args\"") }
+        guard let taskValue = members[0] else { throw .malformed("the body has no \"task\"") }
         guard case .string(let task) = taskValue else { throw .malformed("\"task\" must be a string") }
         guard !task.isEmpty else { throw .malformed("\"task\" is empty") }
-        return (task, members["args"] ?? .object([:]))
+        return (task, members[1] ?? .object([:]))
     }
+
+    private static let bodyKeys = ["task", "args"]
 }
 
 /// Why a delivery is not a task.

@@ -106,23 +106,25 @@ private struct JSONFieldWriter {
     init(capacity: Int) { bytes.reserveCapacity(capacity) }
 
     mutating func field(_ key: StaticString, _ value: String?) {
-        appendKey(key)
-        if let value { JSONText.writeString(value, into: &bytes) } else { JSONText.write(.null, into: &bytes) }
+        appendLiteral(key)
+        if let value { JSONText.writeString(value, into: &bytes) } else { appendNull() }
     }
 
     mutating func field(_ key: StaticString, _ value: Int64?) {
-        appendKey(key)
-        JSONText.write(value.map(JSONValue.integer) ?? .null, into: &bytes)
+        appendLiteral(key)
+        if let value { JSONText.writeInteger(value, into: &bytes) } else { appendNull() }
     }
 
     mutating func field(_ key: StaticString, _ value: JSONValue) {
-        appendKey(key)
+        appendLiteral(key)
         JSONText.write(value, into: &bytes)
     }
 
     mutating func close() { bytes.append(UInt8(ascii: "}")) }
 
-    private mutating func appendKey(_ key: StaticString) {
+    private mutating func appendNull() { appendLiteral("null") }
+
+    private mutating func appendLiteral(_ key: StaticString) {
         bytes.append(contentsOf: UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount))
     }
 }
