@@ -37,14 +37,14 @@ struct BackendIngestTests {
         let mount = FileManager.default.temporaryDirectory.appendingPathComponent("warren-full-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: mount, withIntermediateDirectories: true)
         try runChecked("/bin/mount", ["-t", "tmpfs", "-o", "size=4m", "tmpfs", mount.path])
-        defer { try? runChecked("/bin/umount", ["-l", mount.path]) }
+        defer { _ = try? runChecked("/bin/umount", ["-l", mount.path]) }
         let harness = try await BackendHarness.make(.sqlite, directory: mount)
         let backend = try harness.startBackend(["--batch-size", "100"])
         try await harness.publish(sampleResults("before", count: 100))
         try await harness.waitForCounts(tasks: 100, attempts: 100)
         // Fill the file system; SQLite's next write fails with SQLITE_FULL.
         let filler = mount.appendingPathComponent("filler").path
-        try? runChecked("/bin/dd", ["if=/dev/zero", "of=\(filler)", "bs=64k"])
+        _ = try? runChecked("/bin/dd", ["if=/dev/zero", "of=\(filler)", "bs=64k"])  // stops when the disk is full
         try await harness.publish(sampleResults("during", count: 500))
         try await waitUntil("the backend reports the store unavailable") { backend.output.contains("result store unavailable") }
         try await waitUntil("the results held unacknowledged") { try harness.vhost.depth(of: WireNames.resultsQueue)?.unacknowledged ?? 0 > 0 }

@@ -64,7 +64,7 @@ final class FrameWriter {
 
     /// Encodes one method frame (`decoded` is the librabbitmq structure for `method`). Returns a
     /// librabbitmq status.
-    func appendMethod<Method>(_ method: amqp_method_number_t, _ decoded: inout Method, channel: UInt16) -> Int32 {
+    func appendMethod<Method: BitwiseCopyable>(_ method: amqp_method_number_t, _ decoded: inout Method, channel: UInt16) -> Int32 {
         appendFrame(type: AMQP_FRAME_METHOD, channel: channel) { payload, room in
             Self.put32(payload, method)
             let encoded = amqp_encode_method(method, &decoded, amqp_bytes_t(len: room - 4, bytes: payload + 4))

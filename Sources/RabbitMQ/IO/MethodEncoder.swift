@@ -152,7 +152,7 @@ struct MethodEncoder {
         }
     }
 
-    private func sendMethod<Method>(_ method: amqp_method_number_t, _ decoded: inout Method, on channel: UInt16) -> Int32 {
+    private func sendMethod<Method: BitwiseCopyable>(_ method: amqp_method_number_t, _ decoded: inout Method, on channel: UInt16) -> Int32 {
         if let writer { return writer.appendMethod(method, &decoded, channel: channel) }
         return amqp_send_method(session.state, channel, method, &decoded)
     }
