@@ -52,7 +52,15 @@ let package = Package(
         // Messages, names, durations and the schedule and task-catalog files.
         .target(name: "WarrenCore", dependencies: ["Cron", .product(name: "Yams", package: "Yams")]),
         // Task and result messages over AMQP: properties, headers, topology, the delay chain.
-        .target(name: "WarrenMessaging", dependencies: ["WarrenCore", "RabbitMQ"]),
+        .target(
+            name: "WarrenMessaging",
+            dependencies: [
+                "WarrenCore", "RabbitMQ",
+                // For waiting on the broker at start the same way in every service.
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // `warren worker`: consumes tasks, runs them from the catalog, publishes results.
         .target(
             name: "WarrenWorker",

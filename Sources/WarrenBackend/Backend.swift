@@ -30,7 +30,12 @@ public struct Backend: Service {
         connectionConfiguration.connectionName = "warren-backend"
         let connection: Connection
         do {
-            connection = try await Connection.open(connectionConfiguration)
+            // A broker not reachable yet is waited for, like the store; shutdown meanwhile ends it.
+            guard let opened = try await BrokerConnection.open(connectionConfiguration, logger: logger) else {
+                await store.close()
+                return
+            }
+            connection = opened
         } catch {
             await store.close()
             throw error

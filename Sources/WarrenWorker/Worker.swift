@@ -23,10 +23,15 @@ public final class Worker: Service {
         publishSettings.connectionName = "warren-worker-publish"
         var retryDelay = Duration.milliseconds(100)
         while true {
-            let consumeConnection = try await Connection.open(consumeSettings)
+            // A broker not reachable yet is waited for; shutdown meanwhile ends the worker.
+            guard let consumeConnection = try await BrokerConnection.open(consumeSettings, logger: logger) else { return }
             let publishConnection: Connection
             do {
-                publishConnection = try await Connection.open(publishSettings)
+                guard let opened = try await BrokerConnection.open(publishSettings, logger: logger) else {
+                    await consumeConnection.close()
+                    return
+                }
+                publishConnection = opened
             } catch {
                 await consumeConnection.close()
                 throw error

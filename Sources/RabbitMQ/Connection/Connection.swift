@@ -29,6 +29,29 @@ public final class Connection: Sendable {
         return Connection(core: core)
     }
 
+    /// Connects like `open`, but while no endpoint can be reached (refused, unreachable, timed
+    /// out, or refused for now by the broker: a connection limit, a node shutting down) tries
+    /// again after the reconnect policy's delays, until it connects or the calling task is
+    /// cancelled (then `CancellationError`). Errors that waiting cannot fix (a bad URL, refused
+    /// credentials or virtual host, TLS) are thrown at once. `retrying` hears each failure with
+    /// its number (0 for the first) and the wait after it.
+    public static func openWhenReachable(
+        _ configuration: ConnectionConfiguration,
+        retrying: @Sendable (_ error: AMQPError, _ failure: Int, _ wait: Duration) -> Void = { _, _, _ in }
+    ) async throws -> Connection {
+        var failures = 0
+        while true {
+            do {
+                return try await open(configuration)
+            } catch let error as AMQPError where error.mayClearByItself {
+                let wait = configuration.reconnect.delay(attempt: failures)
+                retrying(error, failures, wait)
+                failures += 1
+                try await Task.sleep(for: wait)
+            }
+        }
+    }
+
     /// Connects to a comma-separated list of `amqp://` / `amqps://` URLs.
     public static func open(urls: String, connectionName: String = "warren") async throws -> Connection {
         try await open(ConnectionConfiguration(urls: urls, connectionName: connectionName))

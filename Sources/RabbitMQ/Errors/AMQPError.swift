@@ -33,6 +33,17 @@ public enum AMQPError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A protocol or library failure (librabbitmq status code and text).
     case library(status: Int32, text: String)
 
+    /// True for a failure to connect that can end without anyone changing anything: nothing
+    /// listening yet, the network, a timeout, a node shutting down (320). False for a bad URL,
+    /// refused credentials or virtual host (403, 530) and TLS problems.
+    public var mayClearByItself: Bool {
+        switch self {
+        case .connectionFailed, .connectionLost, .notConnected, .timeout: return true
+        case .connectionClosed(let code, _): return code == 320
+        default: return false
+        }
+    }
+
     /// The AMQP reply code, when the broker supplied one.
     public var replyCode: UInt16? {
         switch self {
