@@ -58,8 +58,10 @@ struct ResultStoreTests {
     @Test("pages: the cursor of a full page continues exactly after its last row, ties broken by id", arguments: StoreKind.allCases)
     func paging(kind: StoreKind) async throws {
         let fixture = try await StoreFixture.make(kind)
-        // Five rows share one time: the cursor must not skip or repeat them.
-        let batch = (0..<12).map { makeResult("p-\(String(format: "%02d", $0))", finishedAt: $0 < 5 ? isoAgo(10) : isoAgo(Double(100 + $0))) }
+        // Five rows share one time (read once: the clock may tick between rows), and the cursor
+        // must not skip or repeat them.
+        let shared = isoAgo(10)
+        let batch = (0..<12).map { makeResult("p-\(String(format: "%02d", $0))", finishedAt: $0 < 5 ? shared : isoAgo(Double(100 + $0))) }
         try await fixture.store.store(batch)
         var seen: [String] = []
         var query = ResultQuery(limit: 4)
