@@ -7,13 +7,9 @@ struct BrokerErrorTests {
     @Test("an inequivalent re-declare fails with 406 and the channel is reopened")
     func inequivalentDeclare() async throws {
         try await TestBroker.withQueue("inequivalent") { channel, queue, connection in
-            do {
+            await #expect("re-declaring with other arguments must fail") {
                 try await channel.declare(QueueSpec(name: queue, durable: true))
-                Issue.record("re-declaring with other arguments must fail")
-            } catch let error as AMQPError {
-                #expect(error.replyCode == 406)
-                #expect("\(error)".contains("PRECONDITION_FAILED"))
-            }
+            } throws: { TestBroker.isBrokerError($0, 406, "PRECONDITION_FAILED") }
             // The same channel keeps working: declare, publish with confirm, read back.
             let other = TestBroker.unique("after406")
             try await channel.declare(QueueSpec(name: other, durable: false, autoDelete: true))
@@ -60,13 +56,9 @@ struct BrokerErrorTests {
         let connection = try await TestBroker.connect()
         defer { Task { await connection.close() } }
         let channel = try await connection.openChannel()
-        do {
+        await #expect("publish to a missing exchange must fail") {
             try await channel.publish(Data("x".utf8), exchange: TestBroker.unique("missing-exchange"), routingKey: "k")
-            Issue.record("publish to a missing exchange must fail")
-        } catch let error as AMQPError {
-            #expect(error.replyCode == 404)
-            #expect("\(error)".contains("NOT_FOUND"))
-        }
+        } throws: { TestBroker.isBrokerError($0, 404, "NOT_FOUND") }
         let queue = TestBroker.unique("after404")
         try await channel.declare(QueueSpec(name: queue, durable: false, autoDelete: true))
         try await channel.publish(Data("ok".utf8), routingKey: queue)
@@ -78,12 +70,9 @@ struct BrokerErrorTests {
             for index in 0..<3 { try await channel.publish(Data("\(index)".utf8), routingKey: queue) }
             let state = try await channel.inspectQueue(queue)
             #expect(state == QueueState(name: queue, messageCount: 3, consumerCount: 0))
-            await #expect(throws: AMQPError.self) { try await channel.inspectQueue(TestBroker.unique("absent")) }
-            do {
-                _ = try await channel.inspectQueue(TestBroker.unique("absent"))
-            } catch let error as AMQPError {
-                #expect(error.replyCode == 404)
-            }
+            await #expect {
+                try await channel.inspectQueue(TestBroker.unique("absent"))
+            } throws: { TestBroker.isBrokerError($0, 404, "NOT_FOUND") }
             #expect(try await channel.purgeQueue(queue) == 3)
         }
     }

@@ -50,6 +50,12 @@ enum TestBroker {
         return try await Connection.open(configuration)
     }
 
+    /// True when `error` is the broker's refusal with reply `code`, its `name` in the message.
+    static func isBrokerError(_ error: any Error, _ code: UInt16, _ name: String) -> Bool {
+        guard let error = error as? AMQPError else { return false }
+        return error.replyCode == code && "\(error)".contains(name)
+    }
+
     /// Runs `body` with a channel on a fresh connection and an auto-delete queue of its own named
     /// after `prefix`; closes the connection afterwards, also when `body` throws.
     static func withQueue(_ prefix: String, _ body: (Channel, String, Connection) async throws -> Void) async throws {

@@ -71,20 +71,22 @@ public enum JSONText {
         case .object(let members):
             output.append(UInt8(ascii: "{"))
             if members.count == 1, let (key, member) = members.first {
-                // Nothing to sort.
-                writeString(key, into: &output)
-                output.append(UInt8(ascii: ":"))
-                write(member, into: &output)
+                writeMember(key, member, into: &output)  // nothing to sort
             } else {
                 for (index, key) in members.keys.sorted().enumerated() {
                     if index > 0 { output.append(UInt8(ascii: ",")) }
-                    writeString(key, into: &output)
-                    output.append(UInt8(ascii: ":"))
-                    write(members[key]!, into: &output)
+                    writeMember(key, members[key]!, into: &output)
                 }
             }
             output.append(UInt8(ascii: "}"))
         }
+    }
+
+    /// `"key":value`
+    private static func writeMember(_ key: String, _ value: JSONValue, into output: inout [UInt8]) {
+        writeString(key, into: &output)
+        output.append(UInt8(ascii: ":"))
+        write(value, into: &output)
     }
 
     /// Appends the decimal digits of `number`, without making a `String`.
@@ -346,12 +348,12 @@ public enum JSONText {
                 while position < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[position]) { position += 1 }
                 guard position > digits else { throw error("invalid number") }
             }
-            let negative = bytes[start] == UInt8(ascii: "-")
-            if isInteger, position - start - (negative ? 1 : 0) <= 18 {
+            let digitsStart = bytes[start] == UInt8(ascii: "-") ? start + 1 : start
+            if isInteger, position - digitsStart <= 18 {
                 // Up to 18 digits cannot overflow: no text needed.
                 var magnitude: Int64 = 0
-                for index in (negative ? start + 1 : start)..<position { magnitude = magnitude * 10 + Int64(bytes[index] &- UInt8(ascii: "0")) }
-                return .integer(negative ? -magnitude : magnitude)
+                for index in digitsStart..<position { magnitude = magnitude * 10 + Int64(bytes[index] &- UInt8(ascii: "0")) }
+                return .integer(digitsStart > start ? -magnitude : magnitude)
             }
             let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
             if isInteger, let integer = Int64(text) { return .integer(integer) }
