@@ -107,6 +107,9 @@ public final class Connection: Sendable {
     /// The endpoint of the current (or last) broker connection.
     public var endpoint: Endpoint? { core.status.withLock { $0.endpoint } }
 
+    /// Runs tasks on this connection's I/O thread (see `ConnectionExecutor`).
+    public var executor: ConnectionExecutor { core.executor }
+
     /// The name the broker shows for this connection (`connection_name` client property).
     public var name: String { core.configuration.connectionName }
 }

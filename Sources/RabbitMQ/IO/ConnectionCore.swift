@@ -26,6 +26,8 @@ final class ConnectionCore: @unchecked Sendable {
 
     let configuration: ConnectionConfiguration
     let inbox = Inbox()
+    /// Runs tasks that prefer it on the I/O thread, between turns.
+    let executor: ConnectionExecutor
     let status = Mutex(Status())
     let events: AsyncStream<ConnectionEvent>
     private let eventContinuation: AsyncStream<ConnectionEvent>.Continuation
@@ -52,6 +54,7 @@ final class ConnectionCore: @unchecked Sendable {
     @exclusivity(unchecked) private var closeCompletions: [@Sendable () -> Void] = []
     @exclusivity(unchecked) private var commandBuffer: [Command] = []
     @exclusivity(unchecked) private var settlementBuffer: [Settlement] = []
+    @exclusivity(unchecked) private var jobBuffer: [UnownedJob] = []
     @exclusivity(unchecked) private var touchedChannels: [ChannelState] = []
     @exclusivity(unchecked) private var interner = StringInterner()
     /// Deliveries read but not yet handed out, and since when.
@@ -67,6 +70,7 @@ final class ConnectionCore: @unchecked Sendable {
     init(configuration: ConnectionConfiguration) {
         self.configuration = configuration
         self.logger = configuration.logger
+        self.executor = ConnectionExecutor(inbox: inbox)
         (events, eventContinuation) = AsyncStream.makeStream(of: ConnectionEvent.self, bufferingPolicy: .bufferingNewest(64))
     }
 
@@ -128,7 +132,7 @@ final class ConnectionCore: @unchecked Sendable {
                     continue
                 }
             }
-            if framesRead > 0 { continue }
+            if runJobs() || framesRead > 0 { continue }
             guard let lazyLimit = inbox.prepareToSleep() else {
                 // Not polling this turn: the socket may have filled meanwhile, so ask the library
                 // next turn, or a caller posting commands every turn would starve reading.
@@ -137,6 +141,18 @@ final class ConnectionCore: @unchecked Sendable {
             }
             sleep(upTo: lazyLimit, now: now)
         }
+    }
+
+    /// Runs the jobs posted for the connection's executor, those posted while handing out
+    /// deliveries in this turn included. True if any ran: what they settled or sent is handled
+    /// in the next turn, before sleeping.
+    private func runJobs() -> Bool {
+        inbox.take(jobs: &jobBuffer)
+        guard !jobBuffer.isEmpty else { return false }
+        let unowned = executor.asUnownedTaskExecutor()
+        for job in jobBuffer { job.runSynchronously(on: unowned) }
+        jobBuffer.removeAll(keepingCapacity: true)
+        return true
     }
 
     private func sleep(upTo lazyLimit: Int32, now: ContinuousClock.Instant) {
@@ -333,7 +349,9 @@ final class ConnectionCore: @unchecked Sendable {
             self.session = nil
             self.encoder = nil
         }
-        for command in inbox.close() { fail(command, with: .closedByClient) }
+        let (commands, jobs) = inbox.close()
+        for command in commands { fail(command, with: .closedByClient) }
+        for job in jobs { executor.forward(job) }
         for channel in channels.values { forget(channel) }
         status.withLock { $0.connected = false }
         eventContinuation.finish()

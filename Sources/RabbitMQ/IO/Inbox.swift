@@ -6,9 +6,9 @@ import Synchronization
 import CRabbitMQShim
 
 /// The queue between callers and a connection's I/O thread, with an eventfd to wake the thread
-/// from `poll`.
+/// from `poll`. It also carries the jobs of tasks that run on the thread (`ConnectionExecutor`).
 ///
-/// Commands always wake the thread. Acknowledgements are lazy: they wake it only once a quarter
+/// Commands and jobs always wake the thread. Acknowledgements are lazy: they wake it only once a quarter
 /// of the prefetch window (at most `settlementBatch`) has piled up, so the broker never runs out
 /// of credit, and otherwise ride along with the next wake-up for socket data. A burst of acks
 /// thus costs one wake-up and one `basic.ack(multiple)` instead of one of each per message. A
@@ -17,6 +17,8 @@ final class Inbox: Sendable {
     struct State: ~Copyable {
         var commands: [Command] = []
         var settlements: [Settlement] = []
+        /// Jobs of tasks that prefer the connection's executor.
+        var jobs: [UnownedJob] = []
         var sleeping = false
         /// The sleeping I/O thread will wake by itself within the lazy ack delay.
         var lazyTimerArmed = false
@@ -44,9 +46,19 @@ final class Inbox: Sendable {
     /// Posts a command and wakes the I/O thread. Returns false if the thread has exited.
     @discardableResult
     func post(_ command: Command) -> Bool {
+        postWaking { $0.commands.append(command) }
+    }
+
+    /// Posts a job for the I/O thread and wakes it. Returns false if the thread has exited.
+    func post(_ job: UnownedJob) -> Bool {
+        postWaking { $0.jobs.append(job) }
+    }
+
+    /// Adds to the state unless the thread has exited, and wakes it if it sleeps.
+    private func postWaking(_ add: (inout State) -> Void) -> Bool {
         let (accepted, wake) = state.withLock { state -> (Bool, Bool) in
             if state.closed { return (false, false) }
-            state.commands.append(command)
+            add(&state)
             defer { state.sleeping = false }
             return (true, state.sleeping)
         }
@@ -54,12 +66,20 @@ final class Inbox: Sendable {
         return accepted
     }
 
-    /// I/O thread, on exit: refuses further commands and returns those not yet handled.
-    func close() -> [Command] {
+    /// I/O thread: swaps out the jobs posted so far into the (empty) buffer given.
+    func take(jobs: inout [UnownedJob]) {
+        state.withLock { swap(&jobs, &$0.jobs) }
+    }
+
+    /// I/O thread, on exit: refuses further commands and jobs, and returns those not yet handled.
+    func close() -> (commands: [Command], jobs: [UnownedJob]) {
         state.withLock { state in
             state.closed = true
-            defer { state.commands.removeAll() }
-            return state.commands
+            defer {
+                state.commands.removeAll()
+                state.jobs.removeAll()
+            }
+            return (state.commands, state.jobs)
         }
     }
 
@@ -96,7 +116,7 @@ final class Inbox: Sendable {
     /// longest sleep in milliseconds that lazy settlements allow (-1 for no limit).
     func prepareToSleep() -> Int32? {
         state.withLock { state -> Int32? in
-            if !state.commands.isEmpty { return nil }
+            if !state.commands.isEmpty || !state.jobs.isEmpty { return nil }
             if state.settlements.count >= state.wakeThreshold { return nil }
             state.sleeping = true
             state.lazyTimerArmed = !state.settlements.isEmpty
