@@ -42,6 +42,28 @@ struct PublishConsumeTests {
         }
     }
 
+    @Test("bodies of many frames arrive whole between small ones, whatever ends each read from the socket")
+    func bodiesAcrossFrames() async throws {
+        try await TestBroker.withQueue("multi-frame") { channel, queue, _ in
+            // 1 MB bodies span eight 128 KB frames; reads from the socket end mid-frame.
+            func body(_ index: Int) -> Data {
+                index % 2 == 0
+                    ? Data((0..<1_000_003).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ index) })
+                    : Data("small-\(index)".utf8)
+            }
+            let count = 24
+            for result in await channel.publishBatch((0..<count).map { OutgoingMessage(body: body($0), routingKey: queue) }) {
+                try result.get()
+            }
+            let collector = DeliveryCollector(try await channel.consume(queue: queue))
+            try await collector.wait(for: count, timeout: .seconds(30))
+            let bodies = collector.deliveries.map(\.body)
+            #expect(bodies.count == count)
+            for index in 0..<count { #expect(bodies[index] == body(index), "delivery \(index)") }
+            collector.stop()
+        }
+    }
+
     @Test("every property survives per message when many are written and read in batches")
     func propertiesPerMessageInBatches() async throws {
         try await TestBroker.withQueue("properties") { channel, queue, _ in

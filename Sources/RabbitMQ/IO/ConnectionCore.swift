@@ -667,8 +667,14 @@ final class ConnectionCore: @unchecked Sendable {
         var immediately = timeval(tv_sec: 0, tv_usec: 0)
         var count = 0
         while count < 20_000 {
-            if leaveDrainedSocketToPoll && count > 0 && bufferEmpty() { break }
-            let status = amqp_simple_wait_frame_noblock(session.state, &frame, &immediately)
+            let empty = bufferEmpty()
+            if leaveDrainedSocketToPoll && count > 0 && empty { break }
+            // librabbitmq 0.11 reads the clock for a zero timeout, three times per message; with
+            // none it does not, and with bytes buffered it returns a frame without waiting, unless
+            // only part of one is there (then it waits for the rest, which is already on its way).
+            let status = empty
+                ? amqp_simple_wait_frame_noblock(session.state, &frame, &immediately)
+                : amqp_simple_wait_frame_noblock(session.state, &frame, nil)
             if status == AMQP_STATUS_TIMEOUT.rawValue { break }
             guard status == AMQP_STATUS_OK.rawValue else {
                 connectionFailed(Self.libraryError(status))
