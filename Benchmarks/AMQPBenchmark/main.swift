@@ -12,7 +12,7 @@ func cpuSeconds() -> Double {
 
 let arguments = CommandLine.arguments
 guard arguments.count == 7 || arguments.count == 8, let port = Int(arguments[3]), let count = Int(arguments[5]), let knob = Int(arguments[6]) else {
-    FileHandle.standardError.write(Data("usage: warren-amqp-bench consume|publish HOST PORT QUEUE N PREFETCH|WINDOW [each|batch]\n".utf8))
+    FileHandle.standardError.write(Data("usage: warren-amqp-bench consume|publish HOST PORT QUEUE N PREFETCH|WINDOW [each|batch|io]\n".utf8))
     exit(2)
 }
 let (mode, host, queue) = (arguments[1], arguments[2], arguments[4])
@@ -23,8 +23,10 @@ let connection = try await Connection.open(configuration)
 try await connection.openChannel(confirms: false).declare(QueueSpec(name: queue, durable: true))
 
 /// "each": ack every delivery on its own (the common style); "batch": one ack(multiple) per
-/// batch read from the socket, as the C baseline does.
-let ackStyle = arguments.count == 8 ? arguments[7] : "batch"
+/// batch read from the socket, as the C baseline does; "io": "batch" with the consumer on the
+/// connection's executor (its I/O thread), so no delivery or ack crosses threads.
+let style = arguments.count == 8 ? arguments[7] : "batch"
+let ackStyle = style == "io" ? "batch" : style
 
 /// Consumes `count` deliveries off the main actor, where a server's consumers run: a consumer
 /// on the main actor pays one more thread wake-up per batch for the main queue's hop on Linux.
@@ -93,7 +95,9 @@ func seconds(_ duration: Duration) -> Double {
 }
 
 if mode == "consume" {
-    let (received, elapsed, cpu) = try await consume(connection)
+    let (received, elapsed, cpu) = style == "io"
+        ? try await withTaskExecutorPreference(connection.executor) { try await consume(connection) }
+        : try await consume(connection)
     print("consume \(received) \(seconds(elapsed)) \(cpu)")
 } else {
     let (elapsed, cpu) = try await publish(connection)
