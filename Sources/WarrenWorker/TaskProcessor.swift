@@ -52,7 +52,8 @@ struct TaskProcessor: Sendable {
             // Nothing to stop: no cancellable task needed.
             outcome = await run(definition, args: message.args)
         } else {
-            let work = Task { await run(definition, args: message.args) }
+            // Never on the intake's executor (the consuming connection's I/O thread).
+            let work = Task(executorPreference: globalConcurrentExecutor) { await run(definition, args: message.args) }
             guard cancellations.start(message.id, stop: { work.cancel() }) else {
                 work.cancel()
                 _ = await work.value

@@ -113,7 +113,10 @@ public final class Worker: Service {
             "queues": "\(configuration.queues.joined(separator: ","))", "concurrency": "\(configuration.concurrency)",
             "prefetch": "\(configuration.prefetch)",
         ])
-        let processing = Task { () -> (tasks: Int, since: ContinuousClock.Instant?) in
+        // Intake and the short steps of each task (decoding, the catalog, instant built-ins,
+        // building the result) run on the consuming connection's I/O thread: deliveries and acks
+        // then cross no thread. Task bodies that take time run on the global executor.
+        let processing = Task(executorPreference: consumeConnection.executor) { () -> (tasks: Int, since: ContinuousClock.Instant?) in
             var started = 0
             var firstDelivery: ContinuousClock.Instant?
             await withDiscardingTaskGroup { group in

@@ -23,6 +23,17 @@ struct TypedHandlerTests {
         var description: String { "refused by the handler" }
     }
 
+    /// Runs a worker with `catalog` on `queue` in this process, quiet below errors.
+    static func startWorker(_ name: String, queue: String, catalog: TaskCatalog) throws -> (ServiceGroup, Task<Void, Error>) {
+        var connection = try ConnectionConfiguration(urls: WorkerHarness.url, connectionName: name)
+        connection.logger.logLevel = .error
+        var logger = Logger(label: name)
+        logger.logLevel = .error
+        let worker = Worker(configuration: WorkerConfiguration(connection: connection, queues: [queue], catalog: catalog, logger: logger))
+        let group = ServiceGroup(services: [worker], gracefulShutdownSignals: [], cancellationSignals: [], logger: logger)
+        return (group, Task { try await group.run() })
+    }
+
     @Test("typed args in, typed result out; bad args rejected; thrown errors fail the attempt")
     func typedHandlers() async throws {
         let harness = try await WorkerHarness.make(queue: "typed")
@@ -31,13 +42,7 @@ struct TypedHandlerTests {
             Receipt(count: order.items.count, discount: order.discount)
         }
         catalog.register("orders.refuse") { (_: Order) async throws -> Receipt in throw Refused() }
-        var connection = try ConnectionConfiguration(urls: WorkerHarness.url, connectionName: "typed-handlers")
-        connection.logger.logLevel = .error
-        var logger = Logger(label: "typed-handlers")
-        logger.logLevel = .error
-        let worker = Worker(configuration: WorkerConfiguration(connection: connection, queues: [harness.queue], catalog: catalog, logger: logger))
-        let group = ServiceGroup(services: [worker], gracefulShutdownSignals: [], cancellationSignals: [], logger: logger)
-        let running = Task { try await group.run() }
+        let (group, running) = try Self.startWorker("typed-handlers", queue: harness.queue, catalog: catalog)
 
         let good = try await harness.publish("orders.receipt", args: .object(["items": .array([.string("a"), .string("b")]), "discount": .number(0.1)]))
         let bad = try await harness.publish("orders.receipt", args: .object(["items": .string("not a list")]))
@@ -52,6 +57,30 @@ struct TypedHandlerTests {
         let failed = try await harness.finalResult(refused)
         #expect(failed.status == .failed)
         #expect(failed.error == "refused by the handler")
+
+        await group.triggerGracefulShutdown()
+        try await running.value
+        await harness.close()
+    }
+
+    @Test("handlers run off the consuming connection's I/O thread, where the worker's intake runs")
+    func handlersOffTheIOThread() async throws {
+        let harness = try await WorkerHarness.make(queue: "handler-thread")
+        var catalog = TaskCatalog()
+        catalog.register("threads.name") { (_: Order) async throws -> String in
+            let name = (try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8)) ?? ""
+            return name.trimmingCharacters(in: .newlines)
+        }
+        let (group, running) = try Self.startWorker("handler-thread", queue: harness.queue, catalog: catalog)
+
+        let id = try await harness.publish("threads.name", args: .object(["items": .array([]), "discount": .integer(0)]))
+        let result = try await harness.finalResult(id)
+        #expect(result.status == .succeeded)
+        guard case .string(let thread) = result.result else {
+            Issue.record("expected a thread name, got \(String(describing: result.result))")
+            return
+        }
+        #expect(!thread.isEmpty && !thread.hasPrefix("amqp-io-"))
 
         await group.triggerGracefulShutdown()
         try await running.value
