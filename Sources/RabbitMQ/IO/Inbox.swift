@@ -8,11 +8,11 @@ import CRabbitMQShim
 /// The queue between callers and a connection's I/O thread, with an eventfd to wake the thread
 /// from `poll`. It also carries the jobs of tasks that run on the thread (`ConnectionExecutor`).
 ///
-/// Commands and jobs always wake the thread. Acknowledgements are lazy: they wake it only once a quarter
-/// of the prefetch window (at most `settlementBatch`) has piled up, so the broker never runs out
-/// of credit, and otherwise ride along with the next wake-up for socket data. A burst of acks
-/// thus costs one wake-up and one `basic.ack(multiple)` instead of one of each per message. A
-/// sleeping thread with lazy acks pending wakes within `lazyAckDelayMilliseconds` regardless.
+/// Commands and jobs always wake the thread. Acknowledgements are lazy: they wake it only once a
+/// quarter of the prefetch window (at most `settlementBatch`) has piled up, so the broker never
+/// runs out of credit, and otherwise ride along with the next wake-up for socket data. A burst of
+/// acks thus costs one wake-up and one `basic.ack(multiple)` instead of one of each per message.
+/// A sleeping thread with lazy acks pending wakes within `lazyAckDelayMilliseconds` regardless.
 final class Inbox: Sendable {
     struct State: ~Copyable {
         var commands: [Command] = []
