@@ -107,6 +107,10 @@ public final class Connection: Sendable {
     /// The endpoint of the current (or last) broker connection.
     public var endpoint: Endpoint? { core.status.withLock { $0.endpoint } }
 
+    /// What the broker of the current (or last) connection said about itself, and the
+    /// negotiated heartbeat and limits.
+    public var serverInfo: ServerInfo? { core.status.withLock { $0.serverInfo } }
+
     /// Runs tasks on this connection's I/O thread (see `ConnectionExecutor`).
     public var executor: ConnectionExecutor { core.executor }
 

@@ -22,6 +22,12 @@ public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
         self.usesTLS = usesTLS
     }
 
+    /// True when the host is this machine (`localhost`, 127.0.0.0/8, `::1`).
+    public var isLoopback: Bool {
+        let host = host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        return host == "localhost" || host.hasPrefix("127.") || host == "::1"
+    }
+
     /// Parses one URL.
     public init(url: String) throws(AMQPError) {
         let text = url.trimmingCharacters(in: .whitespaces)

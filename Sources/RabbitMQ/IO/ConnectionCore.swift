@@ -19,6 +19,7 @@ final class ConnectionCore: @unchecked Sendable {
 
     struct Status {
         var endpoint: Endpoint?
+        var serverInfo: ServerInfo?
         var connected = false
         var blocked = false
         var reconnects = 0
@@ -226,6 +227,7 @@ final class ConnectionCore: @unchecked Sendable {
         lastSend = .now
         status.withLock { status in
             status.endpoint = session.endpoint
+            status.serverInfo = session.serverInfo
             status.connected = true
             status.blocked = false
             if hasConnectedBefore { status.reconnects += 1 }

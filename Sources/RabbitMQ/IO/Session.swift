@@ -14,6 +14,8 @@ final class Session {
     var usesPlainSocket: Bool { !endpoint.usesTLS }
     /// Negotiated heartbeat interval in seconds (0 = off).
     let heartbeatSeconds: Int
+    /// The broker's server properties and the negotiated limits.
+    let serverInfo: ServerInfo
     private var destroyed = false
 
     private init(state: amqp_connection_state_t, endpoint: Endpoint) {
@@ -21,6 +23,11 @@ final class Session {
         self.endpoint = endpoint
         self.fileDescriptor = amqp_get_sockfd(state)
         self.heartbeatSeconds = Int(amqp_get_heartbeat(state))
+        let properties = amqp_get_server_properties(state).map { FieldTable($0.pointee) } ?? [:]
+        self.serverInfo = ServerInfo(
+            product: properties["product"]?.stringValue, version: properties["version"]?.stringValue,
+            clusterName: properties["cluster_name"]?.stringValue, heartbeatSeconds: heartbeatSeconds,
+            frameMax: Int(amqp_get_frame_max(state)), channelMax: Int(amqp_get_channel_max(state)))
     }
 
     deinit { destroy() }
