@@ -95,6 +95,15 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // `warren doctor`: gathers the broker's and Warren's effective settings, then judges them with pure rules.
+        .target(
+            name: "WarrenDoctor",
+            dependencies: [
+                "WarrenCore", "WarrenMessaging", "RabbitMQ",
+                // Runs the operator's rabbitmqctl (argv, never a shell) to read broker settings AMQP does not carry.
+                .product(name: "Subprocess", package: "swift-subprocess"),
+            ]
+        ),
         // `warren backend`: consumes results, stores them in batches, acks after the commit; serves the HTTP API.
         .target(
             name: "WarrenBackend",
@@ -117,6 +126,7 @@ let package = Package(
                 "WarrenScheduler",
                 "WarrenStore",
                 "WarrenBackend",
+                "WarrenDoctor",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -124,8 +134,11 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            // `warren --version` names the git commit it was built from.
+            plugins: ["BuildCommit"]
         ),
+        .plugin(name: "BuildCommit", capability: .buildTool(), path: "Plugins/BuildCommit"),
         .testTarget(name: "RabbitMQTests", dependencies: ["RabbitMQ"]),
         .testTarget(name: "CronTests", dependencies: ["Cron"]),
         .testTarget(name: "WarrenCoreTests", dependencies: ["WarrenCore"]),
@@ -153,6 +166,11 @@ let package = Package(
             name: "SchedulerTests",
             dependencies: ["warren", "WarrenTestSupport", "Cron", "RabbitMQ", "WarrenCore", "WarrenMessaging", "WarrenScheduler",
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]
+        ),
+        // `warren doctor`: its rules in process, and the real binary against a broker set up with each problem.
+        .testTarget(
+            name: "DoctorTests",
+            dependencies: ["warren", "WarrenTestSupport", "WarrenDoctor", "WarrenCore", "WarrenMessaging", "RabbitMQ"]
         ),
         // Warren on a real three-node RabbitMQ cluster: run by `scripts/cluster test`, skipped otherwise.
         .testTarget(

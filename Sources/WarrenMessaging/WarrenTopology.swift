@@ -13,7 +13,7 @@ public struct TaskQueueOptions: Sendable, Hashable {
     }
 
     /// Classic queues get priorities 0–9; quorum queues have none in RabbitMQ 3.10.
-    var arguments: QueueArguments {
+    public var arguments: QueueArguments {
         var arguments = QueueArguments(type: type)
         if type == .classic { arguments.maxPriority = 9 }
         if let maxLength {

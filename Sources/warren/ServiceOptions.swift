@@ -51,14 +51,17 @@ struct ServiceOptions: ParsableArguments {
     func connection(_ broker: BrokerOptions, name: String, logger: Logger) throws -> ConnectionConfiguration {
         let environment = ProcessInfo.processInfo.environment
         var connection = try broker.serviceConfiguration(connectionName: name)
-        if let heartbeat = heartbeat ?? environment["WARREN_HEARTBEAT"] {
-            connection.heartbeat = try ArgumentValues.duration(heartbeat, option: "--heartbeat")
-        }
+        if let heartbeat = try Self.heartbeat(heartbeat, environment: environment) { connection.heartbeat = heartbeat }
         if let connectTimeout = connectTimeout ?? environment["WARREN_CONNECT_TIMEOUT"] {
             connection.connectTimeout = try ArgumentValues.duration(connectTimeout, option: "--connect-timeout")
         }
         connection.logger = logger
         return connection
+    }
+
+    /// The heartbeat a process uses: `--heartbeat`, else `WARREN_HEARTBEAT`; nil for the client's default.
+    static func heartbeat(_ flag: String?, environment: [String: String]) throws -> Duration? {
+        try (flag ?? environment["WARREN_HEARTBEAT"]).map { try ArgumentValues.duration($0, option: "--heartbeat") }
     }
 
     /// Runs the services `makeServices` returns (plus the metrics endpoint when asked for) until

@@ -23,29 +23,10 @@ struct WorkerCommand: AsyncParsableCommand {
 
     @OptionGroup var broker: BrokerOptions
 
-    @Option(name: .customLong("queue"), help: "A queue to consume (repeatable; default: default).")
-    var queues: [String] = []
-
-    @Option(help: "Tasks run at once (env WARREN_CONCURRENCY; default 4).")
-    var concurrency: Int?
-
-    @Option(help: "MIN,MAX: concurrency follows the backlog between these bounds (instead of --concurrency).")
-    var autoscale: String?
-
-    @Option(help: "Unacked deliveries held at once (env WARREN_PREFETCH; default 4 x concurrency).")
-    var prefetch: Int?
-
-    @Option(help: "Task catalog YAML file (env WARREN_TASKS); the built-ins warren.echo, warren.sleep and warren.fail are always there.")
-    var tasks: String?
-
-    @Option(name: .customLong("max-payload"), help: "Largest task body accepted, e.g. 1MiB (default); larger ones are dead-lettered.")
-    var maxPayload = "1MiB"
+    @OptionGroup var worker: WorkerOptions
 
     @Option(help: "Time running tasks get to finish after SIGTERM (default 30s).")
     var grace = "30s"
-
-    @Option(name: .customLong("queue-type"), help: "classic (default, priorities 0-9) or quorum, for queues this worker declares.")
-    var queueType = "classic"
 
     @Option(name: .customLong("max-queue-length"), help: "Declare queues with x-max-length N and reject-publish overflow.")
     var maxQueueLength: Int?
@@ -57,33 +38,12 @@ struct WorkerCommand: AsyncParsableCommand {
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
-        var autoscaleRange: ClosedRange<Int>?
-        if let autoscale {
-            guard concurrency == nil else { throw ValidationError("give --concurrency or --autoscale, not both") }
-            let bounds = autoscale.split(separator: ",").compactMap { Int($0) }
-            guard bounds.count == 2, bounds[0] >= 1, bounds[0] <= bounds[1] else {
-                throw ValidationError("--autoscale: expected MIN,MAX with 1 <= MIN <= MAX, got \"\(autoscale)\"")
-            }
-            autoscaleRange = bounds[0]...bounds[1]
-        }
-        let concurrency = try positive(autoscaleRange?.upperBound ?? concurrency ?? environment["WARREN_CONCURRENCY"].flatMap(Int.init) ?? 4, "--concurrency")
-        let prefetch = try positive(prefetch ?? environment["WARREN_PREFETCH"].flatMap(Int.init) ?? 4 * concurrency, "--prefetch")
-        guard prefetch <= 65_535 else { throw ValidationError("--prefetch: at most 65535") }
-        guard let maxPayloadBytes = ByteSize.parse(maxPayload), maxPayloadBytes > 0 else {
-            throw ValidationError("--max-payload: expected a size such as 1MiB, got \"\(maxPayload)\"")
-        }
-        guard let type = QueueType(rawValue: queueType), type == .classic || type == .quorum else {
-            throw ValidationError("--queue-type: expected classic or quorum, got \"\(queueType)\"")
-        }
+        let tuning = try worker.resolve(environment: environment)
         if let maxTasks, maxTasks < 1 { throw ValidationError("--max-tasks: expected a positive number") }
         if let maxQueueLength, maxQueueLength < 1 { throw ValidationError("--max-queue-length: expected a positive number") }
         let logger = try service.logger(label: "warren.worker")
-        let queues = self.queues.isEmpty ? [WireNames.defaultQueue] : self.queues
-        for queue in queues {
-            if let problem = Names.queueNameProblem(queue) { throw ValidationError("--queue \(queue): \(problem)") }
-        }
         var catalog = TaskCatalog()
-        if let path = tasks ?? environment["WARREN_TASKS"] {
+        if let path = tuning.tasksPath {
             do {
                 catalog = try TaskCatalog.load(path: path)
             } catch {
@@ -92,16 +52,11 @@ struct WorkerCommand: AsyncParsableCommand {
         }
         let connection = try service.connection(broker, name: "warren-worker", logger: logger)
         var workerConfiguration = WorkerConfiguration(
-            connection: connection, queues: queues, concurrency: concurrency, prefetch: prefetch, catalog: catalog,
-            maxPayload: maxPayloadBytes, grace: try ArgumentValues.duration(grace, option: "--grace"),
-            queueOptions: TaskQueueOptions(type: type, maxLength: maxQueueLength), maxTasks: maxTasks, logger: logger
+            connection: connection, queues: tuning.queues, concurrency: tuning.concurrency, prefetch: tuning.prefetch, catalog: catalog,
+            maxPayload: tuning.maxPayload, grace: try ArgumentValues.duration(grace, option: "--grace"),
+            queueOptions: TaskQueueOptions(type: tuning.queueType, maxLength: maxQueueLength), maxTasks: maxTasks, logger: logger
         )
-        workerConfiguration.autoscale = autoscaleRange
+        workerConfiguration.autoscale = tuning.autoscale
         try await service.run(command: "worker", logger: logger) { [Worker(configuration: workerConfiguration)] }
-    }
-
-    private func positive(_ value: Int, _ name: String) throws -> Int {
-        guard value > 0 else { throw ValidationError("\(name): expected a positive number, got \(value)") }
-        return value
     }
 }

@@ -21,7 +21,7 @@ public final class WarrenProcess: Sendable {
         let output = Pipe()
         process.executableURL = warrenBinary
         process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        process.environment = warrenEnvironment(environment)
         process.standardOutput = output
         process.standardError = output
         self.process = process
