@@ -207,7 +207,7 @@ public enum DoctorRules {
         if let deadLetters = broker.queues[WireNames.deadLetterQueue], deadLetters.messages > 0 {
             findings.append(DoctorFinding("dead-letters", .warning,
                 "\(deadLetters.messages) message(s) wait in \(WireNames.deadLetterQueue): tasks that could not run (reasons in their headers)",
-                fix: "look at them with `warren status` and the results of `warren results list --status rejected`"))
+                fix: "see why with `warren results list --status failed` and `--status rejected`; `warren status` counts them"))
         }
         return findings
     }
