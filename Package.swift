@@ -61,11 +61,13 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // The reaper `run` tasks start under, so they die with their worker (C: fork, exec, wait).
+        .target(name: "CTaskReaper"),
         // `warren worker`: consumes tasks, runs them from the catalog, publishes results.
         .target(
             name: "WarrenWorker",
             dependencies: [
-                "Cron", "WarrenCore", "WarrenMessaging", "RabbitMQ",
+                "Cron", "WarrenCore", "WarrenMessaging", "RabbitMQ", "CTaskReaper",
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

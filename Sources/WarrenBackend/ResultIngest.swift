@@ -72,6 +72,7 @@ struct ResultIngest {
     /// Stores `deliveries` and acknowledges them; false when shutdown interrupted it.
     private mutating func flush(_ deliveries: ArraySlice<Delivery>) async -> Bool {
         var results: [TaskResult] = []
+        var resultDeliveries: [Delivery] = []
         results.reserveCapacity(deliveries.count)
         var rejected: [OutgoingMessage] = []
         for delivery in deliveries {
@@ -82,6 +83,7 @@ struct ResultIngest {
             }
             do {
                 results.append(try TaskResult.decode(delivery.body))
+                resultDeliveries.append(delivery)
             } catch {
                 rejected.append(DeadLetter.copy(of: delivery, queue: WireNames.resultsQueue, reason: "malformed", error: "\(error)"))
             }
@@ -90,7 +92,15 @@ struct ResultIngest {
             guard await deadLetter(rejected) else { return false }
         }
         if !results.isEmpty {
-            guard await writer.write(results) else { return false }
+            guard case .stored(let refused) = await writer.write(results) else { return false }
+            // Stored but for these: they go to the dead-letter queue with the store's reason,
+            // so the batch can be acknowledged and ingest goes on.
+            let unstorable = refused.sorted { $0.key < $1.key }.map { index, reason in
+                DeadLetter.copy(of: resultDeliveries[index], queue: WireNames.resultsQueue, reason: "unstorable", error: reason)
+            }
+            if !unstorable.isEmpty {
+                guard await deadLetter(unstorable) else { return false }
+            }
         }
         do {
             try deliveries.last?.ack(multiple: true)
@@ -102,7 +112,8 @@ struct ResultIngest {
         return true
     }
 
-    /// Publishes unreadable results to `warren.dead` with confirms, retrying until confirmed.
+    /// Publishes results that cannot be stored (unreadable, too large, refused by the store) to
+    /// `warren.dead` with confirms, retrying until confirmed.
     private func deadLetter(_ messages: [OutgoingMessage]) async -> Bool {
         var backoff = Backoff(first: configuration.retryBackoff.first, longest: configuration.retryBackoff.longest)
         while true {
@@ -112,11 +123,11 @@ struct ResultIngest {
             }
             if failures.isEmpty {
                 metrics.deadLettered(messages.count)
-                logger.warning("dead-lettered \(messages.count) unreadable result message(s) to \(WireNames.deadLetterQueue)",
+                logger.warning("dead-lettered \(messages.count) result message(s) that cannot be stored to \(WireNames.deadLetterQueue)",
                                metadata: ["reason": "\(messages.first?.properties.headers?[WireHeaders.deadLetterError] ?? .string(""))"])
                 return true
             }
-            logger.error("could not dead-letter unreadable results: \(failures[0]); retrying")
+            logger.error("could not dead-letter results that cannot be stored: \(failures[0]); retrying")
             let wait = backoff.step()
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: wait) }
             if Task.isShuttingDownGracefully || Task.isCancelled { return false }

@@ -3,9 +3,11 @@ import WarrenCore
 
 /// Messages that cannot be processed go to `warren.dead` with the reason in their headers.
 public enum DeadLetter {
-    /// The original message, headers extended with why it was dead-lettered and where from.
-    public static func copy(of delivery: Delivery, queue: String, reason: String, error: String) -> OutgoingMessage {
+    /// The original message, headers extended with why it was dead-lettered and where from;
+    /// `id` becomes its `message_id` when it had none.
+    public static func copy(of delivery: Delivery, queue: String, reason: String, error: String, id: String? = nil) -> OutgoingMessage {
         var properties = delivery.properties
+        if properties.messageID?.isEmpty ?? true, let id { properties.messageID = id }
         var headers = properties.headers ?? [:]
         headers[WireHeaders.deadLetterReason] = .string(reason)
         headers[WireHeaders.deadLetterError] = .string(String(error.prefix(1000)))

@@ -13,7 +13,7 @@ import WarrenCore
 /// (This is the "native delayed delivery" topology of NServiceBus and Celery 5.5.)
 public enum DelayChain {
     /// Number of levels; the longest delay is 2²⁸ − 1 seconds (about 8.5 years).
-    public static let levels = 28
+    public static let levels = DelayChainLimit.levels
     public static let longestDelaySeconds = DelayChainLimit.longestDelaySeconds
     /// Exchange delivering a message whose delay is over to its queue.
     public static let deliverExchange = "warren.delay.deliver"

@@ -25,6 +25,10 @@ extension TaskMessage {
     }
 
     /// Reads a delivery taken from `queue`. A message without `message_id` gets a fresh id.
+    /// Headers Warren reads must be what Warren writes: an `x-warren-attempt` that is not a whole
+    /// number from 1 to `RetryPolicy.attemptLimit`, a priority above 9, or an
+    /// `x-warren-expires-at` / `x-warren-scheduled-for` that is not an ISO-8601 instant makes
+    /// the message malformed (rejected with that reason) rather than quietly read another way.
     public init(delivery: Delivery, queue: String, maxPayload: Int) throws(TaskMessageError) {
         guard delivery.bodyCount <= maxPayload else { throw .tooLarge(bytes: delivery.bodyCount, limit: maxPayload) }
         let parsed = delivery.withUnsafeBody { bytes in
@@ -33,15 +37,44 @@ extension TaskMessage {
         let (task, args) = try parsed.get()
         let properties = delivery.properties
         let headers = properties.headers ?? [:]
+        var attempt = 1
+        if let header = headers[WireHeaders.attempt] {
+            guard let value = header.intValue, (1...Int64(RetryPolicy.attemptLimit)).contains(value) else {
+                throw .malformed("\(WireHeaders.attempt) must be a whole number from 1 to \(RetryPolicy.attemptLimit), got \(Self.describe(header))")
+            }
+            attempt = Int(value)
+        }
+        if let priority = properties.priority, priority > 9 {
+            throw .malformed("priority must be 0 to 9, got \(priority)")
+        }
+        let expiresAt = try Self.instant(headers, WireHeaders.expiresAt)
+        // Checked, and kept as the scheduler wrote it (with the schedule's UTC offset).
+        _ = try Self.instant(headers, WireHeaders.scheduledFor)
         self.init(
             id: properties.messageID.flatMap { $0.isEmpty ? nil : $0 } ?? TaskMessage.newID(),
             task: task, args: args, queue: queue,
-            attempt: Int(headers[WireHeaders.attempt]?.intValue ?? 1),
+            attempt: attempt,
             priority: properties.priority.map(Int.init),
             schedule: headers[WireHeaders.schedule]?.stringValue,
             scheduledFor: headers[WireHeaders.scheduledFor]?.stringValue,
-            expiresAt: headers[WireHeaders.expiresAt]?.stringValue.flatMap(TaskResult.parseTimestamp),
+            expiresAt: expiresAt,
             traceparent: headers[WireHeaders.traceparent]?.stringValue
         )
+    }
+
+    /// An ISO-8601 instant header, nil when absent; anything else there is malformed.
+    private static func instant(_ headers: FieldTable, _ name: String) throws(TaskMessageError) -> Date? {
+        guard let header = headers[name] else { return nil }
+        guard let text = header.stringValue, let instant = TaskResult.parseTimestamp(text) else {
+            throw .malformed("\(name) must be an ISO-8601 instant such as 2026-03-08T02:30:00Z, got \(describe(header))")
+        }
+        return instant
+    }
+
+    /// A header's value as an error message shows it.
+    private static func describe(_ value: FieldValue) -> String {
+        if let number = value.intValue { return "\(number)" }
+        if let text = value.stringValue { return "\"\(text.prefix(100))\"" }
+        return "\(value)"
     }
 }

@@ -146,7 +146,13 @@ public struct StatisticsSample: Sendable, Equatable {
 /// A store that cannot be used; `description` says why in one line.
 public struct ResultStoreError: Error, Sendable, Equatable, CustomStringConvertible {
     public let description: String
-    public init(_ description: String) { self.description = description }
+    /// The store refuses the data itself (a value out of range, bytes it cannot hold): writing
+    /// it again cannot succeed, unlike an outage (server down, disk full, read-only).
+    public let refusesData: Bool
+    public init(_ description: String, refusesData: Bool = false) {
+        self.description = description
+        self.refusesData = refusesData
+    }
 }
 
 extension ResultPage {

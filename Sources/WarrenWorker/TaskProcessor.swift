@@ -9,6 +9,8 @@ import WarrenMessaging
 /// dead-letter copy) with confirms, and ack only once the broker has confirmed them all.
 struct TaskProcessor: Sendable {
     let catalog: TaskCatalog
+    /// Runs `run` tasks under `TaskReaper`.
+    let reapTasks: Bool
     let maxPayload: Int
     let workerName: String
     let settler: ResultSettler
@@ -121,19 +123,20 @@ struct TaskProcessor: Sendable {
     private func run(_ definition: TaskDefinition, args: JSONValue) async -> TaskOutcome {
         switch definition.kind {
         case .builtin(let name): return await BuiltinTasks.run(name, args: args)
-        case .run(let specification): return await ProcessRunner.run(specification, definition: definition, args: args)
+        case .run(let specification): return await ProcessRunner.run(specification, definition: definition, args: args, reap: reapTasks)
         case .handler(let handler): return await HandlerRunner.run(handler, definition: definition, args: args)
         case .http(let specification): return await HTTPRunner.run(specification, definition: definition, args: args)
         }
     }
 
     /// Dead-letters a delivery that cannot be run and publishes a `rejected` result for it.
+    /// A message that cannot be read and has no `message_id` gets a fresh id, which its result
+    /// and its dead-letter copy share (every rejected message is recorded on its own).
     private func reject(_ delivery: Delivery, queue: String, message: TaskMessage?, reason: String, error: String) async {
-        logger.warning("task rejected", metadata: ["task_id": "\(message?.id ?? delivery.properties.messageID ?? "(none)")",
-                                                   "reason": "\(reason)", "error": "\(error)", "queue": "\(queue)"])
+        let id = message?.id ?? delivery.properties.messageID.flatMap { $0.isEmpty ? nil : $0 } ?? TaskMessage.newID()
+        logger.warning("task rejected", metadata: ["task_id": "\(id)", "reason": "\(reason)", "error": "\(error)", "queue": "\(queue)"])
         var result = message.map { TaskResult(message: $0, worker: workerName) }
-            ?? TaskResult(id: delivery.properties.messageID ?? "unknown", task: delivery.properties.type ?? "unknown",
-                          queue: queue, attempt: 1, status: .rejected)
+            ?? TaskResult(id: id, task: delivery.properties.type ?? "unknown", queue: queue, attempt: 1, status: .rejected)
         result.worker = workerName
         result.status = .rejected
         result.error = error
@@ -141,7 +144,7 @@ struct TaskProcessor: Sendable {
         let label = message.flatMap { catalog[$0.task] != nil ? $0.task : nil } ?? "(unknown)"
         metrics.finished(task: label, status: result.status)
         metrics.deadLettered(task: label, reason: reason)
-        settle(delivery, [DeadLetter.copy(of: delivery, queue: queue, reason: reason, error: error), try? result.outgoing()])
+        settle(delivery, [DeadLetter.copy(of: delivery, queue: queue, reason: reason, error: error, id: id), try? result.outgoing()])
     }
 
     /// Hands the messages to the settler, which publishes them with confirms and then acks.

@@ -40,10 +40,13 @@ public final class Worker: Service {
             defer { watcher.cancel() }
             do {
                 try await work(consumeConnection: consumeConnection, publishConnection: publishConnection, logger: logger)
-            } catch let error as AMQPError where Self.isConnectionLoss(error) && !Task.isShuttingDownGracefully && !Task.isCancelled {
-                // Lost while declaring and subscribing: nothing has been taken yet, so start
-                // again on fresh connections rather than exit.
-                logger.warning("lost the broker while starting; starting again", metadata: ["error": "\(error)", "in": "\(retryDelay)"])
+            } catch let error as AMQPError where (Self.isConnectionLoss(error) || error.isBrokerNotReadyYet)
+                && !Task.isShuttingDownGracefully && !Task.isCancelled {
+                // Lost while declaring and subscribing, or a queue just declared (the
+                // cancellation stream, a quorum queue) not ready on this node yet: nothing has
+                // been taken, so start again on fresh connections rather than exit.
+                let what = error.isBrokerNotReadyYet ? "the broker is not ready yet" : "lost the broker while starting"
+                logger.warning("\(what); starting again", metadata: ["error": "\(error)", "in": "\(retryDelay)"])
                 await consumeConnection.close()
                 await publishConnection.close()
                 try await Task.sleep(for: retryDelay)
@@ -92,7 +95,7 @@ public final class Worker: Service {
         let consumers = started
         let metrics = WorkerMetrics()
         let settler = ResultSettler(publisher: publisher, metrics: metrics, logger: logger)
-        let processor = TaskProcessor(catalog: configuration.catalog, maxPayload: configuration.maxPayload,
+        let processor = TaskProcessor(catalog: configuration.catalog, reapTasks: configuration.reapTasks, maxPayload: configuration.maxPayload,
                                       workerName: configuration.workerName, settler: settler,
                                       cancellations: cancellations, metrics: metrics, logger: logger)
         let limiter = ConcurrencyLimiter(limit: configuration.autoscale?.lowerBound ?? configuration.concurrency)

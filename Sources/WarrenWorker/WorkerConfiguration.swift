@@ -24,6 +24,9 @@ public struct WorkerConfiguration: Sendable {
     public var queueOptions: TaskQueueOptions
     /// Stop after starting this many tasks (finishing them first); nil runs until told to stop.
     public var maxTasks: Int?
+    /// Runs `run` tasks under `TaskReaper`, so they die with the worker (the program must call
+    /// `TaskReaper.runIfRequested()` at the start of `main`; `warren worker` does).
+    public var reapTasks = false
     /// `host:pid`, written into each result.
     public var workerName: String
     public var logger: Logger

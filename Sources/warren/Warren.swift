@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import WarrenCore
+import WarrenWorker
 
 /// The `warren` command: argument parsing and wiring only.
 @main
@@ -21,6 +22,8 @@ struct Warren: AsyncParsableCommand {
     /// Runs the command, exiting 0 on success, 1 when the thing asked for failed and 2 for a
     /// usage or input error (argument-parser's own code for those is 64).
     static func main() async {
+        // A worker's task runs under this same binary as its reaper (never returns then).
+        TaskReaper.runIfRequested()
         do {
             try ConfigFile.apply()
         } catch {

@@ -57,6 +57,7 @@ struct WorkerCommand: AsyncParsableCommand {
             queueOptions: TaskQueueOptions(type: tuning.queueType, maxLength: maxQueueLength), maxTasks: maxTasks, logger: logger
         )
         workerConfiguration.autoscale = tuning.autoscale
+        workerConfiguration.reapTasks = true
         try await service.run(command: "worker", logger: logger) { [Worker(configuration: workerConfiguration)] }
     }
 }

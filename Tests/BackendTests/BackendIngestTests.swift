@@ -121,6 +121,35 @@ struct BackendIngestTests {
         ])
     }
 
+    @Test("a result PostgreSQL refuses (attempt beyond 32 bits) is dead-lettered as unstorable; the rest is stored and ingest goes on")
+    func refusedByStore() async throws {
+        let harness = try await BackendHarness.make(.postgres)
+        let backend = try harness.startBackend()
+        var huge = makeResult("refused-attempt", finishedAt: isoAgo(1))
+        huge.attempt = 2_147_483_648
+        try await harness.publish(sampleResults("before", count: 5) + [huge] + sampleResults("after", count: 5))
+        try await harness.waitForCounts(tasks: 10, attempts: 10, timeout: .seconds(30))
+        try await waitUntil("a dead letter") { try harness.vhost.depth(of: WireNames.deadLetterQueue)?.ready == 1 }
+        // Ingest goes on after it.
+        try await harness.publish(sampleResults("later", count: 2))
+        try await harness.waitForCounts(tasks: 12, attempts: 12, timeout: .seconds(30))
+        let channel = try await harness.connection.openChannel(confirms: false)
+        var iterator = try await channel.consume(queue: WireNames.deadLetterQueue).makeAsyncIterator()
+        let letter = try #require(await iterator.next())
+        try letter.ack()
+        let headers = letter.properties.headers ?? [:]
+        #expect(try TaskResult.decode(letter.body).id == "refused-attempt")
+        #expect(headers[WireHeaders.deadLetterReason]?.stringValue == "unstorable")
+        #expect(headers[WireHeaders.deadLetterError]?.stringValue?.hasSuffix("value \"2147483648\" is out of range for type integer (SQLSTATE 22003)") == true)
+        #expect(try await harness.store.latest(of: "refused-attempt") == nil)
+        #expect(backend.isRunning)
+        backend.signal(SIGTERM)
+        #expect(try await backend.wait().status == 0)
+        #expect(backend.output.contains("result store refuses result refused-attempt attempt 2147483648"))
+        #expect(!backend.output.contains("result store unavailable"))
+        await harness.close()
+    }
+
     @Test("retention deletes results older than --retain and keeps the recent ones", arguments: StoreKind.allCases)
     func retention(kind: StoreKind) async throws {
         let harness = try await BackendHarness.make(kind)

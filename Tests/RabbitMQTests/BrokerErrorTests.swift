@@ -131,9 +131,21 @@ struct BrokerErrorTests {
             Issue.record("port 1 must refuse")
         } catch let error as AMQPError {
             guard case .connectionFailed = error else { Issue.record("expected connectionFailed, got \(error)"); return }
+            // The system's reason, not librabbitmq's "a socket error occurred".
+            #expect(error.description == "cannot connect to amqp://guest:***@127.0.0.1:1/: connection refused")
         }
         let connection = try await TestBroker.connect(url: "amqp://guest:guest@127.0.0.1:1/,\(TestBroker.url)")
         defer { Task { await connection.close() } }
         #expect(connection.endpoint?.port == (try Endpoint(url: TestBroker.url)).port)
+    }
+
+    @Test("a replica not yet running on the local node is told apart: it clears by itself, and says so")
+    func brokerNotReadyYet() {
+        let notReady = AMQPError.channelClosed(code: 406, text: "PRECONDITION_FAILED - queue 'warren.cancellations' in vhost 'v' does not have a replica on the local node")
+        #expect(notReady.isBrokerNotReadyYet)
+        #expect(notReady.description.hasSuffix("(the queue was just created and its replica on this node is not running yet; this clears by itself)"))
+        let inequivalent = AMQPError.channelClosed(code: 406, text: "PRECONDITION_FAILED - inequivalent arg 'x-max-priority'")
+        #expect(!inequivalent.isBrokerNotReadyYet)
+        #expect(inequivalent.description.contains("redeclared with different arguments"))
     }
 }

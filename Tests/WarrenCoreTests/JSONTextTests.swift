@@ -58,6 +58,19 @@ import Testing
         }
     }
 
+    @Test func refusesDuplicateKeys() throws {
+        #expect(throws: JSONSyntaxError(offset: 8, message: "duplicate key \"a\"")) { try JSONText.parse(Array(#"{"a":1, "a":2}"#.utf8)) }
+        #expect(throws: JSONSyntaxError(offset: 21, message: "duplicate key \"b\"")) { try JSONText.parse(Array(#"[{"b":{},"x":{"b":1},"b":2}]"#.utf8)) }
+        #expect(throws: JSONSyntaxError(offset: 17, message: "duplicate key \"task\"")) {
+            try TaskMessage.parseBodyMembers(#"{"task":"nope.x","task":"warren.echo"}"#)
+        }
+        #expect(throws: JSONSyntaxError(offset: 22, message: "duplicate key \"other\"")) {
+            try TaskMessage.parseBodyMembers(#"{"task":"x","other":1,"other":2}"#)
+        }
+        // The same key in different objects is not a duplicate.
+        #expect(try JSONText.parse(Array(#"{"a":{"a":1},"b":{"a":2}}"#.utf8)) == .object(["a": .object(["a": .integer(1)]), "b": .object(["a": .integer(2)])]))
+    }
+
     @Test func refusesDeepNesting() {
         #expect(throws: JSONSyntaxError.self) { try JSONText.parse(Array(String(repeating: "[", count: 600).utf8)) }
     }
@@ -103,7 +116,9 @@ import Testing
             try Array(text.utf8).withUnsafeBufferPointer { buffer in try JSONText.parseMembers(buffer: buffer, keys: ["task", "args"]) }
         }
         #expect(try members(#" {"args": {"n": 1}, "other": [1, {"task": 2}], "task": "t"} "#) == [.string("t"), .object(["n": .integer(1)])])
-        #expect(try members(#"{"task": "a", "task": "b"}"#) == [.string("b"), nil], "a repeated key keeps its last value, as parse does")
+        #expect(throws: JSONSyntaxError(offset: 14, message: "duplicate key \"task\""), "a repeated key is refused, as parse does") {
+            try members(#"{"task": "a", "task": "b"}"#)
+        }
         #expect(try members("{}") == [nil, nil])
         #expect(try members("[1]") == nil, "valid JSON that is not an object")
         #expect(throws: JSONSyntaxError.self) { try members(#"{"task": "a""#) }
@@ -125,5 +140,16 @@ import Testing
                 "\(error)".contains(message)
             }
         }
+    }
+}
+
+extension TaskMessage {
+    /// `JSONText.parseMembers` on a body's text, as `parseBody` calls it.
+    static func parseBodyMembers(_ text: String) throws(JSONSyntaxError) -> [JSONValue?]? {
+        let bytes = Array(text.utf8)
+        let parsed = bytes.withUnsafeBufferPointer { buffer in
+            Result { () throws(JSONSyntaxError) in try JSONText.parseMembers(buffer: buffer, keys: ["task", "args"]) }
+        }
+        return try parsed.get()
     }
 }

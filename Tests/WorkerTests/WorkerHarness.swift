@@ -94,3 +94,10 @@ final class WorkerHarness: Sendable {
         await connection.close()
     }
 }
+
+/// A catalog file in a temporary directory.
+func catalogFile(_ yaml: String) throws -> String {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("warren-catalog-\(UUID().uuidString).yaml").path
+    try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+    return path
+}

@@ -8,11 +8,7 @@ import WarrenCore
 @Suite("warren worker (real binary, real broker)")
 struct WorkerTests {
     /// A catalog file in a temporary directory.
-    func catalog(_ yaml: String) throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("warren-catalog-\(UUID().uuidString).yaml").path
-        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
-        return path
-    }
+    func catalog(_ yaml: String) throws -> String { try catalogFile(yaml) }
 
     @Test("warren.echo succeeds and its result is its args; the delivery is acked")
     func echo() async throws {

@@ -35,4 +35,10 @@ void warren_set_current_thread_name(const char *name);
 /// Creates an eventfd (non-blocking, close-on-exec) used to wake an I/O thread's poll.
 int warren_eventfd(void);
 
+/// Why a TCP connection to host:port fails: tries each address within timeout_ms and returns
+/// 0 when one connects (it is closed at once), the errno of the last failure (ECONNREFUSED,
+/// ETIMEDOUT, EHOSTUNREACH, …) otherwise, or -1 when the name does not resolve. librabbitmq
+/// reports every such failure as "a socket error occurred".
+int warren_tcp_probe(const char *host, int port, int timeout_ms);
+
 #endif

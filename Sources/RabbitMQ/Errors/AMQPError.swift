@@ -44,6 +44,17 @@ public enum AMQPError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// True for a broker refusal that the broker itself will lift shortly without anyone changing
+    /// anything: a stream or quorum queue just declared whose replica on the connected node is not
+    /// running yet (406 "does not have a replica on the local node"). Worth waiting and retrying.
+    public var isBrokerNotReadyYet: Bool {
+        switch self {
+        case .channelClosed(406, let text), .connectionClosed(406, let text):
+            return text.contains("does not have a replica on the local node")
+        default: return false
+        }
+    }
+
     /// The AMQP reply code, when the broker supplied one.
     public var replyCode: UInt16? {
         switch self {
@@ -65,9 +76,9 @@ public enum AMQPError: Error, Sendable, Equatable, CustomStringConvertible {
         case .tlsFailed(let endpoint, let reason):
             return "TLS with \(endpoint) failed: \(reason)"
         case .connectionClosed(let code, let text):
-            return "broker closed the connection: \(code) \(text)\(Self.hint(code))"
+            return "broker closed the connection: \(code) \(text)\(Self.hint(code, text))"
         case .channelClosed(let code, let text):
-            return "broker closed the channel: \(code) \(text)\(Self.hint(code))"
+            return "broker closed the channel: \(code) \(text)\(Self.hint(code, text))"
         case .connectionLost(let reason):
             return "connection to the broker lost while the operation was in flight: \(reason)"
         case .notConnected:
@@ -88,7 +99,10 @@ public enum AMQPError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     /// What a reply code usually means, for people who do not know AMQP.
-    static func hint(_ code: UInt16) -> String {
+    static func hint(_ code: UInt16, _ text: String) -> String {
+        if code == 406, text.contains("does not have a replica on the local node") {
+            return " (the queue was just created and its replica on this node is not running yet; this clears by itself)"
+        }
         switch code {
         case 320: return " (the broker is shutting down or an operator closed the connection)"
         case 403: return " (access refused: the user lacks permission for this resource)"

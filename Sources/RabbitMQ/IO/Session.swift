@@ -70,7 +70,7 @@ final class Session {
         var timeout = timeval(configuration.connectTimeout)
         let opened = amqp_socket_open_noblock(socket, endpoint.host, Int32(endpoint.port), &timeout)
         if opened != AMQP_STATUS_OK.rawValue {
-            throw Self.openError(opened, endpoint: endpoint)
+            throw Self.openError(opened, endpoint: endpoint, connectTimeout: configuration.connectTimeout)
         }
         _ = amqp_set_handshake_timeout(state, &timeout)
         _ = amqp_set_rpc_timeout(state, &timeout)
@@ -112,8 +112,19 @@ final class Session {
         amqp_destroy_connection(state)
     }
 
-    private static func openError(_ status: Int32, endpoint: Endpoint) -> AMQPError {
-        let text = String(cString: amqp_error_string2(status))
+    /// Why a socket did not open. librabbitmq says only "a socket error occurred" and leaves no
+    /// errno behind; the system's reason (connection refused, no route to host, …) is what an
+    /// operator needs, so a plain TCP connect asks for it.
+    static func openError(_ status: Int32, endpoint: Endpoint, connectTimeout: Duration) -> AMQPError {
+        var text = String(cString: amqp_error_string2(status))
+        if status == AMQP_STATUS_SOCKET_ERROR.rawValue {
+            let milliseconds = Int32(clamping: connectTimeout.components.seconds * 1000 + connectTimeout.components.attoseconds / 1_000_000_000_000_000)
+            switch warren_tcp_probe(endpoint.host, Int32(endpoint.port), milliseconds) {
+            case 0: break
+            case -1: text = "cannot resolve host name \(endpoint.host)"
+            case let code: text = String(cString: strerror(code)).lowercased()
+            }
+        }
         switch status {
         case AMQP_STATUS_SSL_ERROR.rawValue, AMQP_STATUS_SSL_HOSTNAME_VERIFY_FAILED.rawValue,
              AMQP_STATUS_SSL_PEER_VERIFY_FAILED.rawValue, AMQP_STATUS_SSL_CONNECTION_FAILED.rawValue:

@@ -174,10 +174,10 @@ public struct TaskCatalogParser {
         let entries = reader.uniqueEntries(mapping, allowed: Self.retryKeys, context: "in retry")
         var policy = RetryPolicy(attempts: 3)
         if let attemptsNode = entries["attempts"] {
-            if case .integer(let attempts)? = attemptsNode.scalarValue, (1...100).contains(attempts) {
+            if case .integer(let attempts)? = attemptsNode.scalarValue, (1...Int64(RetryPolicy.attemptLimit)).contains(attempts) {
                 policy.attempts = Int(attempts)
             } else {
-                reader.report(attemptsNode, "attempts: expected a whole number from 1 to 100")
+                reader.report(attemptsNode, "attempts: expected a whole number from 1 to \(RetryPolicy.attemptLimit)")
             }
         }
         if let backoffNode = entries["backoff"], let backoff = positiveDuration(backoffNode, "backoff", example: "30s") { policy.backoff = backoff }

@@ -20,6 +20,10 @@ public struct RetryPolicy: Sendable, Equatable {
     /// No retries.
     public static let none = RetryPolicy()
 
+    /// The most attempts a task may have: the catalog's `retry.attempts` and a message's
+    /// `x-warren-attempt` header both stay within 1…100.
+    public static let attemptLimit = 100
+
     /// The delay before the attempt after `attempt` (1-based); `random` in 0…1.
     public func delay(after attempt: Int, random: Double = .random(in: 0...1)) -> Duration {
         let exponent = min(max(attempt - 1, 0), 40)

@@ -11,10 +11,16 @@ public enum Names {
         ("a"..."z").contains(scalar) || ("A"..."Z").contains(scalar) || ("0"..."9").contains(scalar)
     }
 
-    /// Why `name` cannot be an AMQP queue name, or nil when it can.
+    /// The longest task queue name: a delayed task travels the delay chain under a routing key of
+    /// one word per level (`1.0.….QUEUE`), and AMQP routing keys are at most 255 bytes.
+    public static let longestQueueName = 255 - 2 * DelayChainLimit.levels
+
+    /// Why `name` cannot be a task queue name, or nil when it can.
     public static func queueNameProblem(_ name: String) -> String? {
         if name.isEmpty { return "a queue name cannot be empty" }
-        if name.utf8.count > 255 { return "a queue name is at most 255 bytes" }
+        if name.utf8.count > longestQueueName {
+            return "a queue name is at most \(longestQueueName) bytes (it travels in the delay chain's 255-byte routing keys), got \(name.utf8.count)"
+        }
         if name.hasPrefix("amq.") { return "queue names starting with \"amq.\" are reserved by the broker" }
         if name.unicodeScalars.contains(where: { $0.value < 32 || $0.value == 127 }) { return "a queue name cannot hold control characters" }
         return nil

@@ -31,8 +31,12 @@ public enum JSONText {
             return nil
         }
         var found = [JSONValue?](repeating: nil, count: keys.count)
+        var others: Set<String> = []
         try reader.members(depth: 0) { key, value in
-            if let index = keys.firstIndex(of: key) { found[index] = value }
+            guard let index = keys.firstIndex(of: key) else { return others.insert(key).inserted }
+            guard found[index] == nil else { return false }
+            found[index] = value
+            return true
         }
         reader.skipWhitespace()
         guard reader.position == buffer.count else { throw reader.error("unexpected text after the value") }
@@ -193,12 +197,15 @@ public enum JSONText {
 
         mutating func object(depth: Int) throws(JSONSyntaxError) -> JSONValue {
             var members: [String: JSONValue] = [:]
-            try self.members(depth: depth) { key, value in members[key] = value }
+            try self.members(depth: depth) { key, value in members.updateValue(value, forKey: key) == nil }
             return .object(members)
         }
 
         /// Reads an object at `position`, handing each member to `member` in order.
-        mutating func members(depth: Int, _ member: (String, JSONValue) -> Void) throws(JSONSyntaxError) {
+        /// Reads an object's members, handing each to `member`, which returns false for a key it
+        /// has seen: a duplicate key is an error (RFC 8259 leaves its meaning open, and a
+        /// message whose `task` could be read two ways must not run either).
+        mutating func members(depth: Int, _ member: (String, JSONValue) -> Bool) throws(JSONSyntaxError) {
             position += 1
             skipWhitespace()
             if position < bytes.count, bytes[position] == UInt8(ascii: "}") {
@@ -208,12 +215,16 @@ public enum JSONText {
             while true {
                 skipWhitespace()
                 guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else { throw error("expected a string key") }
+                let keyPosition = position
                 let key = try string()
                 skipWhitespace()
                 guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else { throw error("expected \":\"") }
                 position += 1
                 skipWhitespace()
-                member(key, try value(depth: depth + 1))
+                guard member(key, try value(depth: depth + 1)) else {
+                    position = keyPosition
+                    throw error("duplicate key \"\(key)\"")
+                }
                 skipWhitespace()
                 guard position < bytes.count else { throw error("unexpected end of input") }
                 if bytes[position] == UInt8(ascii: ",") { position += 1; continue }

@@ -93,7 +93,9 @@ public struct TaskRequest: Sendable, Equatable {
 
 /// The longest delay the broker-held delay chain can hold (2²⁸ − 1 seconds).
 public enum DelayChainLimit {
-    public static let longestDelaySeconds = (1 << 28) - 1
+    /// Levels of the chain: one per bit of the delay in seconds.
+    public static let levels = 28
+    public static let longestDelaySeconds = (1 << levels) - 1
 }
 
 /// W3C trace context `traceparent` values.

@@ -23,4 +23,16 @@ enum PostgresErrorText {
         if let underlying = error.underlying { return "\(error.code): \(underlying)" }
         return "\(error.code)"
     }
+
+    /// True when the server refused the data rather than the work: SQLSTATE class 22 (data
+    /// exception: a number out of range, a NUL byte), 23 (integrity constraint) or 54 (program
+    /// limit exceeded: a row too big).
+    static func refusesData(_ error: any Error) -> Bool {
+        if let transaction = error as? PostgresTransactionError,
+           let cause = transaction.closureError ?? transaction.beginError ?? transaction.commitError {
+            return refusesData(cause)
+        }
+        guard let error = error as? PSQLError, let state = error.serverInfo?[.sqlState] else { return false }
+        return ["22", "23", "54"].contains(String(state.prefix(2)))
+    }
 }

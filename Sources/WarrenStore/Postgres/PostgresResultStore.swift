@@ -51,7 +51,7 @@ public final class PostgresResultStore: ResultStore {
 
     private func failure(_ error: any Error) -> ResultStoreError {
         if let error = error as? ResultStoreError { return error }
-        return ResultStoreError("\(address): \(PostgresErrorText.describe(error))")
+        return ResultStoreError("\(address): \(PostgresErrorText.describe(error))", refusesData: PostgresErrorText.refusesData(error))
     }
 
     /// Longest a store operation may take. postgres-nio's pool keeps a request waiting while it

@@ -49,6 +49,15 @@ public final class SQLiteResultStore: ResultStore {
         guard !batch.isEmpty else { return }
         let rows = StorageBatch(batch, storedAt: Date())
         let storedMs = ResultTime.milliseconds(Date())
+        do {
+            try await write(rows, storedMs: storedMs)
+        } catch let error as DatabaseError where [.SQLITE_TOOBIG, .SQLITE_MISMATCH, .SQLITE_CONSTRAINT, .SQLITE_RANGE].contains(error.resultCode) {
+            // The data itself, not the database's state: writing it again cannot succeed.
+            throw ResultStoreError("SQLite refused the data: \(error.message ?? "\(error.resultCode)")", refusesData: true)
+        }
+    }
+
+    private func write(_ rows: StorageBatch, storedMs: Int64) async throws {
         try await pool.write { db in
             let placeholders = Array(repeating: "?", count: ResultColumns.written.count).joined(separator: ", ")
             let columns = ResultColumns.written.joined(separator: ", ")

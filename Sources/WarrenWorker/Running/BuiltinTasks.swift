@@ -8,13 +8,16 @@ enum BuiltinTasks {
             return TaskOutcome(status: .succeeded, result: args)
         case "warren.sleep":
             var seconds = 0.5
-            if case .object(let values) = args {
+            if case .null = args {
+            } else if case .object(let values) = args {
                 switch values["seconds"] {
                 case .number(let value)?: seconds = value
                 case .integer(let value)?: seconds = Double(value)
                 case nil: break
                 default: return TaskOutcome(status: .badArguments, error: "argument \"seconds\" must be a number")
                 }
+            } else {
+                return TaskOutcome(status: .badArguments, error: "args must be an object such as {\"seconds\": 0.5}")
             }
             guard seconds >= 0, seconds <= 86_400 * 7 else {
                 return TaskOutcome(status: .badArguments, error: "argument \"seconds\" must be between 0 and 604800")

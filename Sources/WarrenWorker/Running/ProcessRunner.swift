@@ -12,7 +12,7 @@ import SystemPackage
 /// that a timeout or a cancellation stops the whole process group (SIGTERM, then SIGKILL after
 /// the task's `kill_after`).
 enum ProcessRunner {
-    static func run(_ specification: RunSpecification, definition: TaskDefinition, args: JSONValue) async -> TaskOutcome {
+    static func run(_ specification: RunSpecification, definition: TaskDefinition, args: JSONValue, reap: Bool = false) async -> TaskOutcome {
         let argv: [String]
         do {
             argv = try specification.argv(with: args)
@@ -20,10 +20,10 @@ enum ProcessRunner {
             return TaskOutcome(status: .badArguments, error: error.description)
         }
         guard let timeout = definition.timeout else {
-            return await execute(argv, specification: specification, definition: definition)
+            return await execute(argv, specification: specification, definition: definition, reap: reap)
         }
         return await withTaskGroup(of: TaskOutcome?.self) { group in
-            group.addTask { await execute(argv, specification: specification, definition: definition) }
+            group.addTask { await execute(argv, specification: specification, definition: definition, reap: reap) }
             group.addTask {
                 try? await Task.sleep(for: timeout)
                 return Task.isCancelled ? nil : TaskOutcome(status: .timedOut)
@@ -48,14 +48,24 @@ enum ProcessRunner {
         }
     }
 
-    private static func execute(_ argv: [String], specification: RunSpecification, definition: TaskDefinition) async -> TaskOutcome {
+    private static func execute(_ argv: [String], specification: RunSpecification, definition: TaskDefinition, reap: Bool) async -> TaskOutcome {
         var options = PlatformOptions()
         options.createSession = true
         options.teardownSequence = [
             .send(signal: .terminate, toProcessGroup: true, allowedDurationToNextStep: definition.killAfter),
             .send(signal: .kill, toProcessGroup: true, allowedDurationToNextStep: .seconds(1)),
         ]
-        let executable: Executable = argv[0].contains("/") ? .path(FilePath(argv[0])) : .name(argv[0])
+        var executable: Executable = argv[0].contains("/") ? .path(FilePath(argv[0])) : .name(argv[0])
+        var arguments = Array(argv.dropFirst())
+        if reap {
+            let searchPath = specification.environment["PATH"] ?? ProcessInfo.processInfo.environment["PATH"]
+            guard let program = TaskReaper.resolve(argv[0], path: searchPath) else {
+                return TaskOutcome(status: .failed, error: "could not run \(argv[0]): not found on PATH")
+            }
+            let command = TaskReaper.command(path: program, argv: argv)
+            executable = .path(FilePath(command.executable))
+            arguments = command.arguments
+        }
         var variables: [Environment.Key: String?] = [:]
         // Warren's own settings (broker URL with its password, API token, store address) stay
         // with the worker; a task gets what its catalog entry sets.
@@ -69,7 +79,7 @@ enum ProcessRunner {
         do {
             let execution = try await Subprocess.run(
                 executable,
-                arguments: Arguments(Array(argv.dropFirst())),
+                arguments: Arguments(arguments),
                 environment: .inherit.updating(variables),
                 workingDirectory: specification.workingDirectory.map { FilePath($0) },
                 platformOptions: options,

@@ -1,0 +1,119 @@
+import Foundation
+import RabbitMQ
+import Testing
+import WarrenCore
+import WarrenMessaging
+import WarrenTestSupport
+
+/// Messages another program could publish that Warren must not read another way than it writes
+/// them: each gets a `rejected` result of its own with the reason, is dead-lettered, and never runs.
+@Suite("worker: bad input is rejected, never run another way")
+struct BadInputTests {
+    static func body(_ task: String, _ args: String = "{}") -> Data { Data("{\"task\":\"\(task)\",\"args\":\(args)}".utf8) }
+
+    @Test("messages without message_id each get their own id, shared by their result and dead-letter copy")
+    func malformedWithoutIDs() async throws {
+        let harness = try await WorkerHarness.make(queue: "noid")
+        let worker = try harness.startWorker()
+        for body in ["not json", "[1, 2]", "{\"args\": {}}"] {
+            try await harness.publishRaw(Data(body.utf8))
+        }
+        try await waitUntil("three rejected results") { harness.results.filter { $0.status == .rejected }.count == 3 }
+        let ids = harness.results.filter { $0.status == .rejected }.map(\.id)
+        #expect(Set(ids).count == 3)
+        #expect(!ids.contains("unknown"))
+        try await waitUntil("three dead letters") { harness.deadLetters.count == 3 }
+        worker.signal(SIGTERM)
+        _ = try await worker.wait()
+        let logged = worker.output
+        for id in ids { #expect(logged.contains("task_id=\(id)")) }
+        await harness.close()
+    }
+
+    @Test("x-warren-attempt out of range or not a number is rejected before anything runs")
+    func attemptHeader() async throws {
+        let harness = try await WorkerHarness.make(queue: "attempt")
+        let worker = try harness.startWorker()
+        let cases: [(String, FieldValue, String)] = [
+            ("attempt-negative", .int32(-5), "got -5"),
+            ("attempt-zero", .int64(0), "got 0"),
+            ("attempt-text", .string("abc"), "got \"abc\""),
+            ("attempt-huge", .int64(1_000_000), "got 1000000"),
+        ]
+        for (id, value, _) in cases {
+            try await harness.publishRaw(Self.body("warren.echo"),
+                                         properties: BasicProperties(headers: [WireHeaders.attempt: value], deliveryMode: 2, messageID: id))
+        }
+        let good = try await harness.publish("warren.echo")
+        #expect(try await harness.finalResult(good).status == .succeeded)
+        for (id, _, shown) in cases {
+            let result = try await harness.finalResult(id)
+            #expect(result.status == .rejected, "\(id)")
+            #expect(result.error == "malformed task message: x-warren-attempt must be a whole number from 1 to 100, \(shown)")
+            #expect(harness.results(for: id).count == 1, "\(id) ran or was retried")
+        }
+        worker.signal(SIGTERM)
+        _ = try await worker.wait()
+        await harness.close()
+    }
+
+    @Test("duplicate keys, a priority above 9, unreadable instants and non-object sleep args are rejected with their reason")
+    func ambiguousMessages() async throws {
+        let harness = try await WorkerHarness.make(queue: "ambiguous")
+        let worker = try harness.startWorker()
+        try await harness.publishRaw(Data("{\"task\":\"nope.x\",\"task\":\"warren.echo\"}".utf8),
+                                     properties: BasicProperties(deliveryMode: 2, messageID: "duplicate"))
+        try await harness.publishRaw(Self.body("warren.echo"), properties: BasicProperties(deliveryMode: 2, priority: 255, messageID: "priority"))
+        try await harness.publishRaw(Self.body("warren.echo"),
+                                     properties: BasicProperties(headers: [WireHeaders.expiresAt: .string("tomorrow")], deliveryMode: 2, messageID: "expires"))
+        try await harness.publishRaw(Self.body("warren.echo"),
+                                     properties: BasicProperties(headers: [WireHeaders.scheduledFor: .int64(5)], deliveryMode: 2, messageID: "scheduled"))
+        try await harness.publishRaw(Self.body("warren.sleep", "[1]"), properties: BasicProperties(deliveryMode: 2, messageID: "sleep-list"))
+        let expected = [
+            "duplicate": "malformed task message: the body is not a JSON object with \"task\" and \"args\" (invalid JSON at byte 17: duplicate key \"task\")",
+            "priority": "malformed task message: priority must be 0 to 9, got 255",
+            "expires": "malformed task message: x-warren-expires-at must be an ISO-8601 instant such as 2026-03-08T02:30:00Z, got \"tomorrow\"",
+            "scheduled": "malformed task message: x-warren-scheduled-for must be an ISO-8601 instant such as 2026-03-08T02:30:00Z, got 5",
+            "sleep-list": "args must be an object such as {\"seconds\": 0.5}",
+        ]
+        for (id, error) in expected.sorted(by: { $0.key < $1.key }) {
+            let result = try await harness.finalResult(id)
+            #expect(result.status == .rejected, "\(id)")
+            #expect(result.error == error, "\(id)")
+        }
+        // A scheduled fire's own header, with its zone's offset, is still read.
+        let fire = TaskMessage(task: "warren.echo", queue: harness.queue, scheduledFor: "2026-03-08T03:00:00-07:00").outgoing()
+        try await harness.publisher.publish(fire.body, exchange: fire.exchange, routingKey: fire.routingKey, properties: fire.properties, mandatory: true)
+        let fired = try await harness.finalResult(fire.properties.messageID!)
+        #expect(fired.status == .succeeded)
+        #expect(fired.scheduledFor == "2026-03-08T03:00:00-07:00")
+        worker.signal(SIGTERM)
+        _ = try await worker.wait()
+        await harness.close()
+    }
+
+    @Test("a queue name too long for the delay chain's routing keys is refused up front; the longest allowed one takes delayed tasks")
+    func queueNameLength() async throws {
+        let vhost = try TestVirtualHost.create()
+        defer { vhost.delete() }
+        let tooLong = String(repeating: "q", count: 200)
+        let refusing = try WarrenProcess(["worker", "--queue", tooLong], environment: ["WARREN_AMQP_URL": vhost.url])
+        defer { refusing.signal(SIGKILL) }
+        let refused = try await refusing.wait(timeout: .seconds(15))
+        #expect(refused.status == 2)
+        #expect(refused.output == "warren: --queue \(tooLong): a queue name is at most 199 bytes (it travels in the delay chain's 255-byte routing keys), got 200\n")
+        let publish = try runWarren(["publish", "warren.echo", "--queue", tooLong], environment: ["WARREN_AMQP_URL": vhost.url])
+        #expect(publish.status == 2)
+        #expect(publish.stderr.contains("at most 199 bytes"))
+
+        let longest = String(repeating: "q", count: 199)
+        let worker = try WarrenProcess(["worker", "--queue", longest, "--log-level", "warning"], environment: ["WARREN_AMQP_URL": vhost.url])
+        try await waitUntil("the worker consuming") { try vhost.depth(of: longest) != nil }
+        let delayed = try runWarren(["publish", "warren.echo", "--queue", longest, "--delay", "1s", "--wait", "--timeout", "20s"],
+                                    environment: ["WARREN_AMQP_URL": vhost.url])
+        #expect(delayed.status == 0, "\(delayed.stderr)")
+        #expect(delayed.stdout.contains("\"status\":\"succeeded\""))
+        worker.signal(SIGTERM)
+        #expect(try await worker.wait().status == 0)
+    }
+}
