@@ -46,6 +46,13 @@ struct TaskProcessor: Sendable {
             settle(delivery, [try? result.outgoing()])
             return
         }
+        // The last moment to notice that the channel died since intake: the broker has requeued
+        // the delivery, and another copy will run.
+        guard delivery.isSettleable else {
+            metrics.staleSkipped()
+            logger.info("delivery from a lost channel not started; the broker hands it out again", metadata: ["task_id": "\(message.id)"])
+            return
+        }
         let started = Date()
         let clock = ContinuousClock.now
         metrics.started(task: message.task)

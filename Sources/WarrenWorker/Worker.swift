@@ -137,6 +137,13 @@ public final class Worker: Service {
                             limiter.release()
                             break intakeLoop
                         }
+                        // Its channel died while it waited for a slot: the broker has requeued it
+                        // and hands it out again, so running this copy would run it twice.
+                        guard delivery.isSettleable else {
+                            limiter.release()
+                            metrics.staleSkipped()
+                            continue
+                        }
                         group.addTask {
                             await processor.process(delivery, queue: queue)
                             limiter.release()

@@ -37,6 +37,13 @@ final class WorkerMetrics: Sendable {
         unsettledGauge.record(unsettled.wrappingSubtract(count, ordering: .relaxed).newValue)
     }
 
+    /// A delivery whose channel died before it started: never run (the broker hands it out
+    /// again) and never settled.
+    func staleSkipped() {
+        counter("warren_deliveries_stale_skipped_total", []).increment()
+        settled(1)
+    }
+
     func started(task: String) {
         handles(task).started.increment()
         inFlightGauge.record(running.wrappingAdd(1, ordering: .relaxed).newValue)

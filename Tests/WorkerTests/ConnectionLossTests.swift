@@ -42,3 +42,37 @@ struct ConnectionLossTests {
         #expect(exit.status == 0)
     }
 }
+
+@Suite("worker: deliveries of a lost channel never start")
+struct StaleDeliveryTests {
+    @Test("tasks waiting for a slot when the consuming connection is closed run once each, not twice")
+    func waitingDeliveriesOfALostChannel() async throws {
+        let vhost = try TestVirtualHost.create()
+        defer { vhost.delete() }
+        let harness = try await WorkerHarness.make(queue: "stale", url: vhost.url)
+        let worker = try harness.startWorker(["--concurrency", "1", "--prefetch", "10"])
+        var consuming: Substring?
+        try await waitUntil("the worker's consuming connection") {
+            let listing = try brokerCtl(["list_connections", "-q", "--no-table-headers", "pid", "vhost", "client_properties"])
+            consuming = listing.split(separator: "\n").first { $0.contains(vhost.name) && $0.contains("warren-worker-consume") }
+            return consuming != nil
+        }
+        let pid = try #require(consuming?.split(whereSeparator: { $0 == "\t" }).first.map(String.init))
+        // One slot: the sleep holds it while five echoes wait, read but not started.
+        let sleeper = try await harness.publish("warren.sleep", args: .object(["seconds": .number(6)]))
+        var echoes: [String] = []
+        for _ in 0..<5 { echoes.append(try await harness.publish("warren.echo")) }
+        // None left ready (the broker's own count, not the periodic statistics): all six are with the worker.
+        try await waitUntil("all six delivered to the worker") { try await harness.publisher.inspectQueue(harness.queue).messageCount == 0 }
+        #expect(harness.results.isEmpty, "the sleep still runs and holds the only slot")
+        _ = try brokerCtl(["close_connection", pid, "stale delivery test"])
+        for id in echoes { #expect(try await harness.finalResult(id).status == .succeeded) }
+        // The sleep's own delivery went with the connection, so it runs again; after its second
+        // run every copy that could start has started.
+        try await waitUntil("the sleep run twice", timeout: .seconds(40)) { harness.results(for: sleeper).count == 2 }
+        for id in echoes { #expect(harness.results(for: id).count == 1, "\(id) ran \(harness.results(for: id).count) times") }
+        worker.signal(SIGTERM)
+        #expect(try await worker.wait().status == 0)
+        await harness.close()
+    }
+}
