@@ -86,6 +86,8 @@ public struct Backend: Service {
         let channel = try await connection.openChannel(confirms: false)
         try await channel.setPrefetch(UInt16(clamping: max(configuration.prefetch, configuration.batchSize)))
         let consumer = try await channel.consume(queue: WireNames.resultsQueue)
+        state.setConsuming(true)
+        defer { state.setConsuming(false) }
         logger.info("backend consuming", metadata: ["queue": "\(WireNames.resultsQueue)", "store": "\(configuration.store)",
                                                     "batch_size": "\(configuration.batchSize)", "batch_delay": "\(configuration.batchDelay)"])
         var ingest = ResultIngest(configuration: configuration, deadLetters: deadLetters, logger: logger, metrics: metrics,

@@ -1,10 +1,16 @@
 import Synchronization
+import WarrenCore
+import WarrenMessaging
 import WarrenStore
 
 /// What the ingest side of the backend knows and the HTTP side shows: the open store and
 /// whether the store and the broker are reachable.
 public final class BackendState: Sendable {
     private let state = Mutex<(store: (any ResultStore)?, storeAvailable: Bool, brokerConnected: Bool)>((nil, false, false))
+
+    /// What `/readyz` reports: the store open and available, the broker connected, results
+    /// consumed.
+    public let readiness = Readiness()
 
     public init() {}
 
@@ -13,7 +19,21 @@ public final class BackendState: Sendable {
     public var storeAvailable: Bool { state.withLock { $0.storeAvailable } }
     public var brokerConnected: Bool { state.withLock { $0.brokerConnected } }
 
-    func opened(_ store: (any ResultStore)?) { state.withLock { $0.store = store } }
-    func setStoreAvailable(_ available: Bool) { state.withLock { $0.storeAvailable = available } }
-    func setBrokerConnected(_ connected: Bool) { state.withLock { $0.brokerConnected = connected } }
+    func opened(_ store: (any ResultStore)?) {
+        state.withLock { $0.store = store }
+        readiness.set("store", store == nil ? "not open" : nil)
+        if store == nil { readiness.set("consuming", "not consuming \(WireNames.resultsQueue)") }
+    }
+    func setStoreAvailable(_ available: Bool) {
+        state.withLock { $0.storeAvailable = available }
+        readiness.set("store available", available ? nil : "the result store refuses writes or cannot be reached; retrying")
+    }
+    func setBrokerConnected(_ connected: Bool) {
+        state.withLock { $0.brokerConnected = connected }
+        readiness.set("broker", connected ? nil : "not connected; reconnecting")
+    }
+    func setConsuming(_ consuming: Bool) {
+        readiness.set("starting", nil)
+        readiness.set("consuming", consuming ? nil : "not consuming \(WireNames.resultsQueue)")
+    }
 }

@@ -85,6 +85,7 @@ public final class Scheduler: Service, Sendable {
                 if Task.isCancelled { break }
                 logger.warning("broker connection ended; contending again", metadata: ["error": "\(error)"])
             }
+            configuration.readiness.set("broker", "not connected; connecting again")
             if active.exchange(false, ordering: .relaxed) {
                 logger.notice("no longer the active scheduler", metadata: ["instance": "\(configuration.instance)"])
             }
@@ -127,6 +128,9 @@ public final class Scheduler: Service, Sendable {
         let channel = try await connection.openChannel(confirms: true)
         try await WarrenTopology.declareShared(on: channel)
         try await SchedulerBroker.declare(on: channel)
+        // Holding the lock or contending for it: either way doing its job.
+        configuration.readiness.set("broker", nil)
+        configuration.readiness.set("starting", nil)
         var reportedStandby = false
         while !(try await SchedulerBroker.acquireLock(on: channel)) {
             if !reportedStandby {

@@ -20,6 +20,8 @@ public struct SchedulerConfiguration: Sendable {
     public var queueOptions = TaskQueueOptions()
     public var clock: any SchedulerClock = SystemClock()
     public var logger: Logger
+    /// What `/readyz` reports: ready while connected and holding or contending for leadership.
+    public var readiness = Readiness()
 
     public init(connection: ConnectionConfiguration, schedulesDirectory: String, instance: String? = nil,
                 logger: Logger = Logger(label: "warren.scheduler")) {

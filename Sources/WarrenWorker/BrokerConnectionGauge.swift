@@ -1,6 +1,7 @@
 import CoreMetrics
 import RabbitMQ
 import Synchronization
+import WarrenMessaging
 
 /// `warren_broker_connected`: 1 while every one of the worker's connections is up, else 0.
 enum BrokerConnectionGauge {
@@ -15,7 +16,8 @@ enum BrokerConnectionGauge {
         }
     }
 
-    static func watch(_ connections: [Connection]) async {
+    /// Follows the connections' events into the gauge and `readiness` (part `broker`).
+    static func watch(_ connections: [Connection], readiness: Readiness) async {
         let gauge = Gauge(label: "warren_broker_connected")
         let states = States(count: connections.count)
         gauge.record(1)
@@ -24,8 +26,12 @@ enum BrokerConnectionGauge {
                 group.addTask {
                     for await event in connection.events {
                         switch event {
-                        case .connected: gauge.record(states.set(index, true) ? 1 : 0)
-                        case .disconnected: gauge.record(states.set(index, false) ? 1 : 0)
+                        case .connected, .disconnected:
+                            let up: Bool
+                            if case .connected = event { up = true } else { up = false }
+                            let all = states.set(index, up)
+                            gauge.record(all ? 1 : 0)
+                            readiness.set("broker", all ? nil : "a connection to the broker is down; reconnecting")
                         default: continue
                         }
                     }

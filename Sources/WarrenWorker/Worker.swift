@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import RabbitMQ
 import ServiceLifecycle
+import Synchronization
 import WarrenCore
 import WarrenMessaging
 
@@ -36,7 +37,8 @@ public final class Worker: Service {
                 await consumeConnection.close()
                 throw error
             }
-            let watcher = Task { await BrokerConnectionGauge.watch([consumeConnection, publishConnection]) }
+            let readiness = configuration.readiness
+            let watcher = Task { await BrokerConnectionGauge.watch([consumeConnection, publishConnection], readiness: readiness) }
             defer { watcher.cancel() }
             do {
                 try await work(consumeConnection: consumeConnection, publishConnection: publishConnection, logger: logger)
@@ -88,11 +90,10 @@ public final class Worker: Service {
         defer { cancellationReading.cancel() }
         let channel = try await consumeConnection.openChannel(confirms: false)
         try await channel.setPrefetch(UInt16(clamping: configuration.prefetch))
-        var started: [Consumer] = []
+        let consumers = CurrentConsumers()
         for queue in configuration.queues {
-            started.append(try await channel.consume(queue: queue))
+            consumers.set(try await channel.consume(queue: queue))
         }
-        let consumers = started
         let metrics = WorkerMetrics()
         let settler = ResultSettler(publisher: publisher, metrics: metrics, logger: logger)
         let processor = TaskProcessor(catalog: configuration.catalog, reapTasks: configuration.reapTasks, maxPayload: configuration.maxPayload,
@@ -112,6 +113,7 @@ public final class Worker: Service {
             stopping.raise()
             intakeContinuation.finish()
         }
+        configuration.readiness.set("starting", nil)
         logger.info("worker started", metadata: [
             "queues": "\(configuration.queues.joined(separator: ","))", "concurrency": "\(configuration.concurrency)",
             "prefetch": "\(configuration.prefetch)",
@@ -123,9 +125,12 @@ public final class Worker: Service {
             var started = 0
             var firstDelivery: ContinuousClock.Instant?
             await withDiscardingTaskGroup { group in
-                for consumer in consumers {
+                for queue in self.configuration.queues {
                     group.addTask {
-                        for await batch in consumer.batches { intakeContinuation.yield((batch, consumer.queue)) }
+                        await self.consume(queue, consumers: consumers, channel: channel, declaringOn: publishConnection,
+                                      stopping: stopping, metrics: metrics, logger: logger) { batch in
+                            intakeContinuation.yield((batch, queue))
+                        }
                     }
                 }
                 intakeLoop: for await (batch, queue) in intake {
@@ -156,7 +161,7 @@ public final class Worker: Service {
                         }
                     }
                 }
-                for consumer in consumers { try? await consumer.cancel() }
+                for consumer in consumers.all { try? await consumer.cancel() }
             }
             // Every finished task's result is confirmed and its delivery acked before closing.
             await settler.finish()
@@ -177,10 +182,54 @@ public final class Worker: Service {
             logger.info("shutting down: no new tasks; running ones get \(grace)")
             stopIntake()
             Task {
-                for consumer in consumers { try? await consumer.cancel() }
+                for consumer in consumers.all { try? await consumer.cancel() }
                 try? await Task.sleep(for: grace)
                 processing.cancel()
             }
         }
     }
+
+    /// Hands `queue`'s deliveries to `deliver` until the worker stops. When the broker ends the
+    /// consumer (the queue deleted, its node down, or a subscription it refused after a
+    /// reconnection), the queue is declared again and consumed again, with backoff; meanwhile
+    /// `/readyz` says so and `warren_consumers_lost_total` counts it.
+    private func consume(_ queue: String, consumers: CurrentConsumers, channel: Channel, declaringOn connection: Connection,
+                         stopping: ShutdownFlag, metrics: WorkerMetrics, logger: Logger,
+                         deliver: (DeliveryBatch) -> Void) async {
+        let part = "queue \(queue)"
+        while let consumer = consumers.get(queue) {
+            for await batch in consumer.batches { deliver(batch) }
+            if stopping.isRaised || Task.isCancelled { return }
+            configuration.readiness.set(part, "not consumed: the broker ended its consumer; subscribing again")
+            metrics.consumerLost(queue: queue)
+            logger.warning("the broker ended the consumer of \(queue) (queue deleted, its node down, or a subscription refused); declaring it and subscribing again",
+                           metadata: ["queue": "\(queue)"])
+            var delay = Duration.milliseconds(200)
+            while !stopping.isRaised && !Task.isCancelled {
+                do {
+                    let setup = try await connection.openChannel(confirms: false)
+                    try await WarrenTopology.declareTaskQueue(queue, options: configuration.queueOptions, on: setup)
+                    try? await setup.close()
+                    consumers.set(try await channel.consume(queue: queue))
+                    configuration.readiness.set(part, nil)
+                    logger.notice("consuming \(queue) again", metadata: ["queue": "\(queue)"])
+                    break
+                } catch {
+                    configuration.readiness.set(part, "not consumed: \(error)")
+                    logger.warning("cannot consume \(queue) yet; trying again", metadata: ["queue": "\(queue)", "error": "\(error)", "in": "\(delay)"])
+                    try? await Task.sleep(for: delay)
+                    delay = min(delay * 2, .seconds(5))
+                }
+            }
+        }
+    }
+}
+
+/// The consumer of each queue now: replaced when the worker subscribes again.
+final class CurrentConsumers: Sendable {
+    private let consumers = Mutex<[String: Consumer]>([:])
+
+    func set(_ consumer: Consumer) { consumers.withLock { $0[consumer.queue] = consumer } }
+    func get(_ queue: String) -> Consumer? { consumers.withLock { $0[queue] } }
+    var all: [Consumer] { consumers.withLock { Array($0.values) } }
 }

@@ -27,6 +27,9 @@ public struct WorkerConfiguration: Sendable {
     /// Runs `run` tasks under `TaskReaper`, so they die with the worker (the program must call
     /// `TaskReaper.runIfRequested()` at the start of `main`; `warren worker` does).
     public var reapTasks = false
+    /// What `/readyz` reports: `starting` until consuming, `broker` while a connection is down,
+    /// `queue NAME` while a queue is not consumed.
+    public var readiness = Readiness()
     /// `host:pid`, written into each result.
     public var workerName: String
     public var logger: Logger

@@ -37,6 +37,11 @@ final class WorkerMetrics: Sendable {
         unsettledGauge.record(unsettled.wrappingSubtract(count, ordering: .relaxed).newValue)
     }
 
+    /// The broker ended the consumer of `queue`; the worker subscribes again.
+    func consumerLost(queue: String) {
+        counter("warren_consumers_lost_total", [("queue", queue)]).increment()
+    }
+
     /// A delivery whose channel died before it started: never run (the broker hands it out
     /// again) and never settled.
     func staleSkipped() {

@@ -73,8 +73,8 @@ struct BackendCommand: AsyncParsableCommand {
         }
         // GET /metrics needs the registry whether or not --metrics is given.
         _ = MetricsEndpoint.registry
-        try await service.run(command: "backend", logger: logger) {
-            let state = BackendState()
+        let state = BackendState()
+        try await service.run(command: "backend", logger: logger, readiness: state.readiness) {
             let backend = Backend(configuration: configuration, state: state, logger: logger)
             guard let httpConfiguration else { return [backend] }
             return [backend, BackendHTTPServer(configuration: httpConfiguration, state: state, logger: logger).service()]

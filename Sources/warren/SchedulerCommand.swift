@@ -47,7 +47,7 @@ struct SchedulerCommand: AsyncParsableCommand {
         var configuration = SchedulerConfiguration(connection: connection, schedulesDirectory: directory, instance: instance, logger: logger)
         configuration.standbyRetry = try ArgumentValues.duration(standbyRetry, option: "--standby-retry")
         configuration.watchFiles = !noWatch
-        try await service.run(command: "scheduler", logger: logger) {
+        try await service.run(command: "scheduler", logger: logger, readiness: configuration.readiness) {
             let scheduler = Scheduler(configuration: configuration)
             return [scheduler, ReloadOnHangup(scheduler: scheduler)]
         }

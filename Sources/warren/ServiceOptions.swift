@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import RabbitMQ
 import ServiceLifecycle
+import WarrenMessaging
 
 /// Options every long-running process shares: broker connection tuning, metrics and logging.
 struct ServiceOptions: ParsableArguments {
@@ -12,7 +13,7 @@ struct ServiceOptions: ParsableArguments {
     @Option(name: .customLong("connect-timeout"), help: "Time allowed to connect to each broker (env WARREN_CONNECT_TIMEOUT; default 5s).")
     var connectTimeout: String?
 
-    @Option(help: "Serve Prometheus metrics at http://HOST:PORT/metrics, e.g. 127.0.0.1:9100.")
+    @Option(help: "Serve Prometheus metrics at http://HOST:PORT/metrics, e.g. 127.0.0.1:9100, with /healthz (liveness) and /readyz (readiness).")
     var metrics: String?
 
     @Option(name: .customLong("log-level"), help: "trace, debug, info (default), notice, warning, error.")
@@ -67,8 +68,8 @@ struct ServiceOptions: ParsableArguments {
     /// Runs the services `makeServices` returns (plus the metrics endpoint when asked for) until
     /// SIGTERM or SIGINT; a failure is reported in one line as `warren COMMAND: …` and exits 1.
     /// Metrics are bootstrapped before the services are made, so their metric handles are real.
-    func run(command: String, logger: Logger, _ makeServices: () throws -> [any Service]) async throws {
-        let endpoint = try metrics.map { try MetricsEndpoint.service(address: $0, logger: logger) }
+    func run(command: String, logger: Logger, readiness: Readiness? = nil, _ makeServices: () throws -> [any Service]) async throws {
+        let endpoint = try metrics.map { try MetricsEndpoint.service(address: $0, readiness: readiness, logger: logger) }
         var services = try makeServices()
         if let endpoint { services.append(endpoint) }
         // A service that returns by itself (`warren worker --max-tasks`) is done: the rest shut

@@ -58,6 +58,6 @@ struct WorkerCommand: AsyncParsableCommand {
         )
         workerConfiguration.autoscale = tuning.autoscale
         workerConfiguration.reapTasks = true
-        try await service.run(command: "worker", logger: logger) { [Worker(configuration: workerConfiguration)] }
+        try await service.run(command: "worker", logger: logger, readiness: workerConfiguration.readiness) { [Worker(configuration: workerConfiguration)] }
     }
 }

@@ -116,6 +116,9 @@ extension SchedulerBrokerTests {
             }
             #expect(prometheusSample(text, "warren_scheduler_active") == 1)
             #expect(prometheusSample(text, "warren_scheduler_schedules") == 1)
+            // Probes for an orchestrator: alive, and ready while holding or contending for leadership.
+            #expect(try await httpGet("http://127.0.0.1:\(port)/healthz") == (200, "ok\n"))
+            #expect(try await httpGet("http://127.0.0.1:\(port)/readyz") == (200, "ready\n"))
             #expect(prometheusSample(text, "warren_scheduler_fire_lateness_seconds_count") ?? 0 >= 2)
             let status = try runWarren(["status"], environment: ["WARREN_AMQP_URL": testBrokerURL])
             #expect(status.status == 0)

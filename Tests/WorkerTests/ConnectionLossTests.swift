@@ -49,8 +49,17 @@ struct StaleDeliveryTests {
     func waitingDeliveriesOfALostChannel() async throws {
         let vhost = try TestVirtualHost.create()
         defer { vhost.delete() }
+        // A task that holds the only slot until the test opens its gate, whatever the machine's load.
+        let gate = FileManager.default.temporaryDirectory.appendingPathComponent("warren-gate-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: gate) }
+        let path = try catalogFile("""
+            tasks:
+              wait-for-gate:
+                run: ["/bin/sh", "-c", "while [ ! -e \(gate) ]; do sleep 0.05; done"]
+                timeout: 2m
+            """)
         let harness = try await WorkerHarness.make(queue: "stale", url: vhost.url)
-        let worker = try harness.startWorker(["--concurrency", "1", "--prefetch", "10"])
+        let worker = try harness.startWorker(["--tasks", path, "--concurrency", "1", "--prefetch", "10"])
         var consuming: Substring?
         try await waitUntil("the worker's consuming connection") {
             let listing = try brokerCtl(["list_connections", "-q", "--no-table-headers", "pid", "vhost", "client_properties"])
@@ -58,18 +67,18 @@ struct StaleDeliveryTests {
             return consuming != nil
         }
         let pid = try #require(consuming?.split(whereSeparator: { $0 == "\t" }).first.map(String.init))
-        // One slot: the sleep holds it while five echoes wait, read but not started.
-        let sleeper = try await harness.publish("warren.sleep", args: .object(["seconds": .number(6)]))
+        let holder = try await harness.publish("wait-for-gate")
         var echoes: [String] = []
         for _ in 0..<5 { echoes.append(try await harness.publish("warren.echo")) }
         // None left ready (the broker's own count, not the periodic statistics): all six are with the worker.
         try await waitUntil("all six delivered to the worker") { try await harness.publisher.inspectQueue(harness.queue).messageCount == 0 }
-        #expect(harness.results.isEmpty, "the sleep still runs and holds the only slot")
         _ = try brokerCtl(["close_connection", pid, "stale delivery test"])
+        #expect(harness.results.isEmpty, "the gate task holds the only slot")
+        FileManager.default.createFile(atPath: gate, contents: nil)
         for id in echoes { #expect(try await harness.finalResult(id).status == .succeeded) }
-        // The sleep's own delivery went with the connection, so it runs again; after its second
-        // run every copy that could start has started.
-        try await waitUntil("the sleep run twice", timeout: .seconds(40)) { harness.results(for: sleeper).count == 2 }
+        // The gate task's own delivery went with the connection, so it runs again (at once, the
+        // gate being open); once both runs reported, every copy that could start has started.
+        try await waitUntil("the gate task run twice", timeout: .seconds(40)) { harness.results(for: holder).count == 2 }
         for id in echoes { #expect(harness.results(for: id).count == 1, "\(id) ran \(harness.results(for: id).count) times") }
         worker.signal(SIGTERM)
         #expect(try await worker.wait().status == 0)

@@ -36,7 +36,8 @@ public final class BackendHTTPServer: Sendable {
         router.get("api/stats") { request, _ in await self.statistics(request) }
         router.post("api/tasks") { request, context in await self.submitTask(request, context: context) }
         router.get("api/dashboard") { _, _ in await self.dashboard() }
-        router.get("healthz") { _, _ in self.health() }
+        router.get("healthz") { _, _ in JSONResponse.make(.ok, .object(["status": .string("ok")])) }
+        router.get("readyz") { _, _ in self.readiness() }
         router.get("/") { _, _ in Self.page }
         router.get("tasks/:id") { _, _ in Self.page }
         router.get("metrics") { _, _ in
@@ -173,12 +174,17 @@ public final class BackendHTTPServer: Sendable {
                  body: ResponseBody(byteBuffer: ByteBuffer(string: DashboardPage.html)))
     }
 
-    func health() -> Response {
+    /// Ready when the store is open and available, the broker connected and results consumed;
+    /// `problems` lists every part that is not.
+    func readiness() -> Response {
         let store = state.store != nil && state.storeAvailable
         let broker = state.brokerConnected
-        let body: JSONValue = .object(["status": .string(store && broker ? "ok" : "unavailable"),
-                                       "store": .string(store ? "ok" : "unavailable"), "broker": .string(broker ? "ok" : "unavailable")])
-        return JSONResponse.make(store && broker ? .ok : .serviceUnavailable, body)
+        let unready = state.readiness.unready
+        let ready = store && broker && unready.isEmpty
+        let body: JSONValue = .object(["status": .string(ready ? "ok" : "unavailable"),
+                                       "store": .string(store ? "ok" : "unavailable"), "broker": .string(broker ? "ok" : "unavailable"),
+                                       "problems": .array(unready.map(JSONValue.string))])
+        return JSONResponse.make(ready ? .ok : .serviceUnavailable, body)
     }
 
     private static let storeNotOpen = JSONResponse.error(.serviceUnavailable, "the result store is not open yet")
