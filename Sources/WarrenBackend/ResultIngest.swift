@@ -16,7 +16,7 @@ struct ResultIngest {
     var writer: StoreWriter
 
     /// Largest result body stored; a bigger one is dead-lettered as `too-large`.
-    static let maxResultBytes = 4 << 20
+    static let maxResultBytes = TaskResult.largestBody
 
     private enum Event {
         case deliveries(DeliveryBatch)

@@ -19,6 +19,8 @@ struct TypedHandlerTests {
         var discount: Double
     }
 
+    struct NoArgs: Codable, Sendable {}
+
     struct Refused: Error, CustomStringConvertible {
         var description: String { "refused by the handler" }
     }
@@ -32,6 +34,24 @@ struct TypedHandlerTests {
         let worker = Worker(configuration: WorkerConfiguration(connection: connection, queues: [queue], catalog: catalog, logger: logger))
         let group = ServiceGroup(services: [worker], gracefulShutdownSignals: [], cancellationSignals: [], logger: logger)
         return (group, Task { try await group.run() })
+    }
+
+    @Test("a result too large for a result message is sent as failed with the reason, once, and the task is not run again")
+    func oversizedResult() async throws {
+        let harness = try await WorkerHarness.make(queue: "oversized")
+        var catalog = TaskCatalog()
+        catalog.register("big.result") { (_: NoArgs) async throws -> String in String(repeating: "x", count: 5 << 20) }
+        let (group, running) = try Self.startWorker("oversized-result", queue: harness.queue, catalog: catalog)
+        let id = try await harness.publish("big.result")
+        let result = try await harness.finalResult(id)
+        #expect(result.status == .failed)
+        #expect(result.result == nil)
+        #expect(result.error?.hasPrefix("the task's result is 524") == true, "\(result.error ?? "")")
+        #expect(result.error?.hasSuffix("bytes, over the 4194304-byte limit of a result message") == true)
+        #expect(harness.results(for: id).count == 1, "run once")
+        await group.triggerGracefulShutdown()
+        try await running.value
+        await harness.close()
     }
 
     @Test("typed args in, typed result out; bad args rejected; thrown errors fail the attempt")

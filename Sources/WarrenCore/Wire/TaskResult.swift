@@ -88,6 +88,10 @@ public struct TaskResult: Sendable, Equatable {
     }
 
     /// Reads an ISO-8601 instant with or without fractional seconds.
+    /// The largest result message body: the backend stores none larger, and a worker sends a
+    /// result that would be larger without its `result` (docs/protocol.md).
+    public static let largestBody = 4 << 20
+
     public static func parseTimestamp(_ text: String) -> Date? {
         (try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text)) ?? (try? Date(text, strategy: .iso8601))
     }
