@@ -7,7 +7,7 @@ import WarrenTestSupport
 
 /// Messages another program could publish that Warren must not read another way than it writes
 /// them: each gets a `rejected` result of its own with the reason, is dead-lettered, and never runs.
-@Suite("worker: bad input is rejected, never run another way")
+@Suite("worker: bad input is rejected, never run another way", .serialized)
 struct BadInputTests {
     static func body(_ task: String, _ args: String = "{}") -> Data { Data("{\"task\":\"\(task)\",\"args\":\(args)}".utf8) }
 
@@ -94,26 +94,30 @@ struct BadInputTests {
 
     @Test("a queue name too long for the delay chain's routing keys is refused up front; the longest allowed one takes delayed tasks")
     func queueNameLength() async throws {
-        let vhost = try TestVirtualHost.create()
-        defer { vhost.delete() }
-        let tooLong = String(repeating: "q", count: 200)
-        let refusing = try WarrenProcess(["worker", "--queue", tooLong], environment: ["WARREN_AMQP_URL": vhost.url])
+        let unique = UUID().uuidString.prefix(8).lowercased()
+        let tooLong = String(repeating: "q", count: 191) + "-" + unique
+        let refusing = try WarrenProcess(["worker", "--queue", tooLong], environment: ["WARREN_AMQP_URL": testBrokerURL])
         defer { refusing.signal(SIGKILL) }
         let refused = try await refusing.wait(timeout: .seconds(15))
         #expect(refused.status == 2)
         #expect(refused.output == "warren: --queue \(tooLong): a queue name is at most 199 bytes (it travels in the delay chain's 255-byte routing keys), got 200\n")
-        let publish = try runWarren(["publish", "warren.echo", "--queue", tooLong], environment: ["WARREN_AMQP_URL": vhost.url])
+        let publish = try runWarren(["publish", "warren.echo", "--queue", tooLong], environment: ["WARREN_AMQP_URL": testBrokerURL])
         #expect(publish.status == 2)
         #expect(publish.stderr.contains("at most 199 bytes"))
 
-        let longest = String(repeating: "q", count: 199)
-        let worker = try WarrenProcess(["worker", "--queue", longest, "--log-level", "warning"], environment: ["WARREN_AMQP_URL": vhost.url])
-        try await waitUntil("the worker consuming") { try vhost.depth(of: longest) != nil }
+        let longest = String(repeating: "q", count: 190) + "-" + unique
+        #expect(longest.utf8.count == 199)
+        let worker = try WarrenProcess(["worker", "--queue", longest, "--log-level", "warning"], environment: ["WARREN_AMQP_URL": testBrokerURL])
+        let connection = try await Connection.open(urls: testBrokerURL)
+        let channel = try await connection.openChannel(confirms: false)
+        try await waitUntil("the worker consuming") { (try? await channel.inspectQueue(longest))?.consumerCount == 1 }
         let delayed = try runWarren(["publish", "warren.echo", "--queue", longest, "--delay", "1s", "--wait", "--timeout", "20s"],
-                                    environment: ["WARREN_AMQP_URL": vhost.url])
+                                    environment: ["WARREN_AMQP_URL": testBrokerURL])
         #expect(delayed.status == 0, "\(delayed.stderr)")
         #expect(delayed.stdout.contains("\"status\":\"succeeded\""))
         worker.signal(SIGTERM)
         #expect(try await worker.wait().status == 0)
+        _ = try? await channel.deleteQueue(longest)
+        await connection.close()
     }
 }

@@ -6,7 +6,7 @@ import WarrenTestSupport
 
 /// What an orchestrator probes (`/healthz`, `/readyz` on `--metrics`), and a queue that loses its
 /// consumer coming back without a restart.
-@Suite("worker readiness and lost consumers (real binary, real broker)")
+@Suite("worker readiness and lost consumers (real binary, real broker)", .serialized)
 struct ReadinessTests {
     @Test("a consumer the broker cancels (queue deleted) is subscribed again: counted, logged, /readyz ready again, tasks run")
     func consumerCancelledByTheBroker() async throws {

@@ -5,7 +5,7 @@ import WarrenTestSupport
 
 /// A worker killed with SIGKILL must not leave its task processes running beside the copy the
 /// broker hands to another worker.
-@Suite("worker: task processes die with their worker")
+@Suite("worker: task processes die with their worker", .serialized)
 struct ReaperTests {
     /// Processes whose command line is exactly `text`.
     static func count(_ text: String) throws -> Int {
