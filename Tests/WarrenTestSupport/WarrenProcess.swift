@@ -64,8 +64,10 @@ private final class PrintedOutput: Sendable {
     var text: String { data.withLock { String(decoding: $0, as: UTF8.self) } }
 }
 
-/// Polls `condition` until it holds, failing the test after `timeout`.
-public func waitUntil(_ what: String, timeout: Duration = .seconds(30), _ condition: () throws -> Bool) async throws {
+/// Polls `condition` until it holds, failing the test after `timeout`. The default deadline is
+/// generous: in the first minute of a run every suite starts at once on two cores, and a wait
+/// that takes 2 s alone has been seen to take over 30 s then.
+public func waitUntil(_ what: String, timeout: Duration = .seconds(60), _ condition: () throws -> Bool) async throws {
     let deadline = ContinuousClock.now + timeout
     while try !condition() {
         guard ContinuousClock.now < deadline else {
@@ -77,7 +79,7 @@ public func waitUntil(_ what: String, timeout: Duration = .seconds(30), _ condit
 }
 
 /// Polls an async `condition` until it holds, failing the test after `timeout`.
-public func waitUntil(_ what: String, timeout: Duration = .seconds(30), async condition: () async throws -> Bool) async throws {
+public func waitUntil(_ what: String, timeout: Duration = .seconds(60), async condition: () async throws -> Bool) async throws {
     let deadline = ContinuousClock.now + timeout
     while try await !condition() {
         guard ContinuousClock.now < deadline else {

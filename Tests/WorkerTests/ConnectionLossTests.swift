@@ -10,8 +10,18 @@ struct ConnectionLossTests {
     func resultsConnectionDown() async throws {
         let vhost = try TestVirtualHost.create()
         defer { vhost.delete() }
+        // A task that runs until the test opens its gate, so it is still running when the
+        // results connection is closed, whatever the machine's load.
+        let gate = FileManager.default.temporaryDirectory.appendingPathComponent("warren-gate-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: gate) }
+        let path = try catalogFile("""
+            tasks:
+              wait-for-gate:
+                run: ["/bin/sh", "-c", "while [ ! -e \(gate) ]; do sleep 0.05; done"]
+                timeout: 2m
+            """)
         let harness = try await WorkerHarness.make(queue: "results-link", url: vhost.url)
-        let worker = try harness.startWorker()
+        let worker = try harness.startWorker(["--tasks", path])
         // Three connections in the virtual host (the harness's and the worker's two): with a limit
         // of two, the worker's results connection cannot come back once closed. Found before the
         // task starts, so that only one rabbitmqctl call falls within the task's run.
@@ -23,9 +33,10 @@ struct ConnectionLossTests {
         }
         let pid = try #require(publishing?.split(whereSeparator: { $0 == "\t" }).first.map(String.init))
         _ = try brokerCtl(["set_vhost_limits", "-p", vhost.name, #"{"max-connections": 2}"#])
-        // The task takes 5 s; the one call below closes the results connection well before it ends.
-        let id = try await harness.publish("warren.sleep", args: .object(["seconds": .number(5)]))
+        let id = try await harness.publish("wait-for-gate")
+        try await waitUntil("the task running") { try await harness.publisher.inspectQueue(harness.queue).messageCount == 0 }
         _ = try brokerCtl(["close_connection", pid, "results connection test"])
+        FileManager.default.createFile(atPath: gate, contents: nil)
         let held = "could not publish a result; publishing it again once the broker is back"
         try? await waitUntil("the worker holding the finished task's result") { worker.output.contains(held) }
         #expect(worker.output.contains(held), "the worker said: \(worker.output)")
