@@ -10,33 +10,20 @@ struct ConnectionLossTests {
     func resultsConnectionDown() async throws {
         let vhost = try TestVirtualHost.create()
         defer { vhost.delete() }
-        // A task that runs until the test opens its gate, so it is still running when the
-        // results connection is closed, whatever the machine's load.
-        let gate = FileManager.default.temporaryDirectory.appendingPathComponent("warren-gate-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: gate) }
-        let path = try catalogFile("""
-            tasks:
-              wait-for-gate:
-                run: ["/bin/sh", "-c", "while [ ! -e \(gate) ]; do sleep 0.05; done"]
-                timeout: 2m
-            """)
+        // A task still running when the results connection is closed, whatever the machine's load.
+        let gate = try GateTask()
+        defer { gate.remove() }
         let harness = try await WorkerHarness.make(queue: "results-link", url: vhost.url)
-        let worker = try harness.startWorker(["--tasks", path])
+        let worker = try harness.startWorker(["--tasks", gate.catalog])
         // Three connections in the virtual host (the harness's and the worker's two): with a limit
         // of two, the worker's results connection cannot come back once closed. Found before the
         // task starts, so that only one rabbitmqctl call falls within the task's run.
-        var publishing: Substring?
-        try await waitUntil("the worker's results connection") {
-            let listing = try brokerCtl(["list_connections", "-q", "--no-table-headers", "pid", "vhost", "client_properties"])
-            publishing = listing.split(separator: "\n").first { $0.contains(vhost.name) && $0.contains("warren-worker-publish") }
-            return publishing != nil
-        }
-        let pid = try #require(publishing?.split(whereSeparator: { $0 == "\t" }).first.map(String.init))
+        let pid = try await workerConnection("warren-worker-publish", in: vhost)
         _ = try brokerCtl(["set_vhost_limits", "-p", vhost.name, #"{"max-connections": 2}"#])
         let id = try await harness.publish("wait-for-gate")
         try await waitUntil("the task running") { try await harness.publisher.inspectQueue(harness.queue).messageCount == 0 }
         _ = try brokerCtl(["close_connection", pid, "results connection test"])
-        FileManager.default.createFile(atPath: gate, contents: nil)
+        gate.open()
         let held = "could not publish a result; publishing it again once the broker is back"
         try? await waitUntil("the worker holding the finished task's result") { worker.output.contains(held) }
         #expect(worker.output.contains(held), "the worker said: \(worker.output)")
@@ -61,23 +48,11 @@ struct StaleDeliveryTests {
         let vhost = try TestVirtualHost.create()
         defer { vhost.delete() }
         // A task that holds the only slot until the test opens its gate, whatever the machine's load.
-        let gate = FileManager.default.temporaryDirectory.appendingPathComponent("warren-gate-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: gate) }
-        let path = try catalogFile("""
-            tasks:
-              wait-for-gate:
-                run: ["/bin/sh", "-c", "while [ ! -e \(gate) ]; do sleep 0.05; done"]
-                timeout: 2m
-            """)
+        let gate = try GateTask()
+        defer { gate.remove() }
         let harness = try await WorkerHarness.make(queue: "stale", url: vhost.url)
-        let worker = try harness.startWorker(["--tasks", path, "--concurrency", "1", "--prefetch", "10"])
-        var consuming: Substring?
-        try await waitUntil("the worker's consuming connection") {
-            let listing = try brokerCtl(["list_connections", "-q", "--no-table-headers", "pid", "vhost", "client_properties"])
-            consuming = listing.split(separator: "\n").first { $0.contains(vhost.name) && $0.contains("warren-worker-consume") }
-            return consuming != nil
-        }
-        let pid = try #require(consuming?.split(whereSeparator: { $0 == "\t" }).first.map(String.init))
+        let worker = try harness.startWorker(["--tasks", gate.catalog, "--concurrency", "1", "--prefetch", "10"])
+        let pid = try await workerConnection("warren-worker-consume", in: vhost)
         let holder = try await harness.publish("wait-for-gate")
         var echoes: [String] = []
         for _ in 0..<5 { echoes.append(try await harness.publish("warren.echo")) }
@@ -85,7 +60,7 @@ struct StaleDeliveryTests {
         try await waitUntil("all six delivered to the worker") { try await harness.publisher.inspectQueue(harness.queue).messageCount == 0 }
         _ = try brokerCtl(["close_connection", pid, "stale delivery test"])
         #expect(harness.results.isEmpty, "the gate task holds the only slot")
-        FileManager.default.createFile(atPath: gate, contents: nil)
+        gate.open()
         for id in echoes { #expect(try await harness.finalResult(id).status == .succeeded) }
         // The gate task's own delivery went with the connection, so it runs again (at once, the
         // gate being open); once both runs reported, every copy that could start has started.

@@ -43,13 +43,7 @@ struct ReadinessTests {
         try await waitUntil("ready") { (try? await httpGet("\(base)/readyz"))?.status == 200 }
         // Three connections in the virtual host (the harness's and the worker's two): with a limit
         // of two, a worker connection closed now cannot come back.
-        var consuming: Substring?
-        try await waitUntil("the worker's consuming connection") {
-            let listing = try brokerCtl(["list_connections", "-q", "--no-table-headers", "pid", "vhost", "client_properties"])
-            consuming = listing.split(separator: "\n").first { $0.contains(vhost.name) && $0.contains("warren-worker-consume") }
-            return consuming != nil
-        }
-        let pid = try #require(consuming?.split(whereSeparator: { $0 == "\t" }).first.map(String.init))
+        let pid = try await workerConnection("warren-worker-consume", in: vhost)
         _ = try brokerCtl(["set_vhost_limits", "-p", vhost.name, #"{"max-connections": 2}"#])
         _ = try brokerCtl(["close_connection", pid, "readiness test"])
         try await waitUntil("not ready") { (try? await httpGet("\(base)/readyz"))?.status == 503 }

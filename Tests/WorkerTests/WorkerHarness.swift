@@ -101,3 +101,34 @@ func catalogFile(_ yaml: String) throws -> String {
     try yaml.write(toFile: path, atomically: true, encoding: .utf8)
     return path
 }
+
+/// A catalog with one task, `wait-for-gate`, that runs until `open()` creates its gate file: a
+/// task still running at a chosen moment, whatever the machine's load.
+struct GateTask {
+    let gate = FileManager.default.temporaryDirectory.appendingPathComponent("warren-gate-\(UUID().uuidString)").path
+    let catalog: String
+
+    init() throws {
+        catalog = try catalogFile("""
+            tasks:
+              wait-for-gate:
+                run: ["/bin/sh", "-c", "while [ ! -e \(gate) ]; do sleep 0.05; done"]
+                timeout: 2m
+            """)
+    }
+
+    func open() { FileManager.default.createFile(atPath: gate, contents: nil) }
+    func remove() { try? FileManager.default.removeItem(atPath: gate) }
+}
+
+/// The broker's process id for the worker connection named `name` (`warren-worker-consume` or
+/// `-publish`) in `vhost`, for `rabbitmqctl close_connection`; waits until it is there.
+func workerConnection(_ name: String, in vhost: TestVirtualHost) async throws -> String {
+    var found: Substring?
+    try await waitUntil("the worker's \(name) connection") {
+        let listing = try brokerCtl(["list_connections", "-q", "--no-table-headers", "pid", "vhost", "client_properties"])
+        found = listing.split(separator: "\n").first { $0.contains(vhost.name) && $0.contains(name) }
+        return found != nil
+    }
+    return try #require(found?.split(whereSeparator: { $0 == "\t" }).first.map(String.init))
+}
