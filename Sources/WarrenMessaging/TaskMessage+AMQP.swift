@@ -4,7 +4,8 @@ import WarrenCore
 
 extension TaskMessage {
     /// The message to publish: straight to `warren.tasks`, or into the delay chain when `delay`
-    /// is positive (rounded up to whole seconds).
+    /// is positive (rounded up to whole seconds). Mandatory either way: a message no queue takes
+    /// comes back as a failed publish instead of vanishing.
     public func outgoing(delay: Duration = .zero) -> OutgoingMessage {
         var headers: FieldTable = [WireHeaders.attempt: .int64(Int64(attempt))]
         if let schedule { headers[WireHeaders.schedule] = .string(schedule) }
@@ -19,7 +20,7 @@ extension TaskMessage {
         if delay > .zero {
             return OutgoingMessage(body: body, exchange: DelayChain.entryExchange,
                                    routingKey: DelayChain.routingKey(delaySeconds: delaySeconds, queue: queue),
-                                   properties: properties, mandatory: false)
+                                   properties: properties, mandatory: true)
         }
         return OutgoingMessage(body: body, exchange: WireNames.tasksExchange, routingKey: queue, properties: properties, mandatory: true)
     }
@@ -37,13 +38,7 @@ extension TaskMessage {
         let (task, args) = try parsed.get()
         let properties = delivery.properties
         let headers = properties.headers ?? [:]
-        var attempt = 1
-        if let header = headers[WireHeaders.attempt] {
-            guard let value = header.intValue, (1...Int64(RetryPolicy.attemptLimit)).contains(value) else {
-                throw .malformed("\(WireHeaders.attempt) must be a whole number from 1 to \(RetryPolicy.attemptLimit), got \(Self.describe(header))")
-            }
-            attempt = Int(value)
-        }
+        let attempt = try Self.attempt(in: headers)
         if let priority = properties.priority, priority > 9 {
             throw .malformed("priority must be 0 to 9, got \(priority)")
         }
@@ -60,6 +55,16 @@ extension TaskMessage {
             expiresAt: expiresAt,
             traceparent: headers[WireHeaders.traceparent]?.stringValue
         )
+    }
+
+    /// The attempt a message's headers state: 1 without `x-warren-attempt`; a header that is not
+    /// a whole number from 1 to `RetryPolicy.attemptLimit` is malformed.
+    public static func attempt(in headers: FieldTable) throws(TaskMessageError) -> Int {
+        guard let header = headers[WireHeaders.attempt] else { return 1 }
+        guard let value = header.intValue, (1...Int64(RetryPolicy.attemptLimit)).contains(value) else {
+            throw .malformed("\(WireHeaders.attempt) must be a whole number from 1 to \(RetryPolicy.attemptLimit), got \(Self.describe(header))")
+        }
+        return Int(value)
     }
 
     /// An ISO-8601 instant header, nil when absent; anything else there is malformed.

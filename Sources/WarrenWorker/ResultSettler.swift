@@ -1,6 +1,7 @@
 import Logging
 import RabbitMQ
 import Synchronization
+import WarrenMessaging
 
 /// Publishes what finished tasks produced (results, retries, dead-letter copies) and acks their
 /// deliveries once the broker has confirmed every message of a delivery.
@@ -10,30 +11,25 @@ import Synchronization
 /// their confirms at once. Under load the batches grow by themselves, so the per-task cost of a
 /// publish round trip shrinks, while a lone task still goes out at once.
 ///
-/// Results and deliveries travel on different connections, which reconnect independently. While
-/// the publishing connection is down, a finished task's messages are kept and published again
-/// every `retryInterval` for as long as its delivery is still held (the task is not run again);
-/// once the delivery's own connection is gone the broker has requeued it, and the messages are
-/// dropped. A message the broker refuses returns its delivery to the queue (nack, requeue).
+/// Only what the broker has not confirmed is ever published again:
+/// - While the publishing connection is down, a settlement's unconfirmed messages are published
+///   again every `retryInterval` for as long as its delivery is still held (the task is not run
+///   again); once the delivery's own connection is gone the broker has requeued it, and they
+///   are dropped.
+/// - When the broker closes the publishing channel, the unconfirmed messages are published again
+///   one at a time, so that the one it refuses is found.
+/// - A message the broker refuses (nacked, returned, or closing the channel on its own) is
+///   replaced as `RefusalPolicy` says, and the delivery is acked: a finished task is never run
+///   again because something it produced could not be published.
 final class ResultSettler: Sendable {
-    private struct Item: Sendable {
-        var delivery: Delivery
-        var messages: [OutgoingMessage]
-        var failures = 0
-    }
-
-    private enum Fate {
-        case settled
-        case retry(Item)
-    }
-
     private let publisher: Channel
+    private let ledger: RunLedger<Delivery>
     private let metrics: WorkerMetrics
     private let logger: Logger
     private final class PendingItems: Sendable {
-        private let items = Mutex<[Item]>([])
-        func append(_ item: Item) { items.withLock { $0.append(item) } }
-        func takeAll() -> [Item] {
+        private let items = Mutex<[Settlement]>([])
+        func append(_ item: Settlement) { items.withLock { $0.append(item) } }
+        func takeAll() -> [Settlement] {
             items.withLock { items in
                 defer { items.removeAll(keepingCapacity: true) }
                 return items
@@ -45,14 +41,16 @@ final class ResultSettler: Sendable {
     private let wake: AsyncStream<Void>.Continuation
     private let drained: Task<Void, Never>
 
-    init(publisher: Channel, metrics: WorkerMetrics, logger: Logger, retryInterval: Duration = .milliseconds(250),
-         batchesInFlight: Int = 16) {
+    init(publisher: Channel, ledger: RunLedger<Delivery>, metrics: WorkerMetrics, logger: Logger,
+         retryInterval: Duration = .milliseconds(250), batchesInFlight: Int = 16) {
         self.publisher = publisher
+        self.ledger = ledger
         self.metrics = metrics
         self.logger = logger
         let (signals, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         self.wake = wake
         let pending = self.pending
+        let round = Round(publisher: publisher, ledger: ledger, metrics: metrics, logger: logger)
         drained = Task { [pending] in
             await withTaskGroup(of: Void.self) { group in
                 var inFlight = 0
@@ -68,10 +66,7 @@ final class ResultSettler: Sendable {
                         let items = pending.takeAll()
                         if items.isEmpty { break }
                         inFlight += 1
-                        group.addTask {
-                            await Self.settleUntilDone(items, publisher: publisher, metrics: metrics, logger: logger,
-                                                       retryInterval: retryInterval)
-                        }
+                        group.addTask { await round.untilDone(items, retryInterval: retryInterval) }
                     }
                 }
             }
@@ -79,8 +74,8 @@ final class ResultSettler: Sendable {
     }
 
     /// Hands over a delivery's messages; the delivery is acked once all are confirmed.
-    func submit(_ delivery: Delivery, _ messages: [OutgoingMessage]) {
-        pending.append(Item(delivery: delivery, messages: messages))
+    func submit(_ settlement: Settlement) {
+        pending.append(settlement)
         wake.yield()
     }
 
@@ -92,71 +87,128 @@ final class ResultSettler: Sendable {
         await withTaskCancellationHandler { await drained.value } onCancel: { drained.cancel() }
     }
 
-    /// Publishes the items' messages as one batch, again every `retryInterval` for those whose
-    /// publish failed on a lost connection, until all are settled or the caller is cancelled
-    /// (shutdown past its grace: what is held returns with the connection).
-    private static func settleUntilDone(_ items: [Item], publisher: Channel, metrics: WorkerMetrics, logger: Logger,
-                                        retryInterval: Duration) async {
-        var items = items
-        while true {
-            let retrying = await settle(items, publisher: publisher, logger: logger)
-            metrics.settled(items.count - retrying.count)
-            if retrying.isEmpty { return }
-            guard (try? await Task.sleep(for: retryInterval)) != nil else { return }
-            items = retrying
-        }
-    }
+    /// Publishing settlements and deciding what becomes of each.
+    private struct Round: Sendable {
+        let publisher: Channel
+        let ledger: RunLedger<Delivery>
+        let metrics: WorkerMetrics
+        let logger: Logger
 
-    /// Publishes the items' messages as one batch; returns the items to publish again.
-    private static func settle(_ items: [Item], publisher: Channel, logger: Logger) async -> [Item] {
-        let results = await publisher.publishBatch(items.flatMap(\.messages))
-        var offset = 0
-        var retry: [Item] = []
-        for item in items {
-            let outcome = results[offset..<(offset + item.messages.count)]
-            offset += item.messages.count
-            let failure = outcome.lazy.compactMap { result -> AMQPError? in
-                if case .failure(let error) = result { return error } else { return nil }
-            }.first
-            switch fate(of: item, failure: failure, logger: logger) {
-            case .settled: break
-            case .retry(let again): retry.append(again)
+        /// Publishes the settlements' messages, again for those not settled yet (every
+        /// `retryInterval` while the connection is down, at once when isolating a refusal),
+        /// until all are settled or the caller is cancelled (shutdown past its grace: what is
+        /// held returns with the connection).
+        func untilDone(_ items: [Settlement], retryInterval: Duration) async {
+            var items = items
+            while true {
+                let retrying = await publish(items)
+                metrics.settled(items.count - retrying.count)
+                if retrying.isEmpty { return }
+                if retrying.contains(where: { !$0.isolated }) {
+                    guard (try? await Task.sleep(for: retryInterval)) != nil else { return }
+                } else if Task.isCancelled {
+                    return
+                }
+                items = retrying
             }
         }
-        return retry
-    }
 
-    private static func fate(of item: Item, failure: AMQPError?, logger: Logger) -> Fate {
-        // Only for log lines: decoding the properties costs more than the ack itself.
-        var taskID: String { item.delivery.properties.messageID ?? "(none)" }
-        guard let failure else {
+        /// One round: the messages of settlements not isolated go as one batch, those of isolated
+        /// ones one at a time. Returns the settlements to publish again.
+        private func publish(_ items: [Settlement]) async -> [Settlement] {
+            var items = items
+            let together = items.indices.filter { !items[$0].isolated }
+            let batch = together.flatMap { index in items[index].pending.map { (index, $0) } }
+            let outcomes = await publisher.publishBatch(batch.map { items[$0.0].messages[$0.1].message })
+            var failures: [Int: [(Int, AMQPError)]] = [:]
+            for (slot, outcome) in zip(batch, outcomes) {
+                if case .failure(let error) = outcome { failures[slot.0, default: []].append((slot.1, error)) }
+                else { items[slot.0].messages[slot.1].confirmed = true }
+            }
+            for index in items.indices where items[index].isolated {
+                for message in items[index].pending {
+                    let outcome = await publisher.publishBatch([items[index].messages[message].message])
+                    if case .failure(let error) = outcome.first { failures[index, default: []].append((message, error)) }
+                    else { items[index].messages[message].confirmed = true }
+                }
+            }
+            var retry: [Settlement] = []
+            for index in items.indices {
+                if let again = conclude(items[index], failures: failures[index] ?? []) { retry.append(again) }
+            }
+            return retry
+        }
+
+        /// What becomes of one settlement after a round: settled (nil), or to publish again.
+        private func conclude(_ item: Settlement, failures: [(Int, AMQPError)]) -> Settlement? {
+            var item = item
+            // Only for log lines: decoding the properties costs more than the ack itself.
+            var taskID: String { item.delivery.properties.messageID ?? "(none)" }
+            var transient = false
+            var replacements: [SettlementMessage] = []
+            var dropsResult = false
+            for (index, error) in failures {
+                let message = item.messages[index]
+                switch PublishFailure(error, publishedAlone: item.isolated) {
+                case .transient:
+                    transient = true
+                case .channelClosed:
+                    item.isolated = true
+                case .refused:
+                    item.messages[index].confirmed = true  // settled: never published again
+                    metrics.refused(role: message.role)
+                    logger.error("the broker refused a message of a finished task; the task is not run again",
+                                 metadata: ["task_id": "\(taskID)", "message": "\(message.role)", "error": "\(error)"])
+                    let replacement = RefusalPolicy.replacement(for: message.role, error: error, result: item.result) { reason, text in
+                        DeadLetter.copy(of: item.delivery, queue: item.queue, reason: reason, error: text)
+                    }
+                    replacements += replacement.messages
+                    dropsResult = dropsResult || replacement.dropsUnconfirmedResult
+                }
+            }
+            if dropsResult {
+                for index in item.messages.indices where item.messages[index].role == .result { item.messages[index].confirmed = true }
+            }
+            item.messages += replacements
+            if item.pending.isEmpty {
+                acknowledge(item, taskID: taskID)
+                return nil
+            }
+            guard item.delivery.isSettleable else {
+                logger.warning("could not publish a result, and the task's delivery went with its connection; the task will be redelivered",
+                               metadata: ["task_id": "\(taskID)"])
+                release(ledger: item.key.map(ledger.abandoned) ?? [], requeue: true)
+                return nil
+            }
+            if transient {
+                if item.transientFailures == 0 {
+                    logger.warning("could not publish a result; publishing it again once the broker is back",
+                                   metadata: ["task_id": "\(taskID)", "error": "\(failures.first.map { "\($0.1)" } ?? "")"])
+                }
+                item.transientFailures += 1
+            }
+            return item
+        }
+
+        /// Everything confirmed: the delivery is acked, and so are copies of it held meanwhile.
+        private func acknowledge(_ item: Settlement, taskID: @autoclosure () -> String) {
             do {
                 try item.delivery.ack()
             } catch {
                 logger.warning("could not ack (the connection was replaced); the task will be redelivered",
-                               metadata: ["task_id": "\(taskID)", "error": "\(error)"])
+                               metadata: ["task_id": "\(taskID())", "error": "\(error)"])
             }
-            return .settled
+            release(ledger: item.key.map(ledger.settled) ?? [], requeue: false)
         }
-        guard item.delivery.isSettleable else {
-            logger.warning("could not publish a result, and the task's delivery went with its connection; the task will be redelivered",
-                           metadata: ["task_id": "\(taskID)", "error": "\(failure)"])
-            return .settled
-        }
-        switch failure {
-        case .notConnected, .connectionLost:
-            if item.failures == 0 {
-                logger.warning("could not publish a result; publishing it again once the broker is back",
-                               metadata: ["task_id": "\(taskID)", "error": "\(failure)"])
+
+        /// Settles redelivered copies held while their run was under way: acked when it settled,
+        /// returned to the queue when it did not.
+        private func release(ledger held: [Delivery], requeue: Bool) {
+            for copy in held where copy.isSettleable {
+                if requeue { try? copy.nack(requeue: true) } else { try? copy.ack() }
+                metrics.settled(1)
+                if !requeue { metrics.redeliverySkipped() }
             }
-            var again = item
-            again.failures += 1
-            return .retry(again)
-        default:
-            logger.error("the broker refused a result; the task returns to its queue",
-                         metadata: ["task_id": "\(taskID)", "error": "\(failure)"])
-            try? item.delivery.nack(requeue: true)
-            return .settled
         }
     }
 }

@@ -14,6 +14,7 @@ struct TaskProcessor: Sendable {
     let maxPayload: Int
     let workerName: String
     let settler: ResultSettler
+    let ledger: RunLedger<Delivery>
     let cancellations: CancellationRegistry
     let metrics: WorkerMetrics
     let logger: Logger
@@ -36,14 +37,14 @@ struct TaskProcessor: Sendable {
             result.status = .expired
             result.error = "expired at \(TaskResult.timestamp(expiresAt)) before a worker started it"
             metrics.finished(task: message.task, status: result.status)
-            settle(delivery, [try? result.outgoing()])
+            settle(delivery, message, result)
             return
         }
         if cancellations.isCancelled(message.id) {
             result.status = .cancelled
             result.error = "cancelled before it started"
             metrics.finished(task: message.task, status: result.status)
-            settle(delivery, [try? result.outgoing()])
+            settle(delivery, message, result)
             return
         }
         // The last moment to notice that the channel died since intake: the broker has requeued
@@ -53,6 +54,8 @@ struct TaskProcessor: Sendable {
             logger.info("delivery from a lost channel not started; the broker hands it out again", metadata: ["task_id": "\(message.id)"])
             return
         }
+        // From here until it settles, a redelivered copy of this run is held, not run (RunLedger).
+        ledger.started(RunKey(id: message.id, attempt: message.attempt))
         let started = Date()
         let clock = ContinuousClock.now
         metrics.started(task: message.task)
@@ -70,7 +73,7 @@ struct TaskProcessor: Sendable {
                 result.status = .cancelled
                 result.error = "cancelled before it started"
                 metrics.finished(task: message.task, status: result.status)
-                settle(delivery, [try? result.outgoing()])
+                settle(delivery, message, result)
                 return
             }
             outcome = await withTaskCancellationHandler { await work.value } onCancel: { work.cancel() }
@@ -89,17 +92,18 @@ struct TaskProcessor: Sendable {
             result.status = .cancelled
             result.error = "cancelled while running"
             metrics.finished(task: message.task, status: result.status)
-            settle(delivery, [try? result.outgoing()])
+            settle(delivery, message, result)
             return
         }
         switch outcome.status {
         case .interrupted:
             // Shutting down: no result; the unacked delivery returns to its queue.
             logger.info("task interrupted by shutdown, left for redelivery", metadata: ["task_id": "\(message.id)", "task": "\(message.task)"])
+            for copy in ledger.abandoned(RunKey(id: message.id, attempt: message.attempt)) { try? copy.nack(requeue: true) }
         case .succeeded:
             result.status = .succeeded
             metrics.finished(task: message.task, status: result.status)
-            settle(delivery, [try? result.outgoing()])
+            settle(delivery, message, result)
         case .badArguments:
             await reject(delivery, queue: queue, message: message, reason: "bad-args", error: outcome.error ?? "bad arguments")
         case .failed, .timedOut:
@@ -110,13 +114,13 @@ struct TaskProcessor: Sendable {
                 result.status = .retrying
                 result.error = "\(outcome.error ?? "failed"); attempt \(next.attempt) of \(definition.retry.attempts) in \(DurationSyntax.format(delay))"
                 metrics.finished(task: message.task, status: result.status)
-                settle(delivery, [next.outgoing(delay: delay), try? result.outgoing()])
+                settle(delivery, message, result, also: [SettlementMessage(next.outgoing(delay: delay), .retry)])
             } else {
                 result.status = outcome.status == .timedOut ? .timedOut : .failed
                 metrics.finished(task: message.task, status: result.status)
                 metrics.deadLettered(task: message.task, reason: "failed")
                 let copy = DeadLetter.copy(of: delivery, queue: queue, reason: "failed", error: outcome.error ?? "failed")
-                settle(delivery, [copy, try? result.outgoing()])
+                settle(delivery, message, result, also: [SettlementMessage(copy, .deadLetter)])
             }
         }
     }
@@ -151,12 +155,21 @@ struct TaskProcessor: Sendable {
         let label = message.flatMap { catalog[$0.task] != nil ? $0.task : nil } ?? "(unknown)"
         metrics.finished(task: label, status: result.status)
         metrics.deadLettered(task: label, reason: reason)
-        settle(delivery, [DeadLetter.copy(of: delivery, queue: queue, reason: reason, error: error, id: id), try? result.outgoing()])
+        let copy = DeadLetter.copy(of: delivery, queue: queue, reason: reason, error: error, id: id)
+        settle(delivery, queue: queue, key: message.map { RunKey(id: $0.id, attempt: $0.attempt) }, result,
+               also: [SettlementMessage(copy, .deadLetter)])
     }
 
-    /// Hands the messages to the settler, which publishes them with confirms and then acks.
-    private func settle(_ delivery: Delivery, _ messages: [OutgoingMessage?]) {
-        settler.submit(delivery, messages.compactMap { $0 })
+    /// Hands a finished task's result (and `also`: a retry or a dead-letter copy) to the settler,
+    /// which publishes them with confirms and then acks.
+    private func settle(_ delivery: Delivery, _ message: TaskMessage, _ result: TaskResult, also: [SettlementMessage] = []) {
+        settle(delivery, queue: message.queue, key: RunKey(id: message.id, attempt: message.attempt), result, also: also)
+    }
+
+    private func settle(_ delivery: Delivery, queue: String, key: RunKey?, _ result: TaskResult, also: [SettlementMessage]) {
+        var messages = also
+        if let outgoing = try? result.outgoing() { messages.append(SettlementMessage(outgoing, .result)) }
+        settler.submit(Settlement(delivery: delivery, queue: queue, result: result, messages: messages, key: key))
     }
 }
 

@@ -95,9 +95,10 @@ public final class Worker: Service {
             consumers.set(try await channel.consume(queue: queue))
         }
         let metrics = WorkerMetrics()
-        let settler = ResultSettler(publisher: publisher, metrics: metrics, logger: logger)
+        let ledger = RunLedger<Delivery>()
+        let settler = ResultSettler(publisher: publisher, ledger: ledger, metrics: metrics, logger: logger)
         let processor = TaskProcessor(catalog: configuration.catalog, reapTasks: configuration.reapTasks, maxPayload: configuration.maxPayload,
-                                      workerName: configuration.workerName, settler: settler,
+                                      workerName: configuration.workerName, settler: settler, ledger: ledger,
                                       cancellations: cancellations, metrics: metrics, logger: logger)
         let limiter = ConcurrencyLimiter(limit: configuration.autoscale?.lowerBound ?? configuration.concurrency)
         metrics.concurrencyLimit(limiter.snapshot.limit)
@@ -137,6 +138,21 @@ public final class Worker: Service {
                     if firstDelivery == nil { firstDelivery = .now }
                     for delivery in batch {
                         metrics.received()
+                        // A copy of a run under way here waits for it without a slot; a copy of
+                        // one settled here is acked without running again.
+                        if delivery.redelivered, let key = RunKey(properties: delivery.properties) {
+                            switch ledger.admit(delivery, key: key) {
+                            case .run: break
+                            case .held: continue
+                            case .settled:
+                                try? delivery.ack()
+                                metrics.settled(1)
+                                metrics.redeliverySkipped()
+                                logger.info("redelivered copy of a task this worker already finished: acked, not run again",
+                                            metadata: ["task_id": "\(key.id)", "attempt": "\(key.attempt)"])
+                                continue
+                            }
+                        }
                         await limiter.acquire()
                         if stopping.isRaised {
                             limiter.release()

@@ -49,6 +49,16 @@ final class WorkerMetrics: Sendable {
         settled(1)
     }
 
+    /// The broker refused a message a finished task produced (`role`: result, retry, …).
+    func refused(role: SettlementMessage.Role) {
+        counter("warren_messages_refused_total", [("message", "\(role)")]).increment()
+    }
+
+    /// A redelivered copy of a run this worker had under way or had settled: acked, not run.
+    func redeliverySkipped() {
+        counter("warren_redeliveries_skipped_total", []).increment()
+    }
+
     func started(task: String) {
         handles(task).started.increment()
         inFlightGauge.record(running.wrappingAdd(1, ordering: .relaxed).newValue)

@@ -26,14 +26,15 @@ final class WorkerHarness: Sendable {
     }
 
     /// Connects, declares `queue` like a worker would, and starts collecting.
-    static func make(queue prefix: String, url: String = WorkerHarness.url) async throws -> WorkerHarness {
+    static func make(queue prefix: String, url: String = WorkerHarness.url,
+                     options: TaskQueueOptions = TaskQueueOptions()) async throws -> WorkerHarness {
         let queue = "test.\(prefix).\(UUID().uuidString.prefix(8))"
         var configuration = try ConnectionConfiguration(urls: url, connectionName: "test-\(queue)")
         configuration.logger.logLevel = .error
         let connection = try await Connection.open(configuration)
         let setup = try await connection.openChannel(confirms: false)
         try await WarrenTopology.declareShared(on: setup)
-        try await WarrenTopology.declareTaskQueue(queue, options: TaskQueueOptions(), on: setup)
+        try await WarrenTopology.declareTaskQueue(queue, options: options, on: setup)
         let harness = WorkerHarness(queue: queue, url: url, connection: connection, publisher: try await connection.openChannel(confirms: true))
         for (exchange, isResult) in [(WireNames.resultsExchange, true), (WireNames.deadLetterExchange, false)] {
             let state = try await setup.declare(QueueSpec(name: "", durable: false, exclusive: true, autoDelete: true))
@@ -117,7 +118,7 @@ struct GateTask {
             """)
     }
 
-    func open() { FileManager.default.createFile(atPath: gate, contents: nil) }
+    func open() { _ = FileManager.default.createFile(atPath: gate, contents: nil) }
     func remove() { try? FileManager.default.removeItem(atPath: gate) }
 }
 
