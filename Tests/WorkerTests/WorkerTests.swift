@@ -195,7 +195,7 @@ struct WorkerTests {
     func killedMidway() async throws {
         let harness = try await WorkerHarness.make(queue: "kill9")
         let ids = (0..<400).map { "kill9-\($0)-\(UUID().uuidString.prefix(6))" }
-        let messages = ids.map { TaskMessage(id: $0, task: "warren.sleep", args: .object(["seconds": .number(0.1)]), queue: harness.queue).outgoing() }
+        let messages = ids.map { TaskMessage(id: $0, task: "warren.sleep", args: .object(["seconds": .number(0.25)]), queue: harness.queue).outgoing() }
         let confirmed = await harness.publisher.publishBatch(messages)
         #expect(confirmed.allSatisfy { if case .success = $0 { return true } else { return false } })
         let first = try harness.startWorker(["--concurrency", "8", "--prefetch", "32"])
