@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import WarrenCore
 import WarrenTestSupport
 
 /// The CLI's configuration file: defaults for WARREN_* variables, so a new shell needs no exports.
@@ -73,6 +74,6 @@ struct VersionTests {
         #expect(result.status == 0)
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardized.path
         let head = try runChecked("/usr/bin/git", ["-C", root, "rev-parse", "--short=12", "HEAD"]).trimmingCharacters(in: .whitespacesAndNewlines)
-        #expect(result.stdout == "warren 0.18.0 (commit \(head))\n")
+        #expect(result.stdout == "warren \(WarrenVersion.number) (commit \(head))\n")
     }
 }
