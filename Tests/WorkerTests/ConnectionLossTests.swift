@@ -71,3 +71,49 @@ struct StaleDeliveryTests {
         await harness.close()
     }
 }
+
+@Suite("worker: a task run twice is recorded twice (real binaries, real broker, SQLite)", .serialized)
+struct RerunRecordTests {
+    @Test("a running task whose consuming connection the broker closes runs again; `results show` lists both runs, the second redelivered")
+    func rerunRecorded() async throws {
+        let vhost = try TestVirtualHost.create()
+        defer { vhost.delete() }
+        let gate = try GateTask()
+        defer { gate.remove() }
+        // A store the backend creates (at the schema of the binary under test).
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("warren-rerun-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let harness = try await WorkerHarness.make(queue: "rerun", url: vhost.url)
+        let environment = ["WARREN_AMQP_URL": vhost.url, "WARREN_STORE": "sqlite:" + directory.appendingPathComponent("results.sqlite").path]
+        let backend = try WarrenProcess(["backend", "--http", "off", "--log-level", "warning"], environment: environment)
+        let worker = try harness.startWorker(["--tasks", gate.catalog, "--concurrency", "1"])
+        let pid = try await workerConnection("warren-worker-consume", in: vhost)
+        let id = try await harness.publish("wait-for-gate")
+        try await waitUntil("the task running") { gate.hasStarted }
+        // The delivery goes with the connection: the broker requeues it, marked redelivered,
+        // while the first run goes on and publishes its result.
+        _ = try brokerCtl(["close_connection", pid, "rerun record test"])
+        gate.open()
+        try await waitUntil("both runs' results published") { harness.results(for: id).count == 2 }
+        var shown: [TaskResult] = []
+        try? await waitUntil("both runs stored") {
+            let show = try runWarren(["results", "show", id, "--json"], environment: environment)
+            shown = try show.stdout.split(separator: "\n").map { try TaskResult.decode(Data($0.utf8)) }
+            return shown.count == 2
+        }
+        let text = try runWarren(["results", "show", id], environment: environment)
+        worker.signal(SIGTERM)
+        backend.signal(SIGTERM)
+        #expect(try await worker.wait().status == 0)
+        #expect(try await backend.wait().status == 0)
+        await harness.close()
+        #expect(shown.count == 2, "`results show --json` listed \(shown.count) run(s)")
+        #expect(shown.map(\.attempt) == [1, 1])
+        #expect(shown.map(\.status) == [.succeeded, .succeeded])
+        #expect(shown.map(\.redelivered) == [false, true])
+        #expect(Set(shown.compactMap(\.runID)).count == 2, "two runs, two run ids")
+        #expect(text.stdout.contains("attempt 1, run 1: succeeded"), "\(text.stdout)")
+        #expect(text.stdout.contains("attempt 1, run 2 (redelivered): succeeded"), "\(text.stdout)")
+    }
+}
