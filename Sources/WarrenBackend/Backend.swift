@@ -28,28 +28,49 @@ public struct Backend: Service {
         defer { state.opened(nil) }
         var connectionConfiguration = configuration.connection
         connectionConfiguration.connectionName = "warren-backend"
-        let connection: Connection
-        do {
-            // A broker not reachable yet is waited for, like the store; shutdown meanwhile ends it.
-            guard let opened = try await BrokerConnection.open(connectionConfiguration, logger: logger) else {
+        var backoff = Backoff(first: .milliseconds(100), longest: .seconds(5))
+        while true {
+            let connection: Connection
+            do {
+                // A broker not reachable yet is waited for, like the store; shutdown meanwhile ends it.
+                guard let opened = try await BrokerConnection.open(connectionConfiguration, logger: logger) else {
+                    await store.close()
+                    return
+                }
+                connection = opened
+            } catch {
                 await store.close()
-                return
+                throw error
             }
-            connection = opened
-        } catch {
-            await store.close()
-            throw error
-        }
-        metrics.setConnected(true)
-        do {
-            try await serve(connection: connection, store: store)
-        } catch {
+            metrics.setConnected(true)
+            let started: Subscription
+            do {
+                started = try await subscribe(on: connection)
+            } catch where BrokerConnection.isRetryableAtStart(error) && !Task.isShuttingDownGracefully && !Task.isCancelled {
+                // Lost or refused for a moment while declaring and subscribing (a 541, a queue
+                // not ready on this node yet): nothing has been taken, so start again.
+                let wait = backoff.step()
+                logger.warning("the broker failed the start; starting again", metadata: ["error": "\(error)", "in": "\(wait)"])
+                await connection.close()
+                metrics.setConnected(false)
+                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: wait) }
+                continue
+            } catch {
+                await connection.close()
+                await store.close()
+                throw error
+            }
+            do {
+                try await serve(connection: connection, subscription: started, store: store)
+            } catch {
+                await connection.close()
+                await store.close()
+                throw error
+            }
             await connection.close()
             await store.close()
-            throw error
+            return
         }
-        await connection.close()
-        await store.close()
     }
 
     /// Opens the store, retrying while it is unreachable; nil when shutdown came first.
@@ -77,15 +98,26 @@ public struct Backend: Service {
         return nil
     }
 
-    private func serve(connection: Connection, store: any ResultStore) async throws {
-        let metrics = self.metrics
+    /// The channels of a started backend: where results come from and where the unstorable go.
+    private struct Subscription {
+        let consumer: Consumer
+        let deadLetters: Channel
+    }
+
+    /// The start: declares the topology and subscribes to `warren.results`.
+    private func subscribe(on connection: Connection) async throws -> Subscription {
         let setup = try await connection.openChannel(confirms: false)
         try await WarrenTopology.declareShared(on: setup)
         try? await setup.close()
         let deadLetters = try await connection.openChannel(confirms: true)
         let channel = try await connection.openChannel(confirms: false)
         try await channel.setPrefetch(UInt16(clamping: max(configuration.prefetch, configuration.batchSize)))
-        let consumer = try await channel.consume(queue: WireNames.resultsQueue)
+        return Subscription(consumer: try await channel.consume(queue: WireNames.resultsQueue), deadLetters: deadLetters)
+    }
+
+    private func serve(connection: Connection, subscription: Subscription, store: any ResultStore) async throws {
+        let metrics = self.metrics
+        let (consumer, deadLetters) = (subscription.consumer, subscription.deadLetters)
         state.setConsuming(true)
         defer { state.setConsuming(false) }
         logger.info("backend consuming", metadata: ["queue": "\(WireNames.resultsQueue)", "store": "\(configuration.store)",

@@ -21,4 +21,16 @@ public enum BrokerConnection {
             return nil
         }
     }
+
+    /// Whether a failure while a service starts (declaring its topology, subscribing) clears by
+    /// itself, so the service starts again on a new connection with backoff instead of exiting:
+    /// the connection dropped or was closed under it (whatever the broker's reply code: a 541
+    /// INTERNAL_ERROR or 320 CONNECTION_FORCED reaches operations in flight as `connectionLost`),
+    /// a timeout, a channel closed with 541 INTERNAL_ERROR, or a queue just declared whose replica
+    /// is not running yet (`AMQPError.isBrokerNotReadyYet`). False for what needs someone to act:
+    /// refused permissions, a queue redeclared with different arguments, a bad name.
+    public static func isRetryableAtStart(_ error: any Error) -> Bool {
+        guard let error = error as? AMQPError else { return false }
+        return error.mayClearByItself || error.isBrokerNotReadyYet || error.replyCode == 541
+    }
 }

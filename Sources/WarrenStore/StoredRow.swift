@@ -12,6 +12,9 @@ struct StoredRow: Sendable {
     var atMs: Int64
     /// `result` as JSON text, or nil.
     var resultJSON: String?
+    /// The run id as stored: empty for results without one (one run per `(id, attempt)`), since
+    /// a NULL would never conflict in the unique key.
+    var runKey: String { result.runID ?? "" }
 
     init(_ result: TaskResult, storedAtMs: Int64) {
         var result = result
@@ -20,7 +23,7 @@ struct StoredRow: Sendable {
         result.id = Self.withoutNUL(result.id)
         result.task = Self.withoutNUL(result.task)
         result.queue = Self.withoutNUL(result.queue)
-        for field in [\TaskResult.schedule, \.scheduledFor, \.worker, \.startedAt, \.finishedAt, \.output, \.error, \.traceparent] {
+        for field in [\TaskResult.schedule, \.scheduledFor, \.worker, \.startedAt, \.finishedAt, \.output, \.error, \.traceparent, \.runID] {
             result[keyPath: field] = result[keyPath: field].map(Self.withoutNUL)
         }
         self.result = result
@@ -41,7 +44,7 @@ struct StoredRow: Sendable {
     }
 }
 
-/// A batch reduced to what one transaction writes: a row per (id, attempt) and a row per id,
+/// A batch reduced to what one transaction writes: a row per run (id, attempt, run id) and a row per id,
 /// each the one that supersedes the others in the batch (an upsert cannot touch a row twice).
 struct StorageBatch {
     var attempts: [StoredRow] = []
@@ -53,17 +56,17 @@ struct StorageBatch {
         var latestIndex: [String: Int] = [:]
         for result in results {
             let row = StoredRow(result, storedAtMs: storedAtMs)
-            let key = AttemptKey(id: result.id, attempt: result.attempt)
+            let key = AttemptKey(id: row.result.id, attempt: result.attempt, run: row.runKey)
             if let index = attemptIndex[key] {
                 if row.supersedes(attempts[index]) { attempts[index] = row }
             } else {
                 attemptIndex[key] = attempts.count
                 attempts.append(row)
             }
-            if let index = latestIndex[result.id] {
+            if let index = latestIndex[row.result.id] {
                 if row.supersedes(latest[index]) { latest[index] = row }
             } else {
-                latestIndex[result.id] = latest.count
+                latestIndex[row.result.id] = latest.count
                 latest.append(row)
             }
         }
@@ -72,6 +75,7 @@ struct StorageBatch {
     private struct AttemptKey: Hashable {
         var id: String
         var attempt: Int
+        var run: String
     }
 }
 

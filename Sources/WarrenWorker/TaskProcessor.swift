@@ -33,6 +33,7 @@ struct TaskProcessor: Sendable {
             return
         }
         var result = TaskResult(message: message, worker: workerName)
+        result.markRun(of: delivery)
         if let expiresAt = message.expiresAt, expiresAt < Date() {
             result.status = .expired
             result.error = "expired at \(TaskResult.timestamp(expiresAt)) before a worker started it"
@@ -149,6 +150,7 @@ struct TaskProcessor: Sendable {
         var result = message.map { TaskResult(message: $0, worker: workerName) }
             ?? TaskResult(id: id, task: delivery.properties.type ?? "unknown", queue: queue, attempt: 1, status: .rejected)
         result.worker = workerName
+        result.markRun(of: delivery)
         result.status = .rejected
         result.error = error
         // Only catalog names become labels: a flood of made-up names must not grow the metrics.
@@ -181,5 +183,12 @@ extension TaskResult {
         self.scheduledFor = message.scheduledFor
         self.worker = worker
         self.traceparent = message.traceparent
+    }
+
+    /// Marks the result as this handling of `delivery`: a new run id, and whether the broker
+    /// redelivered it (docs/protocol.md, "A result").
+    mutating func markRun(of delivery: Delivery) {
+        runID = TaskResult.newRunID()
+        redelivered = delivery.redelivered
     }
 }

@@ -42,7 +42,7 @@ public final class Worker: Service {
             defer { watcher.cancel() }
             do {
                 try await work(consumeConnection: consumeConnection, publishConnection: publishConnection, logger: logger)
-            } catch let error as AMQPError where (Self.isConnectionLoss(error) || error.isBrokerNotReadyYet)
+            } catch let error as AMQPError where BrokerConnection.isRetryableAtStart(error)
                 && !Task.isShuttingDownGracefully && !Task.isCancelled {
                 // Lost while declaring and subscribing, or a queue just declared (the
                 // cancellation stream, a quorum queue) not ready on this node yet: nothing has
@@ -64,13 +64,6 @@ public final class Worker: Service {
             await publishConnection.close()
             logger.info("worker stopped")
             return
-        }
-    }
-
-    private static func isConnectionLoss(_ error: AMQPError) -> Bool {
-        switch error {
-        case .connectionLost, .notConnected: return true
-        default: return false
         }
     }
 

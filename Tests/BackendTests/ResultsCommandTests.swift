@@ -21,7 +21,8 @@ struct ResultsCommandTests {
     }
 
     static let fields: Set<String> = ["id", "task", "queue", "schedule", "scheduled_for", "attempt", "status", "worker", "started_at",
-                                      "finished_at", "duration_ms", "exit_code", "output", "error", "result", "traceparent"]
+                                      "finished_at", "duration_ms", "exit_code", "output", "error", "result", "traceparent", "run_id",
+                                      "redelivered"]
 
     @Test("list: a table, newest first, one row per task id; --json has every field; filters apply", arguments: StoreKind.allCases)
     func list(kind: StoreKind) async throws {
@@ -78,6 +79,31 @@ struct ResultsCommandTests {
         #expect(try statuses(json.stdout) == ["retrying", "succeeded"])
         #expect(unknown.status == 1)
         #expect(unknown.stderr == "warren results show: no result stored for task id nope\n")
+    }
+
+    @Test("show: an attempt that ran twice is listed once per run, the redelivered run marked; a lone redelivered run too", arguments: StoreKind.allCases)
+    func showRuns(kind: StoreKind) async throws {
+        let fixture = try await StoreFixture.make(kind)
+        var first = makeResult("twice", attempt: 1, status: .retrying, finishedAt: isoAgo(50))
+        first.runID = "00000000000000a1"
+        var second = makeResult("twice", attempt: 1, status: .retrying, finishedAt: isoAgo(40))
+        second.runID = "00000000000000b2"
+        second.redelivered = true
+        var next = makeResult("twice", attempt: 2, status: .succeeded, finishedAt: isoAgo(30))
+        next.runID = "00000000000000c3"
+        next.redelivered = true
+        try await fixture.store.store([next, second, first])
+        let environment = ["WARREN_STORE": fixture.argument]
+        let text = try runWarren(["results", "show", "twice"], environment: environment)
+        let json = try runWarren(["results", "show", "twice", "--json"], environment: environment)
+        await fixture.close()
+        #expect(text.status == 0)
+        #expect(text.stdout.contains("attempt 1, run 1: retrying in 100ms\n  run       00000000000000a1\n"), "\(text.stdout)")
+        #expect(text.stdout.contains("attempt 1, run 2 (redelivered): retrying in 100ms\n  run       00000000000000b2\n"))
+        #expect(text.stdout.contains("attempt 2 (redelivered): succeeded in 100ms\n  run       00000000000000c3\n"))
+        let runs = try json.stdout.split(separator: "\n").map { try TaskResult.decode(Data($0.utf8)) }
+        #expect(runs.map { "\($0.attempt)/\($0.runID ?? "-")/\($0.redelivered)" }
+                == ["1/00000000000000a1/false", "1/00000000000000b2/true", "2/00000000000000c3/true"])
     }
 
     @Test("stats: counts, success rate and p50/p95 per task and per schedule over --since")

@@ -109,9 +109,9 @@ final class SchedulerHarness: Sendable {
     }
 
     /// `warren scheduler` on this directory as a process of its own.
-    func startProcess(instance: String, _ arguments: [String] = []) throws -> WarrenProcess {
+    func startProcess(instance: String, _ arguments: [String] = [], url: String = testBrokerURL) throws -> WarrenProcess {
         let process = try WarrenProcess(["scheduler", "--schedules", directory, "--instance", instance, "--standby-retry", "250ms"] + arguments,
-                                        environment: ["WARREN_AMQP_URL": testBrokerURL])
+                                        environment: ["WARREN_AMQP_URL": url])
         processes.withLock { $0.append(process) }
         return process
     }

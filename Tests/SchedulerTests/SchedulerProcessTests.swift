@@ -173,6 +173,31 @@ extension SchedulerBrokerTests {
     }
 }
 
+extension SchedulerBrokerTests {
+    @Test("a 541 INTERNAL_ERROR while the scheduler declares its queues (a forwarder answers the first queue.declare): it starts again and publishes")
+    func startsAgainAfter541() async throws {
+        try await SchedulerHarness.with(["start.yaml": """
+            schedules:
+              start~: { every: 1s, task: warren.echo, queue: QUEUE }
+            """]) { harness in
+            let port = TestPorts.free()
+            let forwarder = try TCPForwarder(port: port, failingDeclares: 1)
+            defer { forwarder.stop() }
+            let scheduler = try harness.startProcess(instance: "start\(harness.suffix)", ["--log-level", "info"],
+                                                     url: TCPForwarder.url(testBrokerURL, port: port))
+            try await waitUntil("the scheduler active, or gone") {
+                scheduler.output.contains("[WarrenScheduler] active scheduler") || !scheduler.isRunning
+            }
+            #expect(forwarder.failedDeclares == 1, "the forwarder failed the start once")
+            #expect(scheduler.isRunning, "the scheduler exited on a failed start: \(scheduler.output)")
+            #expect(scheduler.output.contains("541"), "the log names the error: \(scheduler.output)")
+            try await harness.waitFor(2, of: "start")
+            scheduler.signal(SIGTERM)
+            #expect(try await scheduler.wait(timeout: .seconds(20)).status == 0)
+        }
+    }
+}
+
 extension SchedulerHarness {
     /// Checks that the every-second schedule `schedule~` has a fire for each second from its
     /// first to its last, one task id per second, and at most `limit` fires published again

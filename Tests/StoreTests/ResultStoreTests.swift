@@ -55,6 +55,43 @@ struct ResultStoreTests {
         #expect(third.map(\.status) == [.succeeded])
     }
 
+    @Test("every run is a record: the same run stored twice is one, a second run of an attempt another; the latest is the run finished last",
+          arguments: StoreKind.allCases)
+    func runs(kind: StoreKind) async throws {
+        let fixture = try await StoreFixture.make(kind)
+        var first = makeResult("run-1", attempt: 1, status: .succeeded, finishedAt: "2026-11-23T10:00:05.000Z")
+        first.runID = "00000000000000a1"
+        first.startedAt = "2026-11-23T10:00:00.000Z"
+        var second = makeResult("run-1", attempt: 1, status: .failed, finishedAt: "2026-11-23T10:00:04.000Z")
+        second.runID = "00000000000000b2"
+        second.redelivered = true
+        second.startedAt = "2026-11-23T10:00:02.000Z"
+        // The redelivered run is stored first (it finished first), then the first run twice (republished).
+        try await fixture.store.store([second])
+        try await fixture.store.store([first])
+        try await fixture.store.store([first])
+        let runs = try await fixture.store.attempts(of: "run-1")
+        let latest = try await fixture.store.latest(of: "run-1")
+        let counts = try await fixture.store.counts()
+        // A later attempt still beats both runs of attempt 1.
+        var retried = makeResult("run-1", attempt: 2, status: .succeeded, finishedAt: "2026-11-23T09:00:00.000Z")
+        retried.runID = "00000000000000c3"
+        try await fixture.store.store([retried])
+        let afterRetry = try await fixture.store.latest(of: "run-1")
+        // Results without a run id (older workers) stay one record per (id, attempt).
+        try await fixture.store.store([makeResult("old-1"), makeResult("old-1", status: .failed, finishedAt: "2026-11-23T11:00:00.000Z")])
+        let old = try await fixture.store.attempts(of: "old-1")
+        await fixture.close()
+        #expect(runs == [first, second], "the first delivery's run, then the redelivered one")
+        #expect(runs.map(\.redelivered) == [false, true])
+        #expect(latest == first, "of two runs of one attempt, the one that finished last")
+        #expect(counts == StoredCounts(tasks: 1, attempts: 2))
+        #expect(afterRetry?.attempt == 2)
+        #expect(old.map(\.status) == [.failed])
+        #expect(old.first?.runID == nil)
+        #expect(old.first?.redelivered == false)
+    }
+
     @Test("pages: the cursor of a full page continues exactly after its last row, ties broken by id", arguments: StoreKind.allCases)
     func paging(kind: StoreKind) async throws {
         let fixture = try await StoreFixture.make(kind)
@@ -177,8 +214,8 @@ struct ResultStoreTests {
         await again.close()
         await reader.close()
         await fixture.close()
-        #expect(version == 2)
-        #expect(versionAgain == 2)
+        #expect(version == 3)
+        #expect(versionAgain == 3)
         #expect(read.map(\.id) == ["m-1"])
     }
 

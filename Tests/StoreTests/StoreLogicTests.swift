@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Logging
 import Testing
 import WarrenCore
 @testable import WarrenStore
@@ -48,6 +49,24 @@ struct StoreLogicTests {
         #expect(batch.latest.map { "\($0.result.id)/\($0.result.attempt)/\($0.result.status.rawValue)" } == ["a/2/succeeded", "b/1/succeeded"])
     }
 
+    @Test("a batch keeps one row per run: runs of one attempt apart, the same run once; no run id counts as one run")
+    func batchRuns() {
+        func run(_ id: String, _ runID: String?, _ status: ResultStatus, _ finishedAt: String) -> TaskResult {
+            var result = makeResult(id, status: status, finishedAt: finishedAt)
+            result.runID = runID
+            return result
+        }
+        let batch = StorageBatch([
+            run("a", "r1", .succeeded, "2026-11-23T10:00:00Z"),
+            run("a", "r2", .succeeded, "2026-11-23T10:00:09Z"),
+            run("a", "r1", .succeeded, "2026-11-23T10:00:00Z"),
+            run("b", nil, .failed, "2026-11-23T10:00:00Z"),
+            run("b", nil, .succeeded, "2026-11-23T10:00:01Z"),
+        ], storedAt: Date(timeIntervalSince1970: 0))
+        #expect(batch.attempts.map { "\($0.result.id)/\($0.runKey)/\($0.result.status.rawValue)" } == ["a/r1/succeeded", "a/r2/succeeded", "b//succeeded"])
+        #expect(batch.latest.map { "\($0.result.id)/\($0.runKey)" } == ["a/r2", "b/"], "the run finished last")
+    }
+
     @Test("a row's time is its finish, else its start, else when it was stored")
     func rowTime() {
         var result = TaskResult(id: "x", task: "t", queue: "q", attempt: 1, status: .expired)
@@ -72,12 +91,17 @@ struct StoreLogicTests {
 
 @Suite("SQLite schema upgrade (real file)")
 struct SQLiteUpgradeTests {
-    @Test("a store at schema v1 is migrated to v2 on open; its rows are kept and the new column is null")
-    func upgrade() async throws {
+    /// A store file's path in a new temporary directory, and the directory.
+    static func storeFile() throws -> (path: String, directory: URL) {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("warren-upgrade-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        return (directory.appendingPathComponent("r.sqlite").path, directory)
+    }
+
+    @Test("a store at schema v1 is migrated on open; its rows are kept and the new column is null")
+    func upgrade() async throws {
+        let (path, directory) = try Self.storeFile()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let path = directory.appendingPathComponent("r.sqlite").path
         let old = try GRDB.DatabaseQueue(path: path)
         try SQLiteSchema.migrator.migrate(old, upTo: "v1")
         try await old.write { db in
@@ -91,8 +115,79 @@ struct SQLiteUpgradeTests {
         let version = try await store.schemaVersion()
         let kept = try await store.list(ResultQuery())
         await store.close()
-        #expect(version == 2)
+        #expect(version == 3)
         #expect(kept.map(\.id) == ["kept"])
         #expect(kept.first?.traceparent == nil)
+    }
+
+    @Test("a store at schema v2 (one row per attempt) is migrated to runs on open: rows, their sequence and the counter are kept")
+    func upgradeToRuns() async throws {
+        let (path, directory) = try Self.storeFile()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let old = try GRDB.DatabaseQueue(path: path)
+        try SQLiteSchema.migrator.migrate(old, upTo: "v2 traceparent")
+        try await old.write { db in
+            for (seq, id) in [(1, "gone"), (2, "kept"), (3, "newest")] {
+                try db.execute(sql: """
+                    INSERT INTO warren_result_attempts (seq, id, task, queue, attempt, status, final, at_ms, stored_ms, traceparent)
+                    VALUES (?, ?, 't', 'q', 1, 'succeeded', 1, 1000, 1000, 'tp')
+                    """, arguments: [seq, id])
+                try db.execute(sql: """
+                    INSERT INTO warren_results (id, task, queue, attempt, status, final, at_ms, stored_ms) VALUES (?, 't', 'q', 1, 'succeeded', 1, 1000, 1000)
+                    """, arguments: [id])
+            }
+            // Retention took the newest attempt row: the counter must not hand out its number again.
+            try db.execute(sql: "DELETE FROM warren_result_attempts WHERE seq IN (1, 3)")
+        }
+        try old.close()
+        let store = try SQLiteResultStore.openForWriting(path: path)
+        let version = try await store.schemaVersion()
+        let kept = try await store.attempts(after: 0, limit: 10)
+        var rerun = makeResult("kept", task: "t")
+        rerun.runID = "00000000000000a1"
+        rerun.redelivered = true
+        try await store.store([rerun])
+        let runs = try await store.attempts(of: "kept")
+        let afterRerun = try await store.attempts(after: 2, limit: 10)
+        await store.close()
+        #expect(version == 3)
+        #expect(kept.map { "\($0.sequence)/\($0.result.id)/\($0.result.traceparent ?? "-")" } == ["2/kept/tp"])
+        #expect(kept.first?.result.runID == nil)
+        #expect(kept.first?.result.redelivered == false)
+        #expect(runs.map(\.runID) == [nil, "00000000000000a1"], "the old row and a second run of the same attempt")
+        #expect(afterRerun.map(\.sequence) == [4], "numbered after the deleted row 3")
+    }
+}
+
+@Suite("PostgreSQL schema upgrade (real server)")
+struct PostgresUpgradeTests {
+    @Test("a database at schema 2 (one row per attempt) is migrated to runs on start: rows kept, a second run stored beside them")
+    func upgradeToRuns() async throws {
+        let database = try TestPostgresDatabase.create()
+        defer { database.drop() }
+        try database.sql("CREATE TABLE warren_schema (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())")
+        for (index, statements) in PostgresSchema.migrations.prefix(2).enumerated() {
+            for statement in statements { try database.sql(statement) }
+            try database.sql("INSERT INTO warren_schema (version) VALUES (\(index + 1))")
+        }
+        try database.sql("""
+            INSERT INTO warren_result_attempts (id, task, queue, attempt, status, final, at_ms, stored_ms, traceparent)
+            VALUES ('kept', 't', 'q', 1, 'succeeded', true, 1000, 1000, 'tp')
+            """)
+        let address = try StoreAddress(parsing: database.url)
+        let store = try await ResultStores.openForWriting(address, logger: Logger(label: "test"))
+        let version = try await store.schemaVersion()
+        let kept = try await store.attempts(of: "kept")
+        var rerun = makeResult("kept", task: "t")
+        rerun.runID = "00000000000000a1"
+        rerun.redelivered = true
+        try await store.store([rerun, rerun])
+        let runs = try await store.attempts(of: "kept")
+        await store.close()
+        #expect(version == 3)
+        #expect(kept.map(\.traceparent) == ["tp"])
+        #expect(kept.first?.runID == nil)
+        #expect(runs.map(\.runID) == [nil, "00000000000000a1"])
+        #expect(runs.map(\.redelivered) == [false, true])
     }
 }

@@ -87,12 +87,35 @@ import Testing
         let data = try result.jsonData()
         #expect(try TaskResult.decode(data) == result)
         let fields = try #require(JSONSerialization.jsonObject(with: data) as? [String: Any])
-        #expect(fields.count == 16, "every field of SPEC §3a, and traceparent")
+        #expect(fields.count == 18, "every field of SPEC §3a, traceparent, run_id and redelivered")
         #expect(fields["schedule"] is NSNull)
         #expect(fields["traceparent"] is NSNull)
+        #expect(fields["run_id"] is NSNull)
+        #expect(fields["redelivered"] as? Bool == false)
         let text = String(decoding: data, as: UTF8.self)
         #expect(text.hasPrefix(#"{"attempt":2,"duration_ms":12,"error":null,"exit_code":0,"finished_at":null,"id":"id-1","output":"line\n","#))
         #expect(text.hasSuffix(#""task":"warren.echo","traceparent":null,"worker":"host:1"}"#))
+    }
+
+    @Test("a result carries its run: run_id and redelivered round-trip; results of older workers without them still read")
+    func resultRuns() throws {
+        var result = TaskResult(id: "id-2", task: "warren.echo", queue: "q", attempt: 1, status: .succeeded)
+        result.runID = TaskResult.newRunID()
+        result.redelivered = true
+        let data = try result.jsonData()
+        let text = String(decoding: data, as: UTF8.self)
+        #expect(text.contains(#""queue":"q","redelivered":true,"result":null,"run_id":"\#(result.runID!)","schedule":null"#))
+        #expect(try TaskResult.decode(data) == result)
+        let older = try TaskResult.decode(Data(#"{"id":"id-3","task":"t","queue":"q","attempt":2,"status":"failed"}"#.utf8))
+        #expect(older.runID == nil)
+        #expect(older.redelivered == false)
+    }
+
+    @Test("run ids are 16 lowercase hex digits, a new one each time")
+    func runIDs() {
+        let ids = (0..<200).map { _ in TaskResult.newRunID() }
+        #expect(ids.allSatisfy { $0.count == 16 && $0.allSatisfy { "0123456789abcdef".contains($0) } }, "\(ids.prefix(3))")
+        #expect(Set(ids).count == ids.count)
     }
 
     @Test func writesIntegersWithoutText() {

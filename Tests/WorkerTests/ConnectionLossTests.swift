@@ -72,3 +72,62 @@ struct StaleDeliveryTests {
         await harness.close()
     }
 }
+
+@Suite("worker: a task run twice is recorded twice (real binaries, real broker, SQLite)", .serialized)
+struct RerunRecordTests {
+    @Test("a running task whose worker loses its consuming connection runs again on another worker; `results show` lists both runs, the second redelivered")
+    func rerunRecorded() async throws {
+        let vhost = try TestVirtualHost.create()
+        defer { vhost.delete() }
+        let gate = try GateTask()
+        defer { gate.remove() }
+        // A store the backend creates (at the schema of the binary under test).
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("warren-rerun-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let harness = try await WorkerHarness.make(queue: "rerun", url: vhost.url)
+        let environment = ["WARREN_AMQP_URL": vhost.url, "WARREN_STORE": "sqlite:" + directory.appendingPathComponent("results.sqlite").path]
+        let backend = try WarrenProcess(["backend", "--http", "off", "--log-level", "warning"], environment: environment)
+        // The first worker logs in as a user of its own, so that its consuming connection can be
+        // kept from coming back (a connection limit for that user) while its results still go out.
+        let user = "rerun-\(vhost.name.suffix(8))"
+        _ = try brokerCtl(["add_user", user, "secret"])
+        defer { _ = try? brokerCtl(["delete_user", user]) }
+        _ = try brokerCtl(["set_permissions", "-p", vhost.name, user, ".*", ".*", ".*"])
+        let first = try WarrenProcess(["worker", "--queue", harness.queue, "--log-level", "warning", "--tasks", gate.catalog, "--concurrency", "1"],
+                                      environment: ["WARREN_AMQP_URL": vhost.url.replacingOccurrences(of: "guest:guest@", with: "\(user):secret@")])
+        let pid = try await workerConnection("warren-worker-consume", in: vhost)
+        let id = try await harness.publish("wait-for-gate")
+        try await waitUntil("the task running") { gate.hasStarted }
+        _ = try brokerCtl(["set_user_limits", user, #"{"max-connections": 1}"#])
+        // The delivery goes with the connection: the broker requeues it, marked redelivered, and
+        // the second worker runs it while the first run goes on and publishes its result.
+        _ = try brokerCtl(["close_connection", pid, "rerun record test"])
+        try await waitUntil("the delivery back in the queue") { try vhost.depth(of: harness.queue).map { $0 == (1, 0) } ?? false }
+        let worker = try harness.startWorker(["--tasks", gate.catalog, "--concurrency", "1"])
+        try await waitUntil("the second worker holding the redelivered copy") { try vhost.depth(of: harness.queue).map { $0 == (0, 1) } ?? false }
+        gate.open()
+        try await waitUntil("both runs' results published") { harness.results(for: id).count == 2 }
+        var shown: [TaskResult] = []
+        try? await waitUntil("both runs stored") {
+            let show = try runWarren(["results", "show", id, "--json"], environment: environment)
+            shown = try show.stdout.split(separator: "\n").map { try TaskResult.decode(Data($0.utf8)) }
+            return shown.count == 2
+        }
+        let text = try runWarren(["results", "show", id], environment: environment)
+        worker.signal(SIGTERM)
+        first.signal(SIGTERM)
+        backend.signal(SIGTERM)
+        #expect(try await worker.wait().status == 0)
+        #expect(try await first.wait().status == 0)
+        #expect(try await backend.wait().status == 0)
+        await harness.close()
+        #expect(shown.count == 2, "`results show --json` listed \(shown.count) run(s)")
+        #expect(shown.map(\.attempt) == [1, 1])
+        #expect(shown.map(\.status) == [.succeeded, .succeeded])
+        #expect(shown.map(\.redelivered) == [false, true])
+        #expect(Set(shown.compactMap(\.runID)).count == 2, "two runs, two run ids")
+        #expect(text.stdout.contains("attempt 1, run 1: succeeded"), "\(text.stdout)")
+        #expect(text.stdout.contains("attempt 1, run 2 (redelivered): succeeded"), "\(text.stdout)")
+    }
+}

@@ -104,22 +104,29 @@ func catalogFile(_ yaml: String) throws -> String {
 }
 
 /// A catalog with one task, `wait-for-gate`, that runs until `open()` creates its gate file: a
-/// task still running at a chosen moment, whatever the machine's load.
+/// task still running at a chosen moment, whatever the machine's load. Each run first creates
+/// the `started` file.
 struct GateTask {
     let gate = FileManager.default.temporaryDirectory.appendingPathComponent("warren-gate-\(UUID().uuidString)").path
+    var started: String { gate + ".started" }
     let catalog: String
 
     init() throws {
         catalog = try catalogFile("""
             tasks:
               wait-for-gate:
-                run: ["/bin/sh", "-c", "while [ ! -e \(gate) ]; do sleep 0.05; done"]
+                run: ["/bin/sh", "-c", "touch \(gate).started; while [ ! -e \(gate) ]; do sleep 0.05; done"]
                 timeout: 2m
             """)
     }
 
+    /// Whether a run has begun.
+    var hasStarted: Bool { FileManager.default.fileExists(atPath: started) }
     func open() { _ = FileManager.default.createFile(atPath: gate, contents: nil) }
-    func remove() { try? FileManager.default.removeItem(atPath: gate) }
+    func remove() {
+        try? FileManager.default.removeItem(atPath: gate)
+        try? FileManager.default.removeItem(atPath: started)
+    }
 }
 
 /// The broker's process id for the worker connection named `name` (`warren-worker-consume` or

@@ -104,8 +104,8 @@ function task(t) {
       <tr><th>schedule</th><td>${l.schedule ? esc(l.schedule) + " (fire for " + esc(l.scheduled_for) + ")" : "–"}</td></tr>
       <tr><th>status</th><td>${badge(l.status)} after ${t.attempts.length} attempt(s)</td></tr>
       ${l.traceparent ? `<tr><th>trace</th><td>${esc(l.traceparent)}</td></tr>` : ""}</table></section>` +
-    t.attempts.map((a) => `<section class="wide attempt"><h2>Attempt ${a.attempt}</h2><table>
-      <tr><th>status</th><td>${badge(a.status)}</td></tr><tr><th>worker</th><td>${esc(a.worker ?? "–")}</td></tr>
+    t.attempts.map((a) => `<section class="wide attempt"><h2>Attempt ${a.attempt}${a.redelivered ? ` <span class="error">redelivered</span>` : ""}</h2><table>
+      <tr><th>status</th><td>${badge(a.status)}</td></tr><tr><th>run</th><td>${esc(a.run_id ?? "–")}</td></tr><tr><th>worker</th><td>${esc(a.worker ?? "–")}</td></tr>
       <tr><th>started</th><td>${time(a.started_at)}</td></tr><tr><th>finished</th><td>${time(a.finished_at)}</td></tr>
       <tr><th>took</th><td>${took(a.duration_ms)}</td></tr><tr><th>exit code</th><td>${a.exit_code ?? "–"}</td></tr>
       ${a.error ? `<tr><th>error</th><td class="error">${esc(a.error)}</td></tr>` : ""}

@@ -25,6 +25,13 @@ public struct TaskResult: Sendable, Equatable {
     public var result: JSONValue?
     /// The W3C trace context the task carried, passed on to its results.
     public var traceparent: String?
+    /// Which run of the delivery this is (`newRunID()`): a worker makes a new one each time it
+    /// starts handling a delivery, so a task the broker handed out twice has two. Nil in results
+    /// of workers from before run ids: storage then keeps one run per `(id, attempt)`.
+    public var runID: String?
+    /// Whether the broker marked the delivery as redelivered: it had handed it out before (a
+    /// worker or its connection died, or the task was requeued) and the task may have run already.
+    public var redelivered = false
 
     public init(id: String, task: String, queue: String, attempt: Int, status: ResultStatus) {
         self.id = id
@@ -46,7 +53,9 @@ public struct TaskResult: Sendable, Equatable {
         json.field(",\"id\":", id)
         json.field(",\"output\":", output)
         json.field(",\"queue\":", queue)
+        json.field(",\"redelivered\":", redelivered)
         json.field(",\"result\":", result ?? .null)
+        json.field(",\"run_id\":", runID)
         json.field(",\"schedule\":", schedule)
         json.field(",\"scheduled_for\":", scheduledFor)
         json.field(",\"started_at\":", startedAt)
@@ -79,6 +88,8 @@ public struct TaskResult: Sendable, Equatable {
         result.error = text("error")
         if let value = fields["result"], value != .null { result.result = value }
         result.traceparent = text("traceparent")
+        result.runID = text("run_id")
+        if case .bool(let redelivered)? = fields["redelivered"] { result.redelivered = redelivered }
         return result
     }
 
@@ -87,11 +98,18 @@ public struct TaskResult: Sendable, Equatable {
         Timestamp.formatUTC(milliseconds: Int64((date.timeIntervalSince1970 * 1000).rounded(.down)))
     }
 
-    /// Reads an ISO-8601 instant with or without fractional seconds.
     /// The largest result message body: the backend stores none larger, and a worker sends a
     /// result that would be larger without its `result` (docs/protocol.md).
     public static let largestBody = 4 << 20
 
+    /// A new run id: 16 lowercase hex digits (64 random bits), the one format of `run_id`.
+    public static func newRunID() -> String {
+        let bits = UInt64.random(in: .min ... .max)
+        let hex = String(bits, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
+    }
+
+    /// Reads an ISO-8601 instant with or without fractional seconds.
     public static func parseTimestamp(_ text: String) -> Date? {
         (try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text)) ?? (try? Date(text, strategy: .iso8601))
     }
@@ -117,6 +135,11 @@ private struct JSONFieldWriter {
     mutating func field(_ key: StaticString, _ value: Int64?) {
         appendLiteral(key)
         if let value { JSONText.writeInteger(value, into: &bytes) } else { appendNull() }
+    }
+
+    mutating func field(_ key: StaticString, _ value: Bool) {
+        appendLiteral(key)
+        if value { appendLiteral("true") } else { appendLiteral("false") }
     }
 
     mutating func field(_ key: StaticString, _ value: JSONValue) {

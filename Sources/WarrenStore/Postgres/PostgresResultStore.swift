@@ -144,7 +144,7 @@ public final class PostgresResultStore: ResultStore {
                 try await connection.query(PostgresQuery(unsafeSQL: """
                     INSERT INTO warren_result_attempts AS existing (\(columns))
                     SELECT \(columns) FROM jsonb_to_recordset($1::text::jsonb) AS r(\(PostgresSchema.recordsetColumns))
-                    ON CONFLICT (id, attempt) DO UPDATE SET \(ResultColumns.updateAssignments(excluding: ["id", "attempt"]))
+                    ON CONFLICT (\(ResultColumns.attemptKey)) DO UPDATE SET \(ResultColumns.updateAssignments(excluding: ["id", "attempt", "run_id"]))
                     WHERE (excluded.final, excluded.at_ms) >= (existing.final, existing.at_ms)
                     """, binds: Self.binds([attempts])), logger: logger)
                 try await connection.query(PostgresQuery(unsafeSQL: """
@@ -171,7 +171,7 @@ public final class PostgresResultStore: ResultStore {
                 "duration_ms": result.durationMs.map(JSONValue.integer) ?? .null,
                 "exit_code": result.exitCode.map { .integer(Int64($0)) } ?? .null, "output": text(result.output),
                 "error": text(result.error), "result": text(row.resultJSON), "at_ms": .integer(row.atMs), "stored_ms": .integer(storedMs),
-                "traceparent": text(result.traceparent),
+                "traceparent": text(result.traceparent), "run_id": .string(row.runKey), "redelivered": .bool(result.redelivered),
             ])
             if index > 0 { json += "," }
             JSONText.write(object, into: &json)
@@ -185,7 +185,7 @@ public final class PostgresResultStore: ResultStore {
         return bindings
     }
 
-    private static let selectJSON = "json_build_object(\(ResultColumns.jsonObjectArguments { "\($0)::json" }))::text"
+    private static let selectJSON = "json_build_object(\(ResultColumns.jsonObjectArguments(json: { "\($0)::json" }, bool: { $0 })))::text"
 
     private func fetchResults(_ query: PostgresQuery) async throws -> [TaskResult] {
         let (client, logger) = (self.client, self.logger)
@@ -216,7 +216,7 @@ public final class PostgresResultStore: ResultStore {
     }
 
     public func attempts(of id: String) async throws -> [TaskResult] {
-        try await fetchResults("SELECT \(unescaped: Self.selectJSON) FROM warren_result_attempts WHERE id = \(id) ORDER BY attempt")
+        try await fetchResults("SELECT \(unescaped: Self.selectJSON) FROM warren_result_attempts WHERE id = \(id) ORDER BY \(unescaped: ResultColumns.attemptOrder)")
     }
 
     public func attempts(after sequence: Int64, limit: Int) async throws -> [SequencedResult] {

@@ -19,6 +19,14 @@ enum PostgresSchema {
             "ALTER TABLE warren_result_attempts ADD COLUMN traceparent text",
             "ALTER TABLE warren_results ADD COLUMN traceparent text",
         ],
+        [  // 3: one row per run of an attempt
+            "ALTER TABLE warren_result_attempts ADD COLUMN run_id text NOT NULL DEFAULT ''",
+            "ALTER TABLE warren_result_attempts ADD COLUMN redelivered boolean NOT NULL DEFAULT false",
+            "ALTER TABLE warren_result_attempts DROP CONSTRAINT warren_result_attempts_id_attempt_key",
+            "ALTER TABLE warren_result_attempts ADD CONSTRAINT warren_result_attempts_run_key UNIQUE (id, attempt, run_id)",
+            "ALTER TABLE warren_results ADD COLUMN run_id text NOT NULL DEFAULT ''",
+            "ALTER TABLE warren_results ADD COLUMN redelivered boolean NOT NULL DEFAULT false",
+        ],
     ]
 
     private static let fields = """
@@ -32,6 +40,6 @@ enum PostgresSchema {
     static let recordsetColumns = """
         id text, task text, queue text, schedule text, scheduled_for text, attempt integer, status text,
         final boolean, worker text, started_at text, finished_at text, duration_ms bigint, exit_code integer,
-        output text, error text, result text, at_ms bigint, stored_ms bigint, traceparent text
+        output text, error text, result text, at_ms bigint, stored_ms bigint, traceparent text, run_id text, redelivered boolean
         """
 }

@@ -63,7 +63,7 @@ public final class SQLiteResultStore: ResultStore {
             let columns = ResultColumns.written.joined(separator: ", ")
             let attempt = try db.cachedStatement(sql: """
                 INSERT INTO warren_result_attempts AS existing (\(columns)) VALUES (\(placeholders))
-                ON CONFLICT (id, attempt) DO UPDATE SET \(ResultColumns.updateAssignments(excluding: ["id", "attempt"]))
+                ON CONFLICT (\(ResultColumns.attemptKey)) DO UPDATE SET \(ResultColumns.updateAssignments(excluding: ["id", "attempt", "run_id"]))
                 WHERE (excluded.final, excluded.at_ms) >= (existing.final, existing.at_ms)
                 """)
             for row in rows.attempts { try attempt.execute(arguments: Self.arguments(row, storedMs: storedMs)) }
@@ -82,11 +82,12 @@ public final class SQLiteResultStore: ResultStore {
             result.id, result.task, result.queue, result.schedule, result.scheduledFor, result.attempt, result.status.rawValue,
             row.isFinal ? 1 : 0, result.worker, result.startedAt, result.finishedAt, result.durationMs,
             result.exitCode.map { Int64($0) }, result.output, result.error, row.resultJSON, row.atMs, storedMs, result.traceparent,
+            row.runKey, result.redelivered ? 1 : 0,
         ]
         return StatementArguments(values)
     }
 
-    private static let selectJSON = "json_object(\(ResultColumns.jsonObjectArguments { "json(\($0))" }))"
+    private static let selectJSON = "json_object(\(ResultColumns.jsonObjectArguments(json: { "json(\($0))" }, bool: { "json(CASE WHEN \($0) THEN 'true' ELSE 'false' END)" })))"
 
     public func page(_ query: ResultQuery) async throws -> ResultPage {
         let filter = ResultFilter(query) { _ in "?" }
@@ -104,7 +105,7 @@ public final class SQLiteResultStore: ResultStore {
     }
 
     public func attempts(of id: String) async throws -> [TaskResult] {
-        let sql = "SELECT \(Self.selectJSON) FROM warren_result_attempts WHERE id = ? ORDER BY attempt"
+        let sql = "SELECT \(Self.selectJSON) FROM warren_result_attempts WHERE id = ? ORDER BY \(ResultColumns.attemptOrder)"
         let texts = try await pool.read { db in try String.fetchAll(db, sql: sql, arguments: [id]) }
         return try texts.map { try TaskResult.decode(Data($0.utf8)) }
     }

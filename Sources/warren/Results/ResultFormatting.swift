@@ -42,10 +42,11 @@ enum ResultFormatting {
         guard let first = attempts.first else { return "" }
         var lines = ["id        \(first.id)", "task      \(first.task)", "queue     \(first.queue)"]
         if let schedule = first.schedule { lines.append("schedule  \(schedule) (fire for \(first.scheduledFor ?? "?"))") }
-        for attempt in attempts {
+        for (attempt, heading) in zip(attempts, runHeadings(attempts)) {
             lines.append("")
-            lines.append("attempt \(attempt.attempt): \(attempt.status.rawValue)"
+            lines.append("\(heading): \(attempt.status.rawValue)"
                          + (attempt.durationMs.map { " in \(duration(milliseconds: $0))" } ?? ""))
+            if let runID = attempt.runID { lines.append("  run       \(runID)") }
             if let worker = attempt.worker { lines.append("  worker    \(worker)") }
             if let started = attempt.startedAt { lines.append("  started   \(started)") }
             if let finished = attempt.finishedAt { lines.append("  finished  \(finished)") }
@@ -59,5 +60,19 @@ enum ResultFormatting {
             }
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// The heading of each stored run, given in the store's order: `attempt 2`; for an attempt
+    /// that ran more than once `attempt 1, run 2 (redelivered)`; a lone run of a redelivered
+    /// delivery (an earlier run may have left no result) `attempt 1 (redelivered)`.
+    static func runHeadings(_ attempts: [TaskResult]) -> [String] {
+        var runs: [Int: Int] = [:]
+        for attempt in attempts { runs[attempt.attempt, default: 0] += 1 }
+        var seen: [Int: Int] = [:]
+        return attempts.map { attempt in
+            seen[attempt.attempt, default: 0] += 1
+            let run = runs[attempt.attempt, default: 1] > 1 ? ", run \(seen[attempt.attempt, default: 1])" : ""
+            return "attempt \(attempt.attempt)\(run)" + (attempt.redelivered ? " (redelivered)" : "")
+        }
     }
 }

@@ -81,14 +81,14 @@ struct ListResultsCommand: AsyncParsableCommand {
 }
 
 struct ShowResultCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "show", abstract: "Every attempt of one task: status, times, output, error.")
+    static let configuration = CommandConfiguration(commandName: "show", abstract: "Every attempt of one task (each run of it, when it ran more than once): status, times, output, error.")
 
     @OptionGroup var storeOptions: StoreOptions
 
     @Argument(help: "The task id.")
     var id: String
 
-    @Flag(help: "One JSON object per attempt, one per line.")
+    @Flag(help: "One JSON object per run of an attempt, one per line.")
     var json = false
 
     func run() async throws {
