@@ -63,17 +63,30 @@ extension ConnectionCore {
         let toReopen = channels.keys.filter { $0 != Self.topologyChannel }.sorted()
         let channel = ChannelState(number: Self.topologyChannel, confirms: false, inbox: inbox)
         channels[Self.topologyChannel] = channel
-        let declarations = topology.declarations
-        let restoreChannels: RPCCompletion = { [self] _ in restoreCallerChannels(toReopen) }
-        sendRPC(.channelOpen, on: channel, completion: declarations.isEmpty ? restoreChannels : nil)
-        for (index, declaration) in declarations.enumerated() {
-            let isLast = index == declarations.count - 1
-            sendRPC(RecordedTopology.request(for: declaration), on: channel) { [self] result in
-                if case .failure(let error) = result {
-                    logger.error("cannot restore topology", metadata: ["declaration": "\(declaration)", "error": "\(error)"])
-                }
-                if isLast { restoreCallerChannels(toReopen) }
+        sendRPC(.channelOpen, on: channel, completion: nil)
+        restore(topology.declarations[...]) { [self] in restoreCallerChannels(toReopen) }
+    }
+
+    /// Declares `declarations` on the topology channel one after another, then calls `done`. A
+    /// refused one is logged and the rest are still declared: the refusal closes the channel,
+    /// `channelClosedByBroker` reopens it, and the next declaration waits for that (`deferred`).
+    /// One at a time, as the broker discards unseen whatever was pipelined behind a refusal.
+    func restore(_ declarations: ArraySlice<RecordedTopology.Declaration>, then done: @escaping @Sendable () -> Void) {
+        guard let declaration = declarations.first else { return done() }
+        // Gone with the connection: the next one starts over.
+        guard session != nil, let channel = channels[Self.topologyChannel] else { return }
+        let request = RecordedTopology.request(for: declaration)
+        let next: RPCCompletion = { [self] result in
+            if case .failure(let error) = result {
+                if case .connectionLost = error { return }  // restored again on the next connection
+                logger.error("cannot restore topology", metadata: ["declaration": "\(declaration)", "error": "\(error)"])
             }
+            restore(declarations.dropFirst(), then: done)
+        }
+        if channel.openSent {
+            sendRPC(request, on: channel, completion: next)
+        } else {
+            channel.deferred.append((request, next))
         }
     }
 
