@@ -58,4 +58,30 @@ struct ConnectionFaultTests {
         #expect((try? await channel.inspectQueue(before)) != nil)
         #expect(connection.reconnectCount == 1)
     }
+
+    @Test("a channel closed while disconnected is not reopened, and its number serves a new channel")
+    func closedWhileDisconnected() async throws {
+        let proxy = try TCPProxy(targetPort: Self.port(of: TestBroker.url))
+        defer { proxy.stop() }
+        let connection = try await TestBroker.connect(url: proxy.url())
+        defer { Task { await connection.close() } }
+        let kept = try await connection.openChannel()
+        let closed = try await connection.openChannel()
+        let queue = TestBroker.unique("closed-offline")
+        try await kept.declare(QueueSpec(name: queue, durable: false, autoDelete: false))
+        defer { Task { try? await kept.deleteQueue(queue) } }
+
+        try await Self.whileDisconnected(proxy, connection) {
+            try await closed.close()
+        }
+        try await waitUntil("reconnected") { connection.reconnectCount == 1 && connection.isConnected }
+        // Answered once the caller channels are open again.
+        _ = try await kept.inspectQueue(queue)
+        let fresh = try await connection.openChannel()
+        #expect(fresh.number == closed.number)
+        try await fresh.publish(Data("m".utf8), routingKey: queue)
+        #expect(try await fresh.inspectQueue(queue).messageCount == 1)
+        #expect(try await kept.inspectQueue(queue).messageCount == 1)
+        #expect(connection.reconnectCount == 1, "no 504 from opening a channel the broker still had open")
+    }
 }

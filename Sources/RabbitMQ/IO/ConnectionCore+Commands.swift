@@ -20,6 +20,13 @@ extension ConnectionCore {
         case .openChannel(let number, let confirms, let completion):
             openChannel(number, confirms: confirms, completion: completion)
         case .rpc(let number, let request, let completion):
+            if case .channelClose = request, let channel = channels[number], session == nil || !channel.openSent {
+                // Not open on the broker (disconnected, or not yet reopened): forgetting it is the
+                // whole close. Kept, it would be reopened with the connection and its number,
+                // free for a new channel, would be opened twice (504).
+                forget(channel)
+                return completion(.success(.done))
+            }
             guard session != nil else { return completion(.failure(.notConnected)) }
             guard let channel = channels[number] else { return completion(.failure(Self.channelGone(number))) }
             if case .qos(let count, let global) = request {
