@@ -84,4 +84,59 @@ struct ConnectionFaultTests {
         #expect(try await kept.inspectQueue(queue).messageCount == 1)
         #expect(connection.reconnectCount == 1, "no 504 from opening a channel the broker still had open")
     }
+
+    @Test("acks of every channel are flushed after a failed ack write lost the connection", .timeLimit(.minutes(1)))
+    func ackFlushAfterFailedWrite() async throws {
+        // TLS: acks go out through librabbitmq one channel at a time, so a write can fail between
+        // two channels' acks. The proxy does not pass on the client's end of output, so the
+        // failed write is the first thing the client notices.
+        let proxy = try TCPProxy(targetPort: Self.port(of: TestBroker.tlsURL))
+        defer { proxy.stop() }
+        proxy.propagateClose(false)
+        let tls = TLSConfiguration(caCertificatePath: "\(TestBroker.tlsDirectory)/ca.pem")
+        let connection = try await TestBroker.connect(url: proxy.url(scheme: "amqps", host: "localhost"), tls: tls)
+        defer { Task { await connection.close() } }
+        var channels: [Channel] = []
+        var collectors: [DeliveryCollector] = []
+        var queues: [String] = []
+        for name in ["a", "b"] {
+            let channel = try await connection.openChannel()
+            let queue = TestBroker.unique("ackflush-\(name)")
+            try await channel.declare(QueueSpec(name: queue, durable: false, autoDelete: false))
+            try await channel.setPrefetch(1)
+            for index in 1...2 { try await channel.publish(Data("\(name)\(index)".utf8), routingKey: queue) }
+            collectors.append(DeliveryCollector(try await channel.consume(queue: queue), autoAck: false))
+            channels.append(channel)
+            queues.append(queue)
+        }
+        let cleanup = zip(channels, queues).map { ($0, $1) }
+        defer { Task { for (channel, queue) in cleanup { _ = try? await channel.deleteQueue(queue) } } }
+        for collector in collectors { try await collector.wait(for: 1) }
+        let sockets = proxy.clientSocketDescriptors()
+        try #require(sockets.count == 1)
+
+        proxy.refuse(true)
+        // Between two turns of the I/O thread: the next turn takes both acks at once and writes
+        // them to a socket that can no longer send.
+        let first = collectors.map { $0.deliveries[0] }
+        try await Task(executorPreference: connection.executor) {
+            shutdown(sockets[0], Int32(SHUT_WR))
+            for delivery in first { try delivery.ack() }
+        }.value
+        try await waitUntil("client sees the connection lost") { !connection.isConnected }
+        proxy.dropLiveConnections()  // the broker requeues the first deliveries
+        proxy.refuse(false)
+        try await waitUntil("reconnected") { connection.reconnectCount == 1 && connection.isConnected }
+
+        // Prefetch 1: each next message comes only once the ack of the one before reached the broker.
+        for (index, collector) in collectors.enumerated() {
+            try await collector.wait(for: 2)
+            let again = collector.deliveries[1]
+            #expect(again.redelivered)
+            try again.ack()
+            try await collector.wait(for: 3, timeout: .seconds(5))
+            #expect(collector.bodies == ["\(["a", "b"][index])1", "\(["a", "b"][index])1", "\(["a", "b"][index])2"])
+            collector.stop()
+        }
+    }
 }

@@ -133,10 +133,15 @@ extension ConnectionCore {
         eventContinuation.yield(.disconnected(error))
         let lost = AMQPError.connectionLost(reason: error.description)
         channels[Self.topologyChannel] = nil
+        // Acks not yet sent are for deliveries the broker now requeues: dropped with the channels'
+        // trackers. Every channel starts unmarked, or one left marked but off the list (an ack
+        // write that failed midway through `flushAcks`) would never have its acks sent again.
+        touchedChannels.removeAll()
         for number in channels.keys.sorted() {
             guard let channel = channels[number] else { continue }
             failEverything(on: channel, with: lost)
             channel.resetForReopen(inbox: inbox)
+            channel.needsAckFlush = false
             if channel.closingByClient {
                 forget(channel)
             }
