@@ -139,4 +139,33 @@ struct ConnectionFaultTests {
             collector.stop()
         }
     }
+
+    @Test("a peer that stops taking bytes is a lost connection within a few heartbeats", .timeLimit(.minutes(1)))
+    func blackHoledPeer() async throws {
+        let proxy = try TCPProxy(targetPort: Self.port(of: TestBroker.url))
+        defer { proxy.stop() }
+        let connection = try await TestBroker.connect(url: proxy.url(), heartbeat: .seconds(1))
+        defer { Task { await connection.close() } }
+        let channel = try await connection.openChannel()
+        let queue = TestBroker.unique("blackhole")
+        try await channel.declare(QueueSpec(name: queue, durable: false, autoDelete: false))
+        defer { Task { try? await channel.deleteQueue(queue) } }
+
+        proxy.blackHoleLiveConnections()
+        // Far more than the socket buffers hold: the client's writes stall.
+        let message = OutgoingMessage(body: Data(count: 256 * 1024), routingKey: queue)
+        let outcome = Mutex<[Result<Void, AMQPError>]?>(nil)
+        let publishing = Task {
+            let results = await channel.publishBatch(Array(repeating: message, count: 200))
+            outcome.withLock { $0 = results }
+        }
+        defer { publishing.cancel() }
+        try await waitUntil("the publishes end", timeout: .seconds(15)) { outcome.withLock { $0 != nil } }
+        let results = outcome.withLock { $0 } ?? []
+        #expect(results.count == 200)
+        #expect(results.allSatisfy { if case .failure(.connectionLost) = $0 { true } else { false } })
+        try await waitUntil("reconnected through the proxy") { connection.reconnectCount == 1 && connection.isConnected }
+        try await channel.publish(Data("after".utf8), routingKey: queue)
+        #expect(try await channel.inspectQueue(queue).messageCount >= 1)
+    }
 }
