@@ -168,4 +168,48 @@ struct ConnectionFaultTests {
         try await channel.publish(Data("after".utf8), routingKey: queue)
         #expect(try await channel.inspectQueue(queue).messageCount >= 1)
     }
+
+    @Test("a task waiting for publisher confirms ends when cancelled, its unconfirmed publishes failed", .timeLimit(.minutes(1)))
+    func confirmWaitCancelled() async throws {
+        let proxy = try TCPProxy(targetPort: Self.port(of: TestBroker.url))
+        defer { proxy.stop() }
+        // No heartbeats: nothing but the cancellation can end the wait.
+        let connection = try await TestBroker.connect(url: proxy.url(), heartbeat: .zero)
+        defer { Task { await connection.close() } }
+        let channel = try await connection.openChannel()
+        let queue = TestBroker.unique("cancel-confirms")
+        try await channel.declare(QueueSpec(name: queue, durable: false, autoDelete: false))
+        defer { Task { try? await channel.deleteQueue(queue) } }
+
+        proxy.blackHoleLiveConnections()  // no confirm will come
+        let message = OutgoingMessage(body: Data("m".utf8), routingKey: queue)
+        let batchOutcome = Mutex<[Result<Void, AMQPError>]?>(nil)
+        let singleOutcome = Mutex<Result<Void, Error>?>(nil)
+        let batch = Task {
+            let results = await channel.publishBatch(Array(repeating: message, count: 5))
+            batchOutcome.withLock { $0 = results }
+        }
+        let single = Task {
+            let result = await Result(catching: { try await channel.publish(Data("one".utf8), routingKey: queue) })
+            singleOutcome.withLock { $0 = result }
+        }
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(batchOutcome.withLock { $0 == nil } && singleOutcome.withLock { $0 == nil }, "still waiting for confirms")
+        batch.cancel()
+        single.cancel()
+        try await waitUntil("the batch ends", timeout: .seconds(5)) { batchOutcome.withLock { $0 != nil } }
+        try await waitUntil("the single publish ends", timeout: .seconds(5)) { singleOutcome.withLock { $0 != nil } }
+        let results = batchOutcome.withLock { $0 } ?? []
+        #expect(results.count == 5)
+        #expect(results.allSatisfy { if case .failure(.cancelled) = $0 { true } else { false } })
+        let one = singleOutcome.withLock { $0 }
+        #expect(throws: AMQPError.cancelled) { try one?.get() }
+        proxy.stop()
+    }
+}
+
+extension Result where Failure == Error {
+    init(catching body: () async throws -> Success) async {
+        do { self = .success(try await body()) } catch { self = .failure(error) }
+    }
 }

@@ -42,6 +42,10 @@ extension ConnectionCore {
             enqueue(CollectionOfOne(publication), on: number)
         case .publishBatch(let number, let publications):
             enqueue(publications, on: number)
+        case .abandonPublishes(let number, let cancellation):
+            guard let channel = channels[number] else { return }
+            for publication in channel.confirmTracker.abandon(cancellation) { publication.complete(.failure(.cancelled)) }
+            sendWaitingPublishes(on: channel)
         case .consume(let number, let registration, let completion):
             guard let channel = channels[number] else { return completion(.failure(Self.channelGone(number))) }
             channel.consumers[registration.tag] = registration
@@ -71,6 +75,10 @@ extension ConnectionCore {
 
     /// Queues publishes behind those already waiting on the channel and sends what the window allows.
     func enqueue<Publications: Collection<Publication>>(_ publications: Publications, on number: UInt16) {
+        if let cancellation = publications.first?.cancellation, cancellation.isCancelled {
+            for publication in publications { publication.complete(.failure(.cancelled)) }
+            return
+        }
         guard session != nil, let channel = channels[number] else {
             let error = session == nil ? AMQPError.notConnected : Self.channelGone(number)
             for publication in publications { publication.complete(.failure(error)) }

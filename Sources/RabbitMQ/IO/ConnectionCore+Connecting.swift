@@ -207,6 +207,8 @@ extension ConnectionCore {
             for publication in publications { publication.complete(.failure(error)) }
         case .cancelConsumer(_, _, let completion):
             completion?(.failure(error))
+        case .abandonPublishes:
+            break
         case .close(let completion):
             completion()
         }
