@@ -128,4 +128,31 @@ struct TrackerTests {
         #expect(outcomes.values[4] == "other")
         #expect(tracker.inFlight == 0)
     }
+
+    @Test("confirms: a cancelled caller's publishes are taken once; their confirms only free the window")
+    func abandon() {
+        final class Outcomes: @unchecked Sendable { var count: [Int: Int] = [:] }
+        let outcomes = Outcomes()
+        let cancelled = PublishCancellation()
+        var tracker = ConfirmTracker()
+        func publication(_ index: Int, _ cancellation: PublishCancellation?) -> Publication {
+            Publication(exchange: "", routingKey: "k\(index)", mandatory: false, properties: .init(), body: Data(),
+                        waiter: .callback { _ in outcomes.count[index, default: 0] += 1 }, cancellation: cancellation)
+        }
+        tracker.sent(publication(1, cancelled))
+        tracker.sent(publication(2, nil))
+        tracker.waiting.append(publication(3, cancelled))
+        tracker.waiting.append(publication(4, nil))
+        let taken = tracker.abandon(cancelled)
+        #expect(taken.map(\.routingKey).sorted() == ["k1", "k3"])
+        #expect(tracker.waiting.map(\.routingKey) == ["k4"], "a waiting publish of the cancelled caller is never sent")
+        #expect(tracker.abandon(cancelled).isEmpty, "taken once")
+        #expect(tracker.inFlight == 2)
+        tracker.confirm(tag: 2, multiple: true, ack: true)
+        #expect(outcomes.count == [2: 1], "only the publish still waited for is reported")
+        #expect(tracker.inFlight == 0)
+        tracker.sent(publication(5, cancelled))
+        _ = tracker.abandon(cancelled)
+        #expect(tracker.takeUnconfirmed().isEmpty, "an abandoned publish is not failed again with the connection")
+    }
 }

@@ -82,32 +82,47 @@ public struct Channel: Sendable {
     /// responsibility for it, and throws `publishNacked` if the broker refused it or `returned`
     /// if `mandatory` and no queue took it. At most `publishWindow` publishes per channel are
     /// unconfirmed at a time; the rest wait in order. While the broker blocks publishing
-    /// (`connection.blocked`), publishes wait.
+    /// (`connection.blocked`), publishes wait. Cancelling the calling task ends the wait with
+    /// `cancelled`: a publish not yet sent is then never sent.
     public func publish(_ body: Data, exchange: String = "", routingKey: String,
                         properties: BasicProperties = BasicProperties(), mandatory: Bool = false) async throws {
-        try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, Error>) in
-            let publication = Publication(exchange: exchange, routingKey: routingKey, mandatory: mandatory,
-                                          properties: properties, body: body, waiter: .continuation(continuation))
-            if !core.inbox.post(.publish(number, publication)) {
-                continuation.resume(throwing: AMQPError.closedByClient)
+        let cancellation = PublishCancellation()
+        try await withTaskCancellationHandler {
+            try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, Error>) in
+                let publication = Publication(exchange: exchange, routingKey: routingKey, mandatory: mandatory,
+                                              properties: properties, body: body, waiter: .continuation(continuation),
+                                              cancellation: cancellation)
+                if !core.inbox.post(.publish(number, publication)) {
+                    continuation.resume(throwing: AMQPError.closedByClient)
+                }
             }
+        } onCancel: { [core, number] in
+            cancellation.cancel(channel: number, inbox: core.inbox)
         }
     }
 
     /// Publishes many messages in order as one request and returns, when every one of them is
     /// confirmed or refused, one result per message. Far cheaper per message than separate
     /// `publish` calls; the publish window still bounds what is unconfirmed on the wire.
+    /// Cancelling the calling task returns at once: each message not yet confirmed gets
+    /// `cancelled`, and those not yet sent are never sent.
     public func publishBatch(_ messages: [OutgoingMessage]) async -> [Result<Void, AMQPError>] {
-        await withUnsafeContinuation { (continuation: UnsafeContinuation<[Result<Void, AMQPError>], Never>) in
-            let tracker = PublishBatchTracker(count: messages.count, continuation: continuation)
-            guard !messages.isEmpty else { return }
-            let publications = messages.enumerated().map { index, message in
-                Publication(exchange: message.exchange, routingKey: message.routingKey, mandatory: message.mandatory,
-                            properties: message.properties, body: message.body, waiter: .batch(tracker, index: index))
+        let cancellation = PublishCancellation()
+        return await withTaskCancellationHandler {
+            await withUnsafeContinuation { (continuation: UnsafeContinuation<[Result<Void, AMQPError>], Never>) in
+                let tracker = PublishBatchTracker(count: messages.count, continuation: continuation)
+                guard !messages.isEmpty else { return }
+                let publications = messages.enumerated().map { index, message in
+                    Publication(exchange: message.exchange, routingKey: message.routingKey, mandatory: message.mandatory,
+                                properties: message.properties, body: message.body, waiter: .batch(tracker, index: index),
+                                cancellation: cancellation)
+                }
+                if !core.inbox.post(.publishBatch(number, publications)) {
+                    for publication in publications { publication.complete(.failure(.closedByClient)) }
+                }
             }
-            if !core.inbox.post(.publishBatch(number, publications)) {
-                for publication in publications { publication.complete(.failure(.closedByClient)) }
-            }
+        } onCancel: { [core, number] in
+            cancellation.cancel(channel: number, inbox: core.inbox)
         }
     }
 

@@ -27,6 +27,9 @@ public enum AMQPError: Error, Sendable, Equatable, CustomStringConvertible {
     case timeout(operation: String)
     /// The connection or channel was closed by this client.
     case closedByClient
+    /// The task waiting for the operation was cancelled. A publish not yet sent is not sent; one
+    /// sent but not yet confirmed may or may not have reached its queue.
+    case cancelled
     /// An acknowledgement for a delivery that arrived on an earlier connection or channel: the
     /// broker has already requeued it, so the acknowledgement is not sent.
     case staleDelivery
@@ -91,6 +94,8 @@ public enum AMQPError: Error, Sendable, Equatable, CustomStringConvertible {
             return "broker did not answer \(operation) in time"
         case .closedByClient:
             return "connection closed by this client"
+        case .cancelled:
+            return "the waiting task was cancelled before the broker confirmed the operation"
         case .staleDelivery:
             return "delivery came from an earlier connection or channel; the broker has requeued it"
         case .library(let status, let text):

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A synchronous AMQP method sent on a channel, answered by exactly one reply method.
 enum RPCRequest: Sendable {
@@ -58,6 +59,21 @@ enum PublishWaiter: Sendable {
     case callback(PublishCompletion)
 }
 
+/// Set when the task waiting for some publishes is cancelled; those publishes share it.
+final class PublishCancellation: Sendable {
+    private let flag = Atomic(false)
+
+    var isCancelled: Bool { flag.load(ordering: .acquiring) }
+
+    /// Marks the publishes cancelled, then asks the I/O thread to give them up. Either the I/O
+    /// thread sees the mark when the publishes reach it, or they are already queued when the
+    /// request to give them up arrives.
+    func cancel(channel: UInt16, inbox: Inbox) {
+        flag.store(true, ordering: .releasing)
+        inbox.post(.abandonPublishes(channel, self))
+    }
+}
+
 /// A message to publish and who to tell when the broker has confirmed it.
 struct Publication: Sendable {
     var exchange: String
@@ -66,15 +82,18 @@ struct Publication: Sendable {
     var properties: BasicProperties
     var body: Data
     var waiter: PublishWaiter
+    /// Shared by the publishes of one waiting task, if that task may stop waiting.
+    var cancellation: PublishCancellation?
 
     init(exchange: String, routingKey: String, mandatory: Bool, properties: BasicProperties, body: Data,
-         waiter: PublishWaiter) {
+         waiter: PublishWaiter, cancellation: PublishCancellation? = nil) {
         self.exchange = exchange
         self.routingKey = routingKey
         self.mandatory = mandatory
         self.properties = properties
         self.body = body
         self.waiter = waiter
+        self.cancellation = cancellation
     }
 
     init(exchange: String, routingKey: String, mandatory: Bool, properties: BasicProperties, body: Data,
@@ -129,6 +148,9 @@ enum Command: Sendable {
     case rpc(UInt16, RPCRequest, completion: RPCCompletion)
     case publish(UInt16, Publication)
     case publishBatch(UInt16, [Publication])
+    /// The task waiting for these publishes was cancelled: those not yet confirmed fail with
+    /// `cancelled` (those not yet sent are never sent).
+    case abandonPublishes(UInt16, PublishCancellation)
     case consume(UInt16, ConsumerRegistration, completion: RPCCompletion)
     case cancelConsumer(UInt16, tag: String, completion: RPCCompletion?)
     case close(completion: @Sendable () -> Void)

@@ -7,6 +7,8 @@ struct ConfirmTracker {
     struct Pending {
         var publication: Publication
         var returned: AMQPError?
+        /// Its caller stopped waiting and was told so: the confirm only frees its window slot.
+        var abandoned = false
     }
 
     /// Publishes `lowest`, `lowest + 1`, …; nil once confirmed out of order.
@@ -40,7 +42,9 @@ struct ConfirmTracker {
     mutating func confirm(tag: UInt64, multiple: Bool, ack: Bool) {
         func resolve(_ pending: Pending) {
             inFlight -= 1
-            if !ack {
+            if pending.abandoned {
+                return
+            } else if !ack {
                 pending.publication.complete(.failure(.publishNacked))
             } else if let returned = pending.returned {
                 pending.publication.complete(.failure(returned))
@@ -68,10 +72,30 @@ struct ConfirmTracker {
         }
     }
 
+    /// Takes the publishes of a cancelled caller: those waiting are dropped unsent, those
+    /// unconfirmed stay (their confirms still count against the window) but are no longer
+    /// reported. The caller fails them.
+    mutating func abandon(_ cancellation: PublishCancellation) -> [Publication] {
+        var abandoned: [Publication] = []
+        waiting.removeAll { publication in
+            guard publication.cancellation === cancellation else { return false }
+            abandoned.append(publication)
+            return true
+        }
+        for index in unconfirmed.indices {
+            guard let pending = unconfirmed[index], !pending.abandoned, pending.publication.cancellation === cancellation else {
+                continue
+            }
+            unconfirmed[index]!.abandoned = true
+            abandoned.append(pending.publication)
+        }
+        return abandoned
+    }
+
     /// Takes every unconfirmed publish (their fate is unknown) and restarts numbering for a new
     /// channel; the caller fails them.
     mutating func takeUnconfirmed() -> [Publication] {
-        let publications = unconfirmed.compactMap { $0?.publication }
+        let publications = unconfirmed.compactMap { $0.flatMap { $0.abandoned ? nil : $0.publication } }
         unconfirmed.removeAll()
         lowest = 1
         inFlight = 0

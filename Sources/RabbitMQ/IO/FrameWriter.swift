@@ -20,13 +20,17 @@ final class FrameWriter {
     private let fileDescriptor: Int32
     /// The largest frame the broker accepts, overhead included.
     private let frameMax: Int
+    /// How long a full socket may take no bytes while the peer sends none either before the
+    /// peer counts as lost (nil: wait for ever).
+    private let stallLimit: Duration?
     private var buffer: UnsafeMutableRawPointer
     private var capacity: Int
     private var count = 0
 
-    init(fileDescriptor: Int32, frameMax: Int) {
+    init(fileDescriptor: Int32, frameMax: Int, stallLimit: Duration?) {
         self.fileDescriptor = fileDescriptor
         self.frameMax = frameMax
+        self.stallLimit = stallLimit
         capacity = max(64 * 1024, 2 * frameMax)
         buffer = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 16)
     }
@@ -73,25 +77,49 @@ final class FrameWriter {
     }
 
     /// Writes everything encoded so far. Blocks while the socket is full, as librabbitmq's own
-    /// sends do. Returns a librabbitmq status; on failure the buffer is dropped (the connection
-    /// is failed by the caller and everything unconfirmed with it).
+    /// sends do, but not for ever: when the peer takes no bytes and sends none (its heartbeats
+    /// included) for `stallLimit`, it is gone (a black-holed network) and this returns
+    /// `AMQP_STATUS_HEARTBEAT_TIMEOUT`. A broker that merely stops reading (a blocked connection)
+    /// still sends heartbeats, and is waited for. Returns a librabbitmq status; on failure the
+    /// buffer is dropped (the connection is failed by the caller and everything unconfirmed with it).
     func flush() -> Int32 {
         var sent = 0
         defer { count = 0 }
+        // Since when the socket took nothing, and how many bytes had come in by then.
+        var stall: (deadline: ContinuousClock.Instant, inbound: Int32)?
         while sent < count {
             let written = send(fileDescriptor, buffer + sent, count - sent, Int32(MSG_NOSIGNAL))
             if written > 0 {
                 sent += written
+                stall = nil
             } else if written < 0 && errno == EINTR {
                 continue
             } else if written < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
+                var timeout: Int32 = -1
+                if let stallLimit {
+                    let now = ContinuousClock.now
+                    let inbound = bytesReadable()
+                    if let current = stall, current.inbound == inbound {
+                        if now >= current.deadline { return AMQP_STATUS_HEARTBEAT_TIMEOUT.rawValue }
+                    } else {
+                        stall = (now + stallLimit, inbound)
+                    }
+                    timeout = Int32(clamping: stall!.deadline > now ? (stall!.deadline - now).milliseconds + 1 : 0)
+                }
                 var pollFD = pollfd(fd: fileDescriptor, events: Int16(POLLOUT), revents: 0)
-                _ = poll(&pollFD, 1, -1)
+                _ = poll(&pollFD, 1, timeout)
             } else {
                 return AMQP_STATUS_SOCKET_ERROR.rawValue
             }
         }
         return AMQP_STATUS_OK.rawValue
+    }
+
+    /// Bytes received and not yet read from the socket: growing while the socket is full, they
+    /// show the peer is still there.
+    private func bytesReadable() -> Int32 {
+        var available: Int32 = 0
+        return ioctl(fileDescriptor, UInt(FIONREAD), &available) == 0 ? available : 0
     }
 
     /// Drops what has not been written (the connection is gone).

@@ -13,8 +13,11 @@ struct MethodEncoder {
     init(session: Session, arena: CArena) {
         self.session = session
         self.arena = arena
+        // Two heartbeat intervals without a sign of the peer: what librabbitmq's read path allows.
+        let stallLimit: Duration? = session.heartbeatSeconds > 0 ? .seconds(2 * session.heartbeatSeconds) : nil
         writer = session.usesPlainSocket
-            ? FrameWriter(fileDescriptor: session.fileDescriptor, frameMax: Int(amqp_get_frame_max(session.state))) : nil
+            ? FrameWriter(fileDescriptor: session.fileDescriptor, frameMax: Int(amqp_get_frame_max(session.state)),
+                          stallLimit: stallLimit) : nil
     }
 
     /// Writes the coalesced publishes and acks; returns the librabbitmq status.
