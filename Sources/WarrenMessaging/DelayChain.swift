@@ -7,26 +7,34 @@ import WarrenCore
 /// bits of the delay in seconds from 2²⁷ down to 2⁰, followed by the target queue name:
 /// `0.0.….1.0.1.reports`. At each level a `1` bit routes it into that level's queue, where it
 /// waits out the TTL and is dead-lettered to the next level's exchange; a `0` bit passes it on
-/// at once through an exchange-to-exchange binding. After level 0 it reaches
-/// `warren.delay.deliver`, which routes it to its queue by the name at the end of the key. No
-/// worker holds anything while a message waits, and nothing is needed beyond stock RabbitMQ.
-/// (This is the "native delayed delivery" topology of NServiceBus and Celery 5.5.)
+/// at once through an exchange-to-exchange binding. After level 0 it reaches `warren.due`, a
+/// queue that every worker consumes: a worker republishes it to its queue (named at the end of
+/// the key), mandatory and confirmed, and a queue that refuses it (full, or gone) makes the task
+/// end in the dead-letter queue with a final result (`DueForwarder`). No worker holds anything
+/// while a message waits, and nothing is needed beyond stock RabbitMQ. (The chain is the "native
+/// delayed delivery" topology of NServiceBus and Celery 5.5.)
 ///
-/// The level queues are quorum queues with at-least-once dead-lettering (RabbitMQ 3.10+): a
-/// message leaves a level only once the next hop has confirmed it. When its target queue is full
-/// (`reject-publish`), has lost its binding, or is on a node that is down, the message stays in
-/// the chain and the broker tries again (every `dead_letter_worker_publisher_confirm_timeout`,
-/// 3 minutes by default) instead of dropping it, as classic queues' at-most-once dead-lettering
-/// would. (Chains declared by Warren before 0.19 were classic queues named `warren.delay.N`; they
-/// still deliver what they hold, and can be deleted once empty.)
+/// The level queues and `warren.due` are quorum queues, and the levels dead-letter at least once
+/// (RabbitMQ 3.10+): a message leaves a level only once the next one has taken it, so a node
+/// lost on the way loses none. Every hop's target always takes it (the next level, or
+/// `warren.due`, which has no limit), so the broker never has to hold one back. (Chains declared
+/// by Warren before 0.19 were classic queues named `warren.delay.N` ending in
+/// `warren.delay.deliver`; that exchange and its bindings are still declared so that they
+/// deliver what they hold, and the old queues can be deleted once empty.)
 public enum DelayChain {
     /// Number of levels; the longest delay is 2²⁸ − 1 seconds (about 8.5 years).
     public static let levels = DelayChainLimit.levels
     public static let longestDelaySeconds = DelayChainLimit.longestDelaySeconds
-    /// Exchange delivering a message whose delay is over to its queue.
+    /// Exchange and queue where messages whose delay is over wait for a worker to forward them.
+    public static let dueExchange = "warren.due"
+    public static let dueQueue = "warren.due"
+    /// Exchange of the chains declared before 0.19, delivering straight to task queues.
     public static let deliverExchange = "warren.delay.deliver"
     /// Exchange a delayed message is published to.
     public static var entryExchange: String { exchange(level: levels - 1) }
+
+    /// Every queue holding delayed messages: the levels, and `warren.due`.
+    public static var queues: [String] { (0..<levels).map(queue(level:)) + [dueQueue] }
 
     public static func exchange(level: Int) -> String { "warren.delayed.\(level)" }
     public static func queue(level: Int) -> String { "warren.delayed.\(level)" }
@@ -34,7 +42,7 @@ public enum DelayChain {
     /// A level's queue: quorum, dead-lettering at least once to `next` after `ttl`.
     static func levelArguments(deadLetterExchange next: String, ttl: Duration) -> QueueArguments {
         var arguments = QueueArguments(type: .quorum, deadLetterExchange: next, messageTTL: ttl)
-        // At-least-once dead-lettering needs `reject-publish`; nothing publishes enough to fill a level.
+        // At-least-once dead-lettering needs `reject-publish`; nothing fills a level (no limit).
         arguments.overflow = .rejectPublish
         arguments.extra["x-dead-letter-strategy"] = .string("at-least-once")
         return arguments
@@ -52,6 +60,14 @@ public enum DelayChain {
         return words.joined(separator: ".")
     }
 
+    /// The queue a due message goes to: what follows the 28 bits of its routing key; nil when
+    /// the key is not one the chain makes.
+    public static func targetQueue(routingKey: String) -> String? {
+        let words = routingKey.split(separator: ".", maxSplits: levels, omittingEmptySubsequences: false)
+        guard words.count == levels + 1, words.dropLast().allSatisfy({ $0 == "0" || $0 == "1" }), !words[levels].isEmpty else { return nil }
+        return String(words[levels])
+    }
+
     /// The pattern selecting keys whose bit for `level` is `bit`.
     static func pattern(level: Int, bit: String) -> String {
         (Array(repeating: "*", count: levels - 1 - level) + [bit, "#"]).joined(separator: ".")
@@ -63,14 +79,22 @@ public enum DelayChain {
         return QueueBinding(queue: queue, exchange: deliverExchange, routingKey: pattern)
     }
 
+    /// Declares `warren.due` (idempotent).
+    public static func declareDue(on channel: Channel) async throws {
+        try await channel.declare(ExchangeSpec(name: dueExchange, kind: .fanout))
+        _ = try await channel.declare(QueueSpec(name: dueQueue, arguments: QueueArguments(type: .quorum)))
+        try await channel.bind(QueueBinding(queue: dueQueue, exchange: dueExchange, routingKey: ""))
+    }
+
     /// Declares the chain (idempotent).
     public static func declare(on channel: Channel) async throws {
         try await channel.declare(ExchangeSpec(name: deliverExchange, kind: .topic))
+        try await declareDue(on: channel)
         for level in 0..<levels {
             try await channel.declare(ExchangeSpec(name: exchange(level: level), kind: .topic))
         }
         for level in 0..<levels {
-            let next = level == 0 ? deliverExchange : exchange(level: level - 1)
+            let next = level == 0 ? dueExchange : exchange(level: level - 1)
             let arguments = levelArguments(deadLetterExchange: next, ttl: .seconds(1 << level))
             _ = try await channel.declare(QueueSpec(name: queue(level: level), arguments: arguments))
             try await channel.bind(QueueBinding(queue: queue(level: level), exchange: exchange(level: level),

@@ -40,6 +40,8 @@ struct SettlementMessage: Sendable {
         case retry
         /// The copy for `warren.dead`.
         case deadLetter
+        /// A delayed message whose delay is over, on its way from `warren.due` to its queue.
+        case forward
     }
 
     var message: OutgoingMessage
@@ -101,11 +103,14 @@ enum RefusalPolicy {
                 + (result?.error.map { "; the task's error: \($0)" } ?? "")
             return Replacement(messages: (try? fallback.outgoing()).map { [SettlementMessage($0, .fallbackResult)] } ?? [],
                                dropsUnconfirmedResult: false)
-        case .retry:
-            // The next attempt cannot reach its queue (full, or gone): the task ends here, in
-            // the dead-letter queue and with a final result, rather than nowhere.
-            let reason = "the broker refused its retry: \(error)"
-            var messages = [SettlementMessage(deadLetter("retry-refused", reason), .deadLetter)]
+        case .retry, .forward:
+            // The next attempt, or a task whose delay is over, cannot reach its queue (full, or
+            // gone): the task ends here, in the dead-letter queue and with a final result,
+            // rather than nowhere.
+            let (code, reason) = refused == .retry
+                ? ("retry-refused", "the broker refused its retry: \(error)")
+                : ("undeliverable", "its delay was over but its queue did not take it: \(error)")
+            var messages = [SettlementMessage(deadLetter(code, reason), .deadLetter)]
             if var final = result {
                 final.status = .failed
                 final.error = [final.error, reason].compactMap { $0 }.joined(separator: "; ")

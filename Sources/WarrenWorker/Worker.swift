@@ -87,6 +87,10 @@ public final class Worker: Service {
         for queue in configuration.queues {
             consumers.set(try await channel.consume(queue: queue))
         }
+        // Delayed tasks whose delay is over, to forward to their queues (DueForwarder).
+        let dueChannel = try await consumeConnection.openChannel(confirms: false)
+        try await dueChannel.setPrefetch(64)
+        consumers.set(try await dueChannel.consume(queue: DelayChain.dueQueue))
         let metrics = WorkerMetrics()
         let ledger = RunLedger<Delivery>()
         let settler = ResultSettler(publisher: publisher, ledger: ledger, metrics: metrics, logger: logger)
@@ -119,12 +123,22 @@ public final class Worker: Service {
             var started = 0
             var firstDelivery: ContinuousClock.Instant?
             await withDiscardingTaskGroup { group in
+                let options = self.configuration.queueOptions
                 for queue in self.configuration.queues {
                     group.addTask {
                         await self.consume(queue, consumers: consumers, channel: channel, declaringOn: publishConnection,
-                                      stopping: stopping, metrics: metrics, logger: logger) { batch in
+                                           declare: { try await WarrenTopology.declareTaskQueue(queue, options: options, on: $0) },
+                                           stopping: stopping, metrics: metrics, logger: logger) { batch in
                             intakeContinuation.yield((batch, queue))
                         }
+                    }
+                }
+                let forwarder = DueForwarder(settler: settler, workerName: self.configuration.workerName, metrics: metrics, logger: logger)
+                group.addTask {
+                    await self.consume(DelayChain.dueQueue, consumers: consumers, channel: dueChannel, declaringOn: publishConnection,
+                                       declare: { try await DelayChain.declareDue(on: $0) },
+                                       stopping: stopping, metrics: metrics, logger: logger) { batch in
+                        for delivery in batch { forwarder.forward(delivery) }
                     }
                 }
                 intakeLoop: for await (batch, queue) in intake {
@@ -203,6 +217,7 @@ public final class Worker: Service {
     /// reconnection), the queue is declared again and consumed again, with backoff; meanwhile
     /// `/readyz` says so and `warren_consumers_lost_total` counts it.
     private func consume(_ queue: String, consumers: CurrentConsumers, channel: Channel, declaringOn connection: Connection,
+                         declare: @Sendable (Channel) async throws -> Void,
                          stopping: ShutdownFlag, metrics: WorkerMetrics, logger: Logger,
                          deliver: (DeliveryBatch) -> Void) async {
         let part = "queue \(queue)"
@@ -217,7 +232,7 @@ public final class Worker: Service {
             while !stopping.isRaised && !Task.isCancelled {
                 do {
                     let setup = try await connection.openChannel(confirms: false)
-                    try await WarrenTopology.declareTaskQueue(queue, options: configuration.queueOptions, on: setup)
+                    try await declare(setup)
                     try? await setup.close()
                     consumers.set(try await channel.consume(queue: queue))
                     configuration.readiness.set(part, nil)

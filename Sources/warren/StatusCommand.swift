@@ -54,8 +54,8 @@ struct StatusCommand: AsyncParsableCommand {
             rows.append(QueueRow(name: name, state: try? await channel.inspectQueue(name)))
         }
         var delayed = 0
-        for level in 0..<DelayChain.levels {
-            delayed += (try? await channel.inspectQueue(DelayChain.queue(level: level)))?.messageCount ?? 0
+        for queue in DelayChain.queues {
+            delayed += (try? await channel.inspectQueue(queue))?.messageCount ?? 0
         }
         await connection.close()
         let endpoint = connection.endpoint.map { "\($0)" } ?? "?"

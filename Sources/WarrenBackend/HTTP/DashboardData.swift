@@ -48,7 +48,7 @@ struct DashboardData: Sendable {
         failures.sort { ($0.finishedAt ?? "") > ($1.finishedAt ?? "") }
         var queueNames = [WireNames.defaultQueue]
         for queue in declared.map(\.queue) where !queueNames.contains(queue) { queueNames.append(queue) }
-        let chain = (0..<DelayChain.levels).map(DelayChain.queue(level:))
+        let chain = DelayChain.queues
         let inspected = (try? await broker.inspect(queueNames + [WireNames.resultsQueue, WireNames.deadLetterQueue] + chain)) ?? []
         let queues: [JSONValue] = inspected.filter { !chain.contains($0.name) }.map { entry in
             .object(["name": .string(entry.name), "exists": .bool(entry.state != nil),
