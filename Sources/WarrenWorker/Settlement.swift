@@ -67,7 +67,9 @@ enum PublishFailure: Sendable, Equatable {
 
     init(_ error: AMQPError, publishedAlone: Bool) {
         switch error {
-        case .notConnected, .connectionLost, .connectionClosed, .timeout, .closedByClient: self = .transient
+        // `cancelled`: the worker stopped waiting (shutdown past its grace); the delivery returns
+        // with its connection, never acked for a message the broker did not take.
+        case .notConnected, .connectionLost, .connectionClosed, .timeout, .closedByClient, .cancelled: self = .transient
         case .channelClosed: self = publishedAlone ? .refused : .channelClosed
         default: self = .refused
         }

@@ -14,6 +14,7 @@ struct SettlementDecisionTests {
     func publishFailures() {
         #expect(PublishFailure(.connectionLost(reason: "reset"), publishedAlone: false) == .transient)
         #expect(PublishFailure(.notConnected, publishedAlone: true) == .transient)
+        #expect(PublishFailure(.cancelled, publishedAlone: true) == .transient, "shutdown past its grace is not a refusal")
         #expect(PublishFailure(.channelClosed(code: 406, text: "message size"), publishedAlone: false) == .channelClosed)
         #expect(PublishFailure(.channelClosed(code: 406, text: "message size"), publishedAlone: true) == .refused)
         #expect(PublishFailure(.publishNacked, publishedAlone: false) == .refused)
