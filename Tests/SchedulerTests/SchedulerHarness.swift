@@ -86,7 +86,7 @@ final class SchedulerHarness: Sendable {
     }
 
     /// Waits until `count` tasks of `schedule` arrived.
-    func waitFor(_ count: Int, of schedule: String, timeout: Duration = .seconds(30)) async throws {
+    func waitFor(_ count: Int, of schedule: String, timeout: Duration = .seconds(60)) async throws {
         try await waitUntil("\(count) fires of \(schedule) (have \(messages(of: schedule).count))", timeout: timeout) {
             self.messages(of: schedule).count >= count
         }

@@ -56,7 +56,10 @@ public final class PostgresResultStore: ResultStore {
 
     /// Longest a store operation may take. postgres-nio's pool keeps a request waiting while it
     /// cannot connect; past this the operation fails with the reason a direct connection gives.
-    static let operationTimeout: Duration = .seconds(10)
+    /// 30 s: on a machine whose cores are all busy (a server sharing two cores with the broker)
+    /// creating a database and migrating it took over 10 s; an outage is still reported, and
+    /// the backend keeps retrying either way.
+    static let operationTimeout: Duration = .seconds(30)
 
     /// Runs `body` within `operationTimeout`, turning PostgreSQL errors into one-line
     /// `ResultStoreError`s.
