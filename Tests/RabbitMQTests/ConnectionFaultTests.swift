@@ -59,6 +59,39 @@ struct ConnectionFaultTests {
         #expect(connection.reconnectCount == 1)
     }
 
+    @Test("a heartbeat read together with a reply does not stall the connection's next command", .timeLimit(.minutes(1)))
+    func heartbeatBehindAReply() async throws {
+        let proxy = try TCPProxy(targetPort: Self.port(of: TestBroker.url))
+        defer { proxy.stop() }
+        // A long heartbeat: no heartbeat of the broker's own comes during the test.
+        let connection = try await TestBroker.connect(url: proxy.url(), heartbeat: .seconds(60))
+        let channel = try await connection.openChannel()
+        let queue = TestBroker.unique("heartbeat-behind")
+        try await channel.declare(QueueSpec(name: queue, durable: false, exclusive: true))
+        for round in 1...3 {
+            proxy.appendHeartbeatToNextReply()
+            #expect(try await channel.inspectQueue(queue).messageCount == 0, "round \(round): the reply the heartbeat follows")
+            // The next command must go out and its reply come back, though nothing else arrives.
+            let done = Atomic<Bool>(false)
+            let next = Task {
+                defer { done.store(true, ordering: .sequentiallyConsistent) }
+                return try await channel.inspectQueue(queue).messageCount
+            }
+            do {
+                try await waitUntil("round \(round): the command after the heartbeat answered", timeout: .seconds(5)) {
+                    done.load(ordering: .sequentiallyConsistent)
+                }
+            } catch {
+                proxy.dropLiveConnections()  // frees the connection's thread, so the test can end
+                _ = try? await next.value
+                await connection.close()
+                throw error
+            }
+            #expect(try await next.value == 0)
+        }
+        await connection.close()
+    }
+
     @Test("a channel closed while disconnected is not reopened, and its number serves a new channel")
     func closedWhileDisconnected() async throws {
         let proxy = try TCPProxy(targetPort: Self.port(of: TestBroker.url))

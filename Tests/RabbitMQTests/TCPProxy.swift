@@ -23,6 +23,9 @@ final class TCPProxy: Sendable {
         var accepted = 0
         /// On end of input from one side, end the other's too (as a real network does).
         var propagatesClose = true
+        /// Connections whose next bytes from the broker get a heartbeat frame appended, sent
+        /// in the same write (so the client reads both at once).
+        var heartbeatAfterNextReply: Set<Int> = []
     }
 
     let port: UInt16
@@ -68,6 +71,13 @@ final class TCPProxy: Sendable {
     /// silent network. Connections accepted later are forwarded normally.
     func blackHoleLiveConnections() {
         state.withLock { $0.blackHoled.formUnion($0.clientPorts.keys) }
+    }
+
+    /// Appends a heartbeat frame to the next bytes the broker sends on every live connection,
+    /// in the same write: the client reads a frame and a heartbeat behind it at once, as it
+    /// does when a broker's heartbeat follows a reply closely.
+    func appendHeartbeatToNextReply() {
+        state.withLock { $0.heartbeatAfterNextReply.formUnion($0.clientPorts.keys) }
     }
 
     /// Closes every live connection.
@@ -144,6 +154,7 @@ final class TCPProxy: Sendable {
                 $0.clientPorts[number] = nil
                 $0.blackHoled.remove(number)
                 $0.dropping.remove(number)
+                $0.heartbeatAfterNextReply.remove(number)
             }
         }
         var open = [true, true]  // reading client, reading upstream
@@ -171,9 +182,16 @@ final class TCPProxy: Sendable {
                     if propagate { shutdown(to, Int32(SHUT_WR)) }
                     continue
                 }
+                var total = count
+                if side == 1, count + 8 <= 65_536, state.withLock({ $0.heartbeatAfterNextReply.remove(number) != nil }) {
+                    // Type 8 (heartbeat), channel 0, size 0, frame end 0xCE.
+                    let heartbeat: [UInt8] = [8, 0, 0, 0, 0, 0, 0, 0xCE]
+                    heartbeat.withUnsafeBytes { (buffer + count).copyMemory(from: $0.baseAddress!, byteCount: 8) }
+                    total += 8
+                }
                 var sent = 0
-                while sent < count {
-                    let written = send(to, buffer + sent, count - sent, Int32(MSG_NOSIGNAL))
+                while sent < total {
+                    let written = send(to, buffer + sent, total - sent, Int32(MSG_NOSIGNAL))
                     if written <= 0 { return }
                     sent += written
                 }

@@ -25,12 +25,12 @@ extension ConnectionCore {
         while count < 20_000 {
             let empty = bufferEmpty()
             if leaveDrainedSocketToPoll && count > 0 && empty { break }
-            // librabbitmq 0.11 reads the clock for a zero timeout, three times per message; with
-            // none it does not, and with bytes buffered it returns a frame without waiting, unless
-            // only part of one is there (then it waits for the rest, which is already on its way).
-            let status = empty
-                ? amqp_simple_wait_frame_noblock(session.state, &frame, &immediately)
-                : amqp_simple_wait_frame_noblock(session.state, &frame, nil)
+            // Always a zero timeout, never none: librabbitmq consumes heartbeat frames itself and
+            // then goes on reading, so with only a heartbeat buffered (one that came right behind
+            // another frame) and no timeout it would wait in the socket for the broker's next
+            // frame, the commands waiting to be sent with it: a connection waiting for a reply
+            // would wait forever. With a zero timeout it returns, and the commands go out.
+            let status = amqp_simple_wait_frame_noblock(session.state, &frame, &immediately)
             if status == AMQP_STATUS_TIMEOUT.rawValue { break }
             guard status == AMQP_STATUS_OK.rawValue else {
                 connectionFailed(Self.libraryError(status))
