@@ -141,7 +141,7 @@ let package = Package(
             plugins: ["BuildCommit"]
         ),
         .plugin(name: "BuildCommit", capability: .buildTool(), path: "Plugins/BuildCommit"),
-        .testTarget(name: "RabbitMQTests", dependencies: ["RabbitMQ"]),
+        .testTarget(name: "RabbitMQTests", dependencies: ["RabbitMQ", "WarrenTestSupport"]),
         .testTarget(name: "CronTests", dependencies: ["Cron"]),
         .testTarget(name: "WarrenCoreTests", dependencies: ["WarrenCore"]),
         .testTarget(name: "StoreTests", dependencies: ["WarrenStore", "WarrenCore", "WarrenTestSupport",

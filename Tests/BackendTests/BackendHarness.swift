@@ -17,7 +17,7 @@ final class BackendHarness: Sendable {
     var store: any ResultStore { fixture.store }
 
     static func make(_ kind: StoreKind, directory: URL? = nil) async throws -> BackendHarness {
-        let vhost = try TestVirtualHost.create()
+        let vhost = try await TestVirtualHost.create()
         let fixture = try await StoreFixture.make(kind, directory: directory)
         var configuration = try ConnectionConfiguration(urls: vhost.url, connectionName: "test-backend")
         configuration.logger.logLevel = .error
@@ -45,8 +45,8 @@ final class BackendHarness: Sendable {
         return try WarrenProcess(["backend", "--log-level", "info"] + http + arguments, environment: environment)
     }
 
-    func warren(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-        try runWarren(arguments, environment: environment)
+    func warren(_ arguments: [String]) async throws -> (status: Int32, stdout: String, stderr: String) {
+        try await runWarren(arguments, environment: environment)
     }
 
     /// Publishes results as workers do, with confirms, in windows of 1000.

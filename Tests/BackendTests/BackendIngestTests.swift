@@ -23,7 +23,7 @@ struct BackendIngestTests {
         #expect(atKill.tasks < total, "the kill came before the end")
         let restarted = try harness.startBackend(["--batch-size", "200"])
         try await harness.waitForCounts(tasks: total, attempts: total, timeout: .seconds(120))
-        try await waitUntil("the results queue drained") { try harness.vhost.depth(of: WireNames.resultsQueue).map { $0 == (0, 0) } ?? false }
+        try await waitUntil("the results queue drained") { try await harness.vhost.depth(of: WireNames.resultsQueue).map { $0 == (0, 0) } ?? false }
         let sample = try await harness.store.attempts(of: "kill-4321")
         restarted.signal(SIGTERM)
         let exit = try await restarted.wait()
@@ -36,23 +36,23 @@ struct BackendIngestTests {
     func diskFull() async throws {
         let mount = FileManager.default.temporaryDirectory.appendingPathComponent("warren-full-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: mount, withIntermediateDirectories: true)
-        try runChecked("/bin/mount", ["-t", "tmpfs", "-o", "size=4m", "tmpfs", mount.path])
-        defer { _ = try? runChecked("/bin/umount", ["-l", mount.path]) }
+        try await runChecked("/bin/mount", ["-t", "tmpfs", "-o", "size=4m", "tmpfs", mount.path])
+        defer { runInBackground("/bin/umount", ["-l", mount.path]) }
         let harness = try await BackendHarness.make(.sqlite, directory: mount)
         let backend = try harness.startBackend(["--batch-size", "100"])
         try await harness.publish(sampleResults("before", count: 100))
         try await harness.waitForCounts(tasks: 100, attempts: 100)
         // Fill the file system; SQLite's next write fails with SQLITE_FULL.
         let filler = mount.appendingPathComponent("filler").path
-        _ = try? runChecked("/bin/dd", ["if=/dev/zero", "of=\(filler)", "bs=64k"])  // stops when the disk is full
+        _ = try? await runChecked("/bin/dd", ["if=/dev/zero", "of=\(filler)", "bs=64k"])  // stops when the disk is full
         try await harness.publish(sampleResults("during", count: 500))
         try await waitUntil("the backend reports the store unavailable") { backend.output.contains("result store unavailable") }
-        try await waitUntil("the results held unacknowledged") { try harness.vhost.depth(of: WireNames.resultsQueue)?.unacknowledged ?? 0 > 0 }
+        try await waitUntil("the results held unacknowledged") { try await harness.vhost.depth(of: WireNames.resultsQueue)?.unacknowledged ?? 0 > 0 }
         let during = try await harness.counts()
         try FileManager.default.removeItem(atPath: filler)
         try await harness.waitForCounts(tasks: 600, attempts: 600)
         try await waitUntil("the backend reports the store back") { backend.output.contains("result store available again") }
-        try await waitUntil("the results queue drained") { try harness.vhost.depth(of: WireNames.resultsQueue).map { $0 == (0, 0) } ?? false }
+        try await waitUntil("the results queue drained") { try await harness.vhost.depth(of: WireNames.resultsQueue).map { $0 == (0, 0) } ?? false }
         backend.signal(SIGTERM)
         let exit = try await backend.wait()
         await harness.close()
@@ -69,13 +69,13 @@ struct BackendIngestTests {
         let backend = try harness.startBackend(["--batch-size", "100"])
         try await harness.publish(sampleResults("before", count: 100))
         try await harness.waitForCounts(tasks: 100, attempts: 100)
-        try TestPostgresDatabase.psql("ALTER DATABASE \(database) SET default_transaction_read_only = on")
-        try TestPostgresDatabase.psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(database)'")
+        try await TestPostgresDatabase.psql("ALTER DATABASE \(database) SET default_transaction_read_only = on")
+        try await TestPostgresDatabase.psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(database)'")
         try await harness.publish(sampleResults("during", count: 300))
         try await waitUntil("the backend reports the store unavailable") { backend.output.contains("result store unavailable") }
         let during = try await harness.counts()
-        try TestPostgresDatabase.psql("ALTER DATABASE \(database) RESET default_transaction_read_only")
-        try TestPostgresDatabase.psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(database)'")
+        try await TestPostgresDatabase.psql("ALTER DATABASE \(database) RESET default_transaction_read_only")
+        try await TestPostgresDatabase.psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(database)'")
         try await harness.waitForCounts(tasks: 400, attempts: 400)
         try await waitUntil("the backend reports the store back") { backend.output.contains("result store available again") }
         backend.signal(SIGTERM)
@@ -98,7 +98,7 @@ struct BackendIngestTests {
         try await harness.publishRaw(Data(repeating: UInt8(ascii: "x"), count: 5 << 20))
         try await harness.publish(sampleResults("good-b", count: 5))
         try await harness.waitForCounts(tasks: 10, attempts: 10)
-        try await waitUntil("four dead letters") { try harness.vhost.depth(of: WireNames.deadLetterQueue)?.ready == 4 }
+        try await waitUntil("four dead letters") { try await harness.vhost.depth(of: WireNames.deadLetterQueue)?.ready == 4 }
         let channel = try await harness.connection.openChannel(confirms: false)
         try await channel.setPrefetch(10)
         var iterator = try await channel.consume(queue: WireNames.deadLetterQueue).makeAsyncIterator()
@@ -129,7 +129,7 @@ struct BackendIngestTests {
         huge.attempt = 2_147_483_648
         try await harness.publish(sampleResults("before", count: 5) + [huge] + sampleResults("after", count: 5))
         try await harness.waitForCounts(tasks: 10, attempts: 10, timeout: .seconds(30))
-        try await waitUntil("a dead letter") { try harness.vhost.depth(of: WireNames.deadLetterQueue)?.ready == 1 }
+        try await waitUntil("a dead letter") { try await harness.vhost.depth(of: WireNames.deadLetterQueue)?.ready == 1 }
         // Ingest goes on after it.
         try await harness.publish(sampleResults("later", count: 2))
         try await harness.waitForCounts(tasks: 12, attempts: 12, timeout: .seconds(30))
@@ -194,8 +194,8 @@ struct BackendIngestTests {
         (["backend", "--batch-size", "0"], "warren: --batch-size: expected 1 to 10000, got 0\n"),
         (["backend", "--batch-delay", "soon"], "warren: --batch-delay: invalid duration \"soon\": expected a number at position 1\n"),
     ])
-    func badArguments(arguments: [String], message: String) throws {
-        let result = try runWarren(arguments, environment: ["WARREN_AMQP_URL": "amqp://guest:guest@127.0.0.1:1/"])
+    func badArguments(arguments: [String], message: String) async throws {
+        let result = try await runWarren(arguments, environment: ["WARREN_AMQP_URL": "amqp://guest:guest@127.0.0.1:1/"])
         #expect(result.status == 2)
         #expect(result.stderr == message)
     }

@@ -64,7 +64,7 @@ struct BrokerAtStartTests {
 
         let forwarder = try TCPForwarder(port: port)
         defer { forwarder.stop() }
-        try await waitUntil("the worker's queue declared") { try harness.vhost.depth(of: queue) != nil }
+        try await waitUntil("the worker's queue declared") { try await harness.vhost.depth(of: queue) != nil }
         let message = TaskMessage(task: "warren.echo", args: .object(["n": .integer(7)]), queue: queue)
         for outcome in await harness.publisher.publishBatch([message.outgoing()]) { try outcome.get() }
         try await harness.waitForCounts(tasks: 1, attempts: 1)

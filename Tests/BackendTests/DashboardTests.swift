@@ -12,11 +12,11 @@ struct DashboardTests {
     static let screenshots = ProcessInfo.processInfo.environment["WARREN_TEST_SCREENSHOTS"] ?? "/tmp/warren-screenshots"
 
     /// Runs Chromium headless on `url`; returns the DOM after the page's script ran, or writes a screenshot.
-    static func chromium(_ url: String, screenshot: String? = nil) throws -> String {
+    static func chromium(_ url: String, screenshot: String? = nil) async throws -> String {
         var arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=1400,1000",
                          "--virtual-time-budget=5000"]
         arguments += screenshot.map { ["--screenshot=\($0)"] } ?? ["--dump-dom"]
-        return try runChecked("/usr/bin/chromium", arguments + [url])
+        return try await runChecked("/usr/bin/chromium", arguments + [url])
     }
 
     /// Width and height from a PNG's IHDR chunk.
@@ -34,21 +34,21 @@ struct DashboardTests {
         let schedules = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../schedules").standardized.path
         let backend = try harness.startBackend(["--http", "127.0.0.1:\(port)", "--schedules", schedules])
         let worker = try WarrenProcess(["worker", "--queue", "default", "--log-level", "warning"], environment: harness.environment)
-        try await waitUntil("the worker consuming") { try harness.vhost.depth(of: "default")?.ready == 0 }
-        for index in 0..<5 { _ = try harness.warren(["publish", "warren.echo", "--arg", "n=\(index)"]) }
-        _ = try harness.warren(["publish", "warren.fail", "--args-json", #"{"message": "upstream answered 502 Bad Gateway"}"#, "--id", "failing-task"])
+        try await waitUntil("the worker consuming") { try await harness.vhost.depth(of: "default")?.ready == 0 }
+        for index in 0..<5 { _ = try await harness.warren(["publish", "warren.echo", "--arg", "n=\(index)"]) }
+        _ = try await harness.warren(["publish", "warren.fail", "--args-json", #"{"message": "upstream answered 502 Bad Gateway"}"#, "--id", "failing-task"])
         var fire = makeResult("inventory-sync@2026-11-23T10:00:00Z", task: "inventory.sync", schedule: "inventory-sync", finishedAt: isoAgo(30), durationMs: 1234)
         fire.output = "synced 42 items\n<script>alert('not run')</script>"
         try await harness.publish([fire])
         try await harness.waitForCounts(tasks: 7, attempts: 7)
         let base = "http://127.0.0.1:\(port)"
-        let dashboard = try Self.chromium("\(base)/")
-        let taskPage = try Self.chromium("\(base)/tasks/inventory-sync@2026-11-23T10:00:00Z")
-        let failedPage = try Self.chromium("\(base)/tasks/failing-task")
+        let dashboard = try await Self.chromium("\(base)/")
+        let taskPage = try await Self.chromium("\(base)/tasks/inventory-sync@2026-11-23T10:00:00Z")
+        let failedPage = try await Self.chromium("\(base)/tasks/failing-task")
         try FileManager.default.createDirectory(atPath: Self.screenshots, withIntermediateDirectories: true)
         let dashboardShot = "\(Self.screenshots)/dashboard.png", taskShot = "\(Self.screenshots)/task.png"
-        _ = try Self.chromium("\(base)/", screenshot: dashboardShot)
-        _ = try Self.chromium("\(base)/tasks/inventory-sync@2026-11-23T10:00:00Z", screenshot: taskShot)
+        _ = try await Self.chromium("\(base)/", screenshot: dashboardShot)
+        _ = try await Self.chromium("\(base)/tasks/inventory-sync@2026-11-23T10:00:00Z", screenshot: taskShot)
         let source = try await HTTPAPITests.request("GET", "\(base)/")
         worker.signal(SIGTERM)
         backend.signal(SIGTERM)

@@ -9,12 +9,12 @@ import WarrenTestSupport
 struct LoggingTests {
     @Test("--log-format json --log-file: one JSON object per line; a line about a task carries its task_id")
     func jsonLines() async throws {
-        let vhost = try TestVirtualHost.create()
+        let vhost = try await TestVirtualHost.create()
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("worker-\(UUID().uuidString).log").path
         let worker = try WarrenProcess(["worker", "--queue", "logs", "--log-format", "json", "--log-file", file],
                                        environment: ["WARREN_AMQP_URL": vhost.url])
-        try await waitUntil("the worker consuming") { try vhost.depth(of: "logs") != nil }
-        let published = try runWarren(["publish", "no.such.task", "--queue", "logs", "--id", "log-me", "--wait", "--timeout", "20s"],
+        try await waitUntil("the worker consuming") { try await vhost.depth(of: "logs") != nil }
+        let published = try await runWarren(["publish", "no.such.task", "--queue", "logs", "--id", "log-me", "--wait", "--timeout", "20s"],
                                       environment: ["WARREN_AMQP_URL": vhost.url])
         worker.signal(SIGTERM)
         let exit = try await worker.wait()
@@ -37,12 +37,12 @@ struct LoggingTests {
 
     @Test("a password and an API token never reach logs (debug level), metrics, error messages or the process title")
     func secrets() async throws {
-        let vhost = try TestVirtualHost.create()
+        let vhost = try await TestVirtualHost.create()
         let user = "warren-secret-\(UUID().uuidString.prefix(6).lowercased())"
         let password = "hunter2-\(UUID().uuidString)"
-        _ = try brokerCtl(["add_user", user, password])
-        _ = try brokerCtl(["set_permissions", "-p", vhost.name, user, ".*", ".*", ".*"])
-        defer { _ = try? brokerCtl(["delete_user", user]) }
+        _ = try await brokerCtl(["add_user", user, password])
+        _ = try await brokerCtl(["set_permissions", "-p", vhost.name, user, ".*", ".*", ".*"])
+        defer { brokerCtlInBackground(["delete_user", user]) }
         let url = vhost.url.replacingOccurrences(of: "guest:guest@", with: "\(user):\(password)@")
         let token = "token-\(UUID().uuidString)"
         let metricsPort = TestPorts.free()
@@ -57,7 +57,7 @@ struct LoggingTests {
                                                      headers: ["Authorization": "Bearer wrong"])
         let metrics = try await HTTPAPITests.request("GET", "http://127.0.0.1:\(metricsPort)/metrics")
         let title = try String(contentsOfFile: "/proc/\(backend.pid)/cmdline", encoding: .utf8)
-        let badLogin = try runWarren(["status"], environment: ["WARREN_AMQP_URL": url.replacingOccurrences(of: password, with: password + "x")])
+        let badLogin = try await runWarren(["status"], environment: ["WARREN_AMQP_URL": url.replacingOccurrences(of: password, with: password + "x")])
         backend.signal(SIGTERM)
         let exit = try await backend.wait()
         await fixture.close()
@@ -74,9 +74,9 @@ struct LoggingTests {
     }
 
     @Test("a bad --log-format or --log-file is a usage error naming the option")
-    func badOptions() throws {
-        let format = try runWarren(["worker", "--queue", "q", "--log-format", "xml"])
-        let file = try runWarren(["worker", "--queue", "q", "--log-file", "/nonexistent/dir/w.log"])
+    func badOptions() async throws {
+        let format = try await runWarren(["worker", "--queue", "q", "--log-format", "xml"])
+        let file = try await runWarren(["worker", "--queue", "q", "--log-file", "/nonexistent/dir/w.log"])
         #expect(format.status == 2)
         #expect(format.stderr == "warren: --log-format: expected text or json, got xml\n")
         #expect(file.status == 2)

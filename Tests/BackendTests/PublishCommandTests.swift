@@ -10,13 +10,13 @@ import WarrenTestSupport
 struct PublishCommandTests {
     @Test("--wait prints the id, then the final result; exit 0 on success, 1 on failure, 2 on timeout")
     func wait() async throws {
-        let vhost = try TestVirtualHost.create()
+        let vhost = try await TestVirtualHost.create()
         let environment = ["WARREN_AMQP_URL": vhost.url]
         let worker = try WarrenProcess(["worker", "--queue", "work", "--log-level", "warning"], environment: environment)
-        let succeeded = try runWarren(["publish", "warren.echo", "--queue", "work", "--arg", "x=1", "--id", "wait-ok", "--wait",
+        let succeeded = try await runWarren(["publish", "warren.echo", "--queue", "work", "--arg", "x=1", "--id", "wait-ok", "--wait",
                                         "--traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"], environment: environment)
-        let failed = try runWarren(["publish", "warren.fail", "--queue", "work", "--args-json", #"{"message":"nope"}"#, "--wait"], environment: environment)
-        let timedOut = try runWarren(["publish", "warren.echo", "--queue", "idle", "--id", "wait-idle", "--wait", "--timeout", "1s"], environment: environment)
+        let failed = try await runWarren(["publish", "warren.fail", "--queue", "work", "--args-json", #"{"message":"nope"}"#, "--wait"], environment: environment)
+        let timedOut = try await runWarren(["publish", "warren.echo", "--queue", "idle", "--id", "wait-idle", "--wait", "--timeout", "1s"], environment: environment)
         worker.signal(SIGTERM)
         _ = try await worker.wait()
         vhost.delete()
@@ -37,7 +37,7 @@ struct PublishCommandTests {
 
     @Test("--batch publishes every line with confirms and says how many; delayed lines wait in the broker")
     func batch() async throws {
-        let vhost = try TestVirtualHost.create()
+        let vhost = try await TestVirtualHost.create()
         let environment = ["WARREN_AMQP_URL": vhost.url]
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("batch-\(UUID().uuidString).jsonl")
         try Data("""
@@ -49,8 +49,8 @@ struct PublishCommandTests {
             {"task": "warren.echo", "queue": "other", "at": "2020-01-01T00:00:00Z"}
 
             """.utf8).write(to: file)
-        let published = try runWarren(["publish", "--batch", file.path], environment: environment)
-        let status = try runWarren(["status", "--json", "--queue", "batch", "--queue", "other"], environment: environment)
+        let published = try await runWarren(["publish", "--batch", file.path], environment: environment)
+        let status = try await runWarren(["status", "--json", "--queue", "batch", "--queue", "other"], environment: environment)
         vhost.delete()
         try? FileManager.default.removeItem(at: file)
         #expect(published.status == 0)
@@ -68,7 +68,7 @@ struct PublishCommandTests {
 
     @Test("--batch checks every line first: bad lines are named by number and nothing is published")
     func badBatch() async throws {
-        let vhost = try TestVirtualHost.create()
+        let vhost = try await TestVirtualHost.create()
         let environment = ["WARREN_AMQP_URL": vhost.url]
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("bad-\(UUID().uuidString).jsonl")
         try Data("""
@@ -79,9 +79,9 @@ struct PublishCommandTests {
             [1, 2]
 
             """.utf8).write(to: file)
-        let result = try runWarren(["publish", "--batch", file.path], environment: environment)
-        let conflicting = try runWarren(["publish", "--batch", file.path, "--queue", "x"], environment: environment)
-        let status = try runWarren(["status", "--json", "--queue", "bad-batch"], environment: environment)
+        let result = try await runWarren(["publish", "--batch", file.path], environment: environment)
+        let conflicting = try await runWarren(["publish", "--batch", file.path, "--queue", "x"], environment: environment)
+        let status = try await runWarren(["status", "--json", "--queue", "bad-batch"], environment: environment)
         vhost.delete()
         try? FileManager.default.removeItem(at: file)
         #expect(result.status == 2)
@@ -107,20 +107,20 @@ struct PublishCommandTests {
         (["warren.echo", "--wait", "--timeout", "x"], "warren: --timeout: invalid duration \"x\": expected a number at position 1\n"),
         ([], "warren: give TASK, or --batch FILE\n"),
     ])
-    func badInput(arguments: [String], message: String) throws {
-        let result = try runWarren(["publish"] + arguments, environment: ["WARREN_AMQP_URL": "amqp://guest:guest@127.0.0.1:1/"])
+    func badInput(arguments: [String], message: String) async throws {
+        let result = try await runWarren(["publish"] + arguments, environment: ["WARREN_AMQP_URL": "amqp://guest:guest@127.0.0.1:1/"])
         #expect(result.status == 2)
         #expect(result.stderr == message)
     }
 
     @Test("--args-file sends the file's JSON as the task's args")
     func argsFile() async throws {
-        let vhost = try TestVirtualHost.create()
+        let vhost = try await TestVirtualHost.create()
         let environment = ["WARREN_AMQP_URL": vhost.url]
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("args-\(UUID().uuidString).json")
         try Data(#"{"rows": [1, 2, 3], "name": "q4"}"#.utf8).write(to: file)
         let worker = try WarrenProcess(["worker", "--queue", "files", "--log-level", "warning"], environment: environment)
-        let result = try runWarren(["publish", "warren.echo", "--queue", "files", "--args-file", file.path, "--wait"], environment: environment)
+        let result = try await runWarren(["publish", "warren.echo", "--queue", "files", "--args-file", file.path, "--wait"], environment: environment)
         worker.signal(SIGTERM)
         _ = try await worker.wait()
         vhost.delete()
@@ -132,14 +132,14 @@ struct PublishCommandTests {
 
     @Test("status: broker, scheduler, each queue's depth and consumers, dead letters, delayed; table and --json")
     func status() async throws {
-        let vhost = try TestVirtualHost.create()
+        let vhost = try await TestVirtualHost.create()
         let environment = ["WARREN_AMQP_URL": vhost.url, "COLUMNS": "80"]
         let worker = try WarrenProcess(["worker", "--queue", "watched", "--log-level", "warning"], environment: environment)
-        try await waitUntil("the worker consuming") { try vhost.depth(of: "watched") != nil }
-        _ = try runWarren(["publish", "warren.echo", "--queue", "unwatched"], environment: environment)
-        _ = try runWarren(["publish", "no.such.task", "--queue", "watched", "--wait", "--timeout", "20s"], environment: environment)
-        let table = try runWarren(["status", "--queue", "watched", "--queue", "unwatched"], environment: environment)
-        let json = try runWarren(["status", "--json", "--queue", "watched", "--queue", "unwatched"], environment: environment)
+        try await waitUntil("the worker consuming") { try await vhost.depth(of: "watched") != nil }
+        _ = try await runWarren(["publish", "warren.echo", "--queue", "unwatched"], environment: environment)
+        _ = try await runWarren(["publish", "no.such.task", "--queue", "watched", "--wait", "--timeout", "20s"], environment: environment)
+        let table = try await runWarren(["status", "--queue", "watched", "--queue", "unwatched"], environment: environment)
+        let json = try await runWarren(["status", "--json", "--queue", "watched", "--queue", "unwatched"], environment: environment)
         worker.signal(SIGTERM)
         _ = try await worker.wait()
         vhost.delete()
@@ -165,26 +165,20 @@ struct PublishCommandTests {
         let harness = try await BackendHarness.make(.sqlite)
         let worker = try WarrenProcess(["worker", "--queue", "pika", "--log-level", "warning"], environment: harness.environment)
         let backend = try harness.startBackend()
-        try await waitUntil("the worker consuming") { try harness.vhost.depth(of: "pika") != nil }
+        try await waitUntil("the worker consuming") { try await harness.vhost.depth(of: "pika") != nil }
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .appendingPathComponent("../../docs/examples/pika_roundtrip.py").standardized.path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments = [script, harness.vhost.url, "pika"]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        let python = try await runProcess("/usr/bin/python3", [script, harness.vhost.url, "pika"])
+        let data = Data(python.output.utf8)
         let result = try TaskResult.decode(data)
         try await waitUntil("the backend stored it") { try await harness.store.attempts(of: result.id).count == 1 }
-        let shown = try harness.warren(["results", "show", result.id, "--json"])
+        let shown = try await harness.warren(["results", "show", result.id, "--json"])
         worker.signal(SIGTERM)
         backend.signal(SIGTERM)
         _ = try await worker.wait()
         _ = try await backend.wait()
         await harness.close()
-        #expect(process.terminationStatus == 0)
+        #expect(python.status == 0)
         #expect(result.status == .succeeded)
         #expect(result.task == "warren.echo")
         #expect(result.result == .object(["from": .string("pika")]))

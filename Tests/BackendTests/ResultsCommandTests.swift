@@ -29,12 +29,12 @@ struct ResultsCommandTests {
         let fixture = try await StoreFixture.make(kind)
         try await Self.seed(fixture.store)
         let environment = ["WARREN_STORE": fixture.argument, "COLUMNS": "100"]
-        let table = try runWarren(["results", "list"], environment: environment)
-        let json = try runWarren(["results", "list", "--json"], environment: environment)
-        let failed = try runWarren(["results", "list", "--status", "failed", "--json"], environment: environment)
-        let recentBilling = try runWarren(["results", "list", "--task", "billing.charge", "--since", "1h", "--json"], environment: environment)
-        let scheduled = try runWarren(["results", "list", "--schedule", "nightly", "--json"], environment: environment)
-        let limited = try runWarren(["results", "list", "--limit", "1", "--json"], environment: environment)
+        let table = try await runWarren(["results", "list"], environment: environment)
+        let json = try await runWarren(["results", "list", "--json"], environment: environment)
+        let failed = try await runWarren(["results", "list", "--status", "failed", "--json"], environment: environment)
+        let recentBilling = try await runWarren(["results", "list", "--task", "billing.charge", "--since", "1h", "--json"], environment: environment)
+        let scheduled = try await runWarren(["results", "list", "--schedule", "nightly", "--json"], environment: environment)
+        let limited = try await runWarren(["results", "list", "--limit", "1", "--json"], environment: environment)
         await fixture.close()
         let lines = table.stdout.split(separator: "\n")
         #expect(table.status == 0)
@@ -65,9 +65,9 @@ struct ResultsCommandTests {
         let fixture = try await StoreFixture.make(.sqlite)
         try await Self.seed(fixture.store)
         let environment = ["WARREN_STORE": fixture.argument]
-        let text = try runWarren(["results", "show", "r-1"], environment: environment)
-        let json = try runWarren(["results", "show", "r-1", "--json"], environment: environment)
-        let unknown = try runWarren(["results", "show", "nope"], environment: environment)
+        let text = try await runWarren(["results", "show", "r-1"], environment: environment)
+        let json = try await runWarren(["results", "show", "r-1", "--json"], environment: environment)
+        let unknown = try await runWarren(["results", "show", "nope"], environment: environment)
         await fixture.close()
         #expect(text.status == 0)
         #expect(text.stdout.contains("id        r-1\ntask      reports.generate\nqueue     reports\n"))
@@ -94,8 +94,8 @@ struct ResultsCommandTests {
         next.redelivered = true
         try await fixture.store.store([next, second, first])
         let environment = ["WARREN_STORE": fixture.argument]
-        let text = try runWarren(["results", "show", "twice"], environment: environment)
-        let json = try runWarren(["results", "show", "twice", "--json"], environment: environment)
+        let text = try await runWarren(["results", "show", "twice"], environment: environment)
+        let json = try await runWarren(["results", "show", "twice", "--json"], environment: environment)
         await fixture.close()
         #expect(text.status == 0)
         #expect(text.stdout.contains("attempt 1, run 1: retrying in 100ms\n  run       00000000000000a1\n"), "\(text.stdout)")
@@ -111,8 +111,8 @@ struct ResultsCommandTests {
         let fixture = try await StoreFixture.make(.sqlite)
         try await Self.seed(fixture.store)
         let environment = ["WARREN_STORE": fixture.argument, "COLUMNS": "100"]
-        let table = try runWarren(["results", "stats"], environment: environment)
-        let week = try runWarren(["results", "stats", "--since", "7d", "--json"], environment: environment)
+        let table = try await runWarren(["results", "stats"], environment: environment)
+        let week = try await runWarren(["results", "stats", "--since", "7d", "--json"], environment: environment)
         await fixture.close()
         let lines = table.stdout.split(separator: "\n").map(String.init)
         #expect(lines.first?.hasPrefix("KIND      NAME") == true)
@@ -164,8 +164,8 @@ struct ResultsCommandTests {
         (["results", "stats", "--store", "postgres://u:secret@127.0.0.1:1/db"], 1,
          "warren results stats: postgres://u:***@127.0.0.1:1/db: cannot connect: connection refused\n"),
     ])
-    func badInput(arguments: [String], status: Int32, message: String) throws {
-        let result = try runWarren(arguments, environment: ["WARREN_STORE": "sqlite:/nonexistent/r.sqlite"])
+    func badInput(arguments: [String], status: Int32, message: String) async throws {
+        let result = try await runWarren(arguments, environment: ["WARREN_STORE": "sqlite:/nonexistent/r.sqlite"])
         #expect(result.status == status)
         #expect(result.stderr == message)
         #expect(result.stdout == "")

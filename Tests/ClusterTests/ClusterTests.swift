@@ -19,12 +19,12 @@ struct ClusterTests {
     }
 
     @discardableResult
-    static func cluster(_ arguments: [String]) throws -> String {
-        try runChecked(script, arguments)
+    static func cluster(_ arguments: [String]) async throws -> String {
+        try await runChecked(script, arguments)
     }
 
-    static func queueExists(_ name: String) throws -> Bool {
-        try cluster(["ctl", "1", "list_queues", "-q", "--no-table-headers", "name", "type"]).contains(name)
+    static func queueExists(_ name: String) async throws -> Bool {
+        try await cluster(["ctl", "1", "list_queues", "-q", "--no-table-headers", "name", "type"]).contains(name)
     }
 
     @Test("with quorum queues and a URL list, a node stopped while 3000 tasks flow: every task ends with exactly one stored, final result")
@@ -37,20 +37,20 @@ struct ClusterTests {
                                         environment: ["WARREN_AMQP_URL": Self.list(from: 1), "WARREN_STORE": fixture.argument])
         let worker = try WarrenProcess(["worker", "--queue", queue, "--queue-type", "quorum", "--concurrency", "16", "--prefetch", "32",
                                         "--log-level", "warning"], environment: ["WARREN_AMQP_URL": Self.list(from: 2)])
-        try await waitUntil("the quorum queue declared") { try Self.queueExists(queue) }
+        try await waitUntil("the quorum queue declared") { try await Self.queueExists(queue) }
         let total = 3000
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("\(queue).jsonl")
         try Data((0..<total).map { #"{"task": "warren.sleep", "queue": "\#(queue)", "args": {"seconds": 0.05}, "id": "\#(queue)-\#($0)"}"# }
             .joined(separator: "\n").utf8).write(to: file)
-        let published = try runWarren(["publish", "--batch", file.path], environment: ["WARREN_AMQP_URL": Self.list(from: 3)])
+        let published = try await runWarren(["publish", "--batch", file.path], environment: ["WARREN_AMQP_URL": Self.list(from: 3)])
         #expect(published.stdout == "\(total) of \(total) tasks from \(file.path) confirmed\n")
         try await waitUntil("some results stored", timeout: .seconds(120)) { try await fixture.store.counts().tasks >= 300 }
-        try Self.cluster(["stop-node", "2"])
+        try await Self.cluster(["stop-node", "2"])
         let atStop = try await fixture.store.counts().tasks
         try await waitUntil("every task's final result stored", timeout: .seconds(300)) {
             try await fixture.store.finalResults(since: nil).count == total
         }
-        try Self.cluster(["start-node", "2"])
+        try await Self.cluster(["start-node", "2"])
         let finals = try await fixture.store.finalResults(since: nil)
         let counts = try await fixture.store.counts()
         worker.signal(SIGTERM)
@@ -86,7 +86,7 @@ struct ClusterTests {
         // quorum task queue, is lost while the schedule fires every second.
         let worker = try WarrenProcess(["worker", "--queue", queue, "--queue-type", "quorum", "--log-level", "warning"],
                                        environment: ["WARREN_AMQP_URL": Self.list(from: 3)])
-        try await waitUntil("the quorum queue declared") { try Self.queueExists(queue) }
+        try await waitUntil("the quorum queue declared") { try await Self.queueExists(queue) }
         let backend = try WarrenProcess(["backend", "--http", "off", "--log-level", "warning"],
                                         environment: ["WARREN_AMQP_URL": Self.list(from: 1), "WARREN_STORE": fixture.argument])
         let scheduler = try WarrenProcess(["scheduler", "--schedules", directory.path, "--instance", "cluster", "--log-level", "info"],
@@ -97,9 +97,9 @@ struct ClusterTests {
             print("scheduler:\n\(scheduler.output)\nworker:\n\(worker.output)\nbackend:\n\(backend.output)")
             throw error
         }
-        try Self.cluster(["stop-node", "2"])
+        try await Self.cluster(["stop-node", "2"])
         try await Task.sleep(for: .seconds(8))
-        try Self.cluster(["start-node", "2"])
+        try await Self.cluster(["start-node", "2"])
         try await Task.sleep(for: .seconds(4))
         scheduler.signal(SIGTERM)
         _ = try await scheduler.wait()

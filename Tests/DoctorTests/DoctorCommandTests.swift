@@ -15,7 +15,8 @@ struct DoctorCommandTests {
     /// One virtual host for the suite (made once: each rabbitmqctl call costs a second of CPU),
     /// so no other suite's queues or dead letters reach these reports; left to the throwaway
     /// test broker.
-    static let vhost: TestVirtualHost = try! TestVirtualHost.create()
+    static let vhostCreation = Task { try await TestVirtualHost.create() }
+    static var vhost: TestVirtualHost { get async throws { try await vhostCreation.value } }
 
     /// A directory with `tasks.yaml` and `schedules/s.yaml`, and a queue name of the test's own
     /// (`QUEUE` in the schedules' text), so the suite's tests do not meet.
@@ -40,8 +41,8 @@ struct DoctorCommandTests {
     static let nightly = "schedules:\n  nightly:\n    cron: \"0 2 * * *\"\n    task: reports.generate\n    queue: QUEUE\n"
 
     /// Runs `warren doctor` on `setup`, its worker consuming the setup's queue.
-    static func doctor(_ setup: Setup, _ arguments: [String] = [], environment: [String: String] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {
-        try runWarren(["doctor", "--amqp-url", vhost.url, "--tasks", setup.tasks, "--schedules", setup.schedules, "--queue", setup.queue] + arguments,
+    static func doctor(_ setup: Setup, _ arguments: [String] = [], environment: [String: String] = [:]) async throws -> (status: Int32, stdout: String, stderr: String) {
+        try await runWarren(["doctor", "--amqp-url", try await vhost.url, "--tasks", setup.tasks, "--schedules", setup.schedules, "--queue", setup.queue] + arguments,
                       environment: environment)
     }
 
@@ -54,7 +55,7 @@ struct DoctorCommandTests {
     @Test("a clean setup passes: exit 0, no error, no warning")
     func clean() async throws {
         try await Self.withSetup { setup in
-            let result = try Self.doctor(setup, ["--concurrency", "2", "--prefetch", "2", "--consumer-timeout", "30m"])
+            let result = try await Self.doctor(setup, ["--concurrency", "2", "--prefetch", "2", "--consumer-timeout", "30m"])
             #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
             #expect(result.stdout.contains("broker  RabbitMQ 3."))
             #expect(result.stdout.contains("ok       consumer-timeout: the longest task, reports.generate, may run 1m10s"))
@@ -67,9 +68,16 @@ struct DoctorCommandTests {
     func consumerTimeoutShorterThanTask() async throws {
         try await Self.withSetup(tasks: "tasks:\n  reports.generate:\n    run: [\"/bin/true\"]\n    timeout: 3h\n") { setup in
             // 2 hours: shorter than the task, and harmless to any other test on this broker.
-            _ = try brokerCtl(["eval", "application:set_env(rabbit, consumer_timeout, 7200000)."])
-            defer { _ = try? brokerCtl(["eval", "application:set_env(rabbit, consumer_timeout, 1800000)."]) }
-            let result = try Self.doctor(setup, ["--concurrency", "1", "--prefetch", "1", "--rabbitmqctl", Self.rabbitmqctl])
+            _ = try await brokerCtl(["eval", "application:set_env(rabbit, consumer_timeout, 7200000)."])
+            let reset = ["eval", "application:set_env(rabbit, consumer_timeout, 1800000)."]
+            let result: (status: Int32, stdout: String, stderr: String)
+            do {
+                result = try await Self.doctor(setup, ["--concurrency", "1", "--prefetch", "1", "--rabbitmqctl", Self.rabbitmqctl])
+            } catch {
+                _ = try? await brokerCtl(reset)
+                throw error
+            }
+            _ = try await brokerCtl(reset)
             #expect(result.status == 1)
             #expect(result.stdout.contains("error    consumer-timeout: task reports.generate may run 3h10s (timeout plus the kill grace), longer than the broker's consumer_timeout of 2h (read from the broker)"))
             #expect(result.stdout.contains("fix: set consumer_timeout = 10870000 in rabbitmq.conf"))
@@ -80,10 +88,10 @@ struct DoctorCommandTests {
     @Test("without rabbitmqctl the broker's default consumer_timeout is assumed, and said so")
     func consumerTimeoutAssumed() async throws {
         try await Self.withSetup(tasks: "tasks:\n  reports.generate:\n    run: [\"/bin/true\"]\n    timeout: 1h\n") { setup in
-            let result = try Self.doctor(setup, ["--prefetch", "4"])
+            let result = try await Self.doctor(setup, ["--prefetch", "4"])
             #expect(result.status == 1)
             #expect(result.stdout.contains("consumer_timeout of 30m (assumed: the broker's default; give --rabbitmqctl to read the real value)"))
-            let given = try Self.doctor(setup, ["--prefetch", "4", "--consumer-timeout", "off"])
+            let given = try await Self.doctor(setup, ["--prefetch", "4", "--consumer-timeout", "off"])
             #expect(given.status == 0, "\(given.stdout)")
             #expect(given.stdout.contains("consumer_timeout is off (as given with --consumer-timeout)"))
         }
@@ -92,11 +100,11 @@ struct DoctorCommandTests {
     @Test("prefetch far above concurrency for long tasks (WARREN_CONCURRENCY read as the worker reads it): exit 1")
     func prefetchAboveConcurrency() async throws {
         try await Self.withSetup(tasks: "tasks:\n  reports.generate:\n    run: [\"/bin/true\"]\n    timeout: 20m\n") { setup in
-            let result = try Self.doctor(setup, environment: ["WARREN_CONCURRENCY": "1"])
+            let result = try await Self.doctor(setup, environment: ["WARREN_CONCURRENCY": "1"])
             #expect(result.status == 1)
             #expect(result.stdout.contains("error    prefetch: with --prefetch 4 and --concurrency 1 a delivery can wait behind 3 run(s) of reports.generate (20m10s each) before its own, unacked for up to 1h20m40s"))
             #expect(result.stdout.contains("fix: set --prefetch 1 (WARREN_PREFETCH) for tasks this long"))
-            let fixed = try Self.doctor(setup, environment: ["WARREN_CONCURRENCY": "1", "WARREN_PREFETCH": "1"])
+            let fixed = try await Self.doctor(setup, environment: ["WARREN_CONCURRENCY": "1", "WARREN_PREFETCH": "1"])
             #expect(fixed.status == 0, "\(fixed.stdout)")
         }
     }
@@ -104,10 +112,10 @@ struct DoctorCommandTests {
     @Test("heartbeats off (WARREN_HEARTBEAT=0): the connection negotiates none and doctor exits 1")
     func heartbeatsOff() async throws {
         try await Self.withSetup { setup in
-            let result = try Self.doctor(setup, environment: ["WARREN_HEARTBEAT": "0s"])
+            let result = try await Self.doctor(setup, environment: ["WARREN_HEARTBEAT": "0s"])
             #expect(result.status == 1)
             #expect(result.stdout.contains("error    heartbeat: heartbeats are off"))
-            let on = try Self.doctor(setup, environment: ["WARREN_HEARTBEAT": "5s"])
+            let on = try await Self.doctor(setup, environment: ["WARREN_HEARTBEAT": "5s"])
             #expect(on.stdout.contains("ok       heartbeat: heartbeat 5s negotiated"))
         }
     }
@@ -116,16 +124,16 @@ struct DoctorCommandTests {
     func quorumPriorities() async throws {
         let schedules = "schedules:\n  urgent:\n    cron: \"0 2 * * *\"\n    task: reports.generate\n    queue: QUEUE\n    priority: 5\n"
         try await Self.withSetup(schedules: schedules) { setup in
-            let fresh = try Self.doctor(setup, environment: ["WARREN_QUEUE_TYPE": "quorum"])
+            let fresh = try await Self.doctor(setup, environment: ["WARREN_QUEUE_TYPE": "quorum"])
             #expect(fresh.status == 0, "\(fresh.stdout)")
             #expect(fresh.stdout.contains("warning  priorities: quorum queues have no priorities before RabbitMQ 4.0, but these schedules set priority: urgent ("))
 
             // A classic worker declared the queue first, as a deployment moving to cluster mode has it.
-            let connection = try await Connection.open(urls: Self.vhost.url)
+            let connection = try await Connection.open(urls: try await Self.vhost.url)
             let channel = try await connection.openChannel()
             _ = try await channel.declare(QueueSpec(name: setup.queue, arguments: QueueArguments(type: .classic, maxPriority: 9)))
             defer { Task { _ = try? await channel.deleteQueue(setup.queue); await connection.close() } }
-            let moved = try Self.doctor(setup, environment: ["WARREN_QUEUE_TYPE": "quorum"])
+            let moved = try await Self.doctor(setup, environment: ["WARREN_QUEUE_TYPE": "quorum"])
             #expect(moved.status == 1)
             #expect(moved.stdout.contains("error    queue-arguments: queue \(setup.queue) exists with other arguments than Warren declares it with as a quorum queue"))
             #expect(moved.stdout.contains("inequivalent arg '"))
@@ -139,7 +147,7 @@ struct DoctorCommandTests {
     func delayBeyondChain() async throws {
         let tasks = "tasks:\n  reports.generate:\n    run: [\"/bin/true\"]\n    timeout: 1m\n    retry: { attempts: 3, backoff: 2000d, max_backoff: 10000d }\n"
         try await Self.withSetup(tasks: tasks) { setup in
-            let result = try Self.doctor(setup)
+            let result = try await Self.doctor(setup)
             #expect(result.status == 1)
             #expect(result.stdout.contains("error    delay-chain: task reports.generate retries after up to 4000d, longer than the broker-held delay chain can hold (3106 days)"))
         }
@@ -149,7 +157,7 @@ struct DoctorCommandTests {
     func catalogMissingTask() async throws {
         let schedules = "schedules:\n  nightly:\n    cron: \"0 2 * * *\"\n    task: reports.missing\n    queue: QUEUE\n"
         try await Self.withSetup(schedules: schedules) { setup in
-            let result = try Self.doctor(setup)
+            let result = try await Self.doctor(setup)
             #expect(result.status == 1)
             #expect(result.stdout.contains("error    catalog: schedule nightly (\(setup.schedules)/s.yaml:2:3) fires task reports.missing into queue \(setup.queue)"))
             #expect(result.stdout.contains("fix: add reports.missing to \(setup.tasks)"))
@@ -159,7 +167,7 @@ struct DoctorCommandTests {
     @Test("--json: one object with the broker and every finding")
     func json() async throws {
         try await Self.withSetup { setup in
-            let result = try Self.doctor(setup, ["--json", "--prefetch", "4"], environment: ["WARREN_HEARTBEAT": "0s"])
+            let result = try await Self.doctor(setup, ["--json", "--prefetch", "4"], environment: ["WARREN_HEARTBEAT": "0s"])
             #expect(result.status == 1)
             let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
             #expect(object["errors"] as? Int == 1)
@@ -173,15 +181,15 @@ struct DoctorCommandTests {
     @Test("an unreachable broker is an error finding (exit 1) without the password; bad flags exit 2")
     func unreachableAndBadInput() async throws {
         try await Self.withSetup { setup in
-            let result = try runWarren(["doctor", "--tasks", setup.tasks, "--schedules", setup.schedules, "--queue", setup.queue],
+            let result = try await runWarren(["doctor", "--tasks", setup.tasks, "--schedules", setup.schedules, "--queue", setup.queue],
                                        environment: ["WARREN_AMQP_URL": "amqp://guest:secret@127.0.0.1:1/"])
             #expect(result.status == 1)
             #expect(result.stdout.contains("error    broker: the broker cannot be reached"))
             #expect(!result.stdout.contains("secret"))
-            let bad = try runWarren(["doctor", "--prefetch", "0"])
+            let bad = try await runWarren(["doctor", "--prefetch", "0"])
             #expect(bad.status == 2)
             #expect(bad.stderr.contains("--prefetch: expected a positive number, got 0"))
-            let badEnvironment = try runWarren(["doctor"], environment: ["WARREN_QUEUE_TYPE": "stream"])
+            let badEnvironment = try await runWarren(["doctor"], environment: ["WARREN_QUEUE_TYPE": "stream"])
             #expect(badEnvironment.status == 2)
             #expect(badEnvironment.stderr.contains("--queue-type: expected classic or quorum, got \"stream\""))
         }

@@ -39,7 +39,8 @@ struct ConnectionExecutorTests {
             #expect(threads.count == 1)
             #expect(threads.first?.hasPrefix("amqp-io-") == true)
             try await waitUntil("nothing unacked or left, the publish queued") {
-                try TestBroker.queueCount(queue, "messages") == 0 && TestBroker.queueCount(other, "messages") == 1
+                let left = try await TestBroker.queueCount(queue, "messages"), queued = try await TestBroker.queueCount(other, "messages")
+                return left == 0 && queued == 1
             }
         }
     }

@@ -65,7 +65,7 @@ struct ConsumerTests {
             let tags = collector.deliveries.map(\.deliveryTag)
             #expect(tags == Array(1...5000))
             try await waitUntil("queue empty and nothing unacked") {
-                try TestBroker.queueCount(queue, "messages") == 0
+                try await TestBroker.queueCount(queue, "messages") == 0
             }
             #expect(connection.reconnectCount == 0)
             collector.stop()
@@ -84,7 +84,7 @@ struct ConsumerTests {
         let collector = DeliveryCollector(try await channel.consume(queue: queue))
         try await collector.wait(for: 3)
         try await waitUntil("broker saw the acks", timeout: .seconds(2)) {
-            try TestBroker.queueCount(queue, "messages_unacknowledged") == 0
+            try await TestBroker.queueCount(queue, "messages_unacknowledged") == 0
         }
         collector.stop()
     }
@@ -107,10 +107,10 @@ struct ConsumerTests {
             }
             #expect(bodies == (0..<40).map(String.init))
             try await waitUntil("only the held delivery unacked") {
-                try TestBroker.queueCount(queue, "messages_unacknowledged") == 1
+                try await TestBroker.queueCount(queue, "messages_unacknowledged") == 1
             }
             try held?.ack()
-            try await waitUntil("nothing unacked") { try TestBroker.queueCount(queue, "messages_unacknowledged") == 0 }
+            try await waitUntil("nothing unacked") { try await TestBroker.queueCount(queue, "messages_unacknowledged") == 0 }
         }
     }
 
@@ -188,10 +188,10 @@ struct ConsumerTests {
         let delivery = collector.deliveries[0]
         try delivery.ack()
         try await waitUntil("ack reached the broker") {
-            try TestBroker.queueCount(queue, "messages") == 0
+            try await TestBroker.queueCount(queue, "messages") == 0
         }
         #expect(collector.count == 1, "a dropped connection would have redelivered the message")
-        let heartbeat = try TestBroker.ctl(["list_connections", "client_properties", "timeout", "--no-table-headers", "-q"])
+        let heartbeat = try await TestBroker.ctl(["list_connections", "client_properties", "timeout", "--no-table-headers", "-q"])
         #expect(heartbeat.split(separator: "\n").contains { $0.contains(connection.name) && $0.hasSuffix("\t1") })
         collector.stop()
     }

@@ -24,7 +24,7 @@ struct ReconnectTests {
         try await channel.publish(Data("before".utf8), routingKey: queue)
         try await collector.wait(for: 1)
 
-        try TestBroker.ctl(["close_all_connections", "test: forced close"], chaos: true)
+        try await TestBroker.ctl(["close_all_connections", "test: forced close"], chaos: true)
         try await waitUntil("reconnected") { connection.reconnectCount == 1 && connection.isConnected }
         try await waitUntil("consumer back on the queue") {
             (try? await channel.inspectQueue(queue).consumerCount) == 1
@@ -46,7 +46,7 @@ struct ReconnectTests {
         defer { Task { try? await channel.deleteQueue(queue) } }
         try await channel.publish(Data("persisted".utf8), routingKey: queue, properties: .persistent)
 
-        try TestBroker.chaosBroker(["restart"])
+        try await TestBroker.chaosBroker(["restart"])
         try await waitUntil("reconnected after restart", timeout: .seconds(30)) { connection.reconnectCount >= 1 && connection.isConnected }
         let collector = DeliveryCollector(try await channel.consume(queue: queue))
         try await collector.wait(for: 1)
@@ -77,7 +77,7 @@ struct ReconnectTests {
         func dropConnections() -> Task<Void, Error> {
             Task {
                 defer { drops.finished.withLock { $0 += 1 } }
-                try TestBroker.ctl(["close_all_connections", "test: drop mid-publish"], chaos: true)
+                try await TestBroker.ctl(["close_all_connections", "test: drop mid-publish"], chaos: true)
             }
         }
         var drop = dropConnections()
@@ -132,7 +132,7 @@ struct ReconnectTests {
         let collector = DeliveryCollector(try await channel.consume(queue: queue), autoAck: false)
         try await collector.wait(for: 1)
         let old = collector.deliveries[0]
-        try TestBroker.ctl(["close_all_connections", "test: stale tags"], chaos: true)
+        try await TestBroker.ctl(["close_all_connections", "test: stale tags"], chaos: true)
         try await collector.wait(for: 2)  // redelivered on the new connection
         #expect(!old.isSettleable)
         #expect(throws: AMQPError.staleDelivery) { try old.ack() }
@@ -156,7 +156,7 @@ struct ReconnectTests {
         let queue = TestBroker.unique("blocked")
         try await channel.declare(QueueSpec(name: queue, durable: false, autoDelete: false))
         defer { Task { try? await look.deleteQueue(queue) } }
-        try TestBroker.ctl(["set_vm_memory_high_watermark", "0.000001"], chaos: true)
+        try await TestBroker.ctl(["set_vm_memory_high_watermark", "0.000001"], chaos: true)
         do {
             // The broker blocks a connection when it next publishes; this publish triggers it.
             let first = Task { try await channel.publish(Data("1".utf8), routingKey: queue) }
@@ -164,14 +164,14 @@ struct ReconnectTests {
             let second = Task { try await channel.publish(Data("2".utf8), routingKey: queue) }
             try await Task.sleep(for: .milliseconds(500))
             #expect(try await look.inspectQueue(queue).messageCount <= 1, "the second publish waited")
-            try TestBroker.ctl(["set_vm_memory_high_watermark", "0.4"], chaos: true)
+            try await TestBroker.ctl(["set_vm_memory_high_watermark", "0.4"], chaos: true)
             try await first.value
             try await second.value
             #expect(!connection.isBlocked)
             #expect(try await look.inspectQueue(queue).messageCount == 2)
             #expect(connection.reconnectCount == 0)
         } catch {
-            _ = try? TestBroker.ctl(["set_vm_memory_high_watermark", "0.4"], chaos: true)
+            _ = try? await TestBroker.ctl(["set_vm_memory_high_watermark", "0.4"], chaos: true)
             throw error
         }
     }

@@ -28,7 +28,7 @@ struct TLSTests {
         let connection = try await TestBroker.connect(url: TestBroker.tlsURL, tls: tls)
         defer { Task { await connection.close() } }
         _ = try await connection.openChannel()
-        let listing = try TestBroker.ctl(["list_connections", "client_properties", "peer_cert_subject", "--no-table-headers", "-q"])
+        let listing = try await TestBroker.ctl(["list_connections", "client_properties", "peer_cert_subject", "--no-table-headers", "-q"])
         #expect(listing.split(separator: "\n").contains { $0.contains(connection.name) && $0.contains("CN=localhost") })
     }
 

@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 import Testing
 @testable import RabbitMQ
+import func WarrenTestSupport.runProcess
 
 /// The throwaway brokers started by `scripts/test` (see `scripts/broker`). The main broker is
 /// shared by tests that run in parallel, each with its own queue names; the "chaos" broker is
@@ -24,16 +25,18 @@ enum TestBroker {
     ]
 
     /// Runs `scripts/broker` with the chaos broker's settings (for `restart`).
-    static func chaosBroker(_ arguments: [String]) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: script)
-        process.arguments = arguments
+    static func chaosBroker(_ arguments: [String]) async throws {
+        let run = try await runProcess(script, arguments, environment: environment(chaos: true))
+        guard run.status == 0 else { throw CTLError(arguments: arguments, output: "exit \(run.status): \(run.errors)") }
+    }
+
+    /// The test process's environment, with the chaos broker's settings when `chaos`.
+    private static func environment(chaos: Bool) -> [String: String] {
         var environment = ProcessInfo.processInfo.environment
-        for (key, value) in chaosBrokerEnvironment { environment[key] = value }
-        process.environment = environment
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw CTLError(arguments: arguments, output: "exit \(process.terminationStatus)") }
+        if chaos {
+            for (key, value) in chaosBrokerEnvironment { environment[key] = value }
+        }
+        return environment
     }
 
     /// A name no other test uses.
@@ -74,32 +77,16 @@ enum TestBroker {
 
     /// Runs `rabbitmqctl` against the main broker, or the chaos broker with `chaos: true`.
     @discardableResult
-    static func ctl(_ arguments: [String], chaos: Bool = false) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: script)
-        process.arguments = ["ctl"] + arguments
-        var environment = ProcessInfo.processInfo.environment
-        if chaos {
-            for (key, value) in chaosBrokerEnvironment { environment[key] = value }
-        }
-        process.environment = environment
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
-        guard process.terminationStatus == 0 else {
-            throw CTLError(arguments: arguments, output: text)
-        }
-        return text
+    static func ctl(_ arguments: [String], chaos: Bool = false) async throws -> String {
+        let run = try await runProcess(script, ["ctl"] + arguments, environment: environment(chaos: chaos))
+        guard run.status == 0 else { throw CTLError(arguments: arguments, output: run.output + run.errors) }
+        return run.output
     }
 
     /// A per-queue figure as `rabbitmqctl list_queues` reports it (`messages`,
     /// `messages_unacknowledged`, …) on the main broker; nil if the queue is not listed.
-    static func queueCount(_ queue: String, _ column: String) throws -> Int? {
-        let listing = try ctl(["list_queues", "name", column, "--no-table-headers", "-q"])
+    static func queueCount(_ queue: String, _ column: String) async throws -> Int? {
+        let listing = try await ctl(["list_queues", "name", column, "--no-table-headers", "-q"])
         for line in listing.split(separator: "\n") {
             let fields = line.split(separator: "\t")
             if fields.count == 2, fields[0] == queue { return Int(fields[1]) }

@@ -28,7 +28,7 @@ import WarrenTestSupport
             let (_, task) = try await harness.startScheduler(clock: clock)
             clock.fastForward(until: end * 1000)
             for (name, expression) in expressions.sorted(by: { $0.key < $1.key }) {
-                let predicted = try runWarren(["schedules", "next", "--cron", expression, "--tz", zone,
+                let predicted = try await runWarren(["schedules", "next", "--cron", expression, "--tz", zone,
                                                "--from", Timestamp.format(start, in: rules), "--count", "20"])
                 #expect(predicted.status == 0)
                 let expected = predicted.stdout.split(separator: "\n").map(String.init).filter { try! Timestamp.parse($0, in: rules) <= end }

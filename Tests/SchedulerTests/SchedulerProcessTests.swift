@@ -120,26 +120,26 @@ extension SchedulerBrokerTests {
             #expect(try await httpGet("http://127.0.0.1:\(port)/healthz") == (200, "ok\n"))
             #expect(try await httpGet("http://127.0.0.1:\(port)/readyz") == (200, "ready\n"))
             #expect(prometheusSample(text, "warren_scheduler_fire_lateness_seconds_count") ?? 0 >= 2)
-            let status = try runWarren(["status"], environment: ["WARREN_AMQP_URL": testBrokerURL])
+            let status = try await runWarren(["status"], environment: ["WARREN_AMQP_URL": testBrokerURL])
             #expect(status.status == 0)
             #expect(status.stdout.contains("scheduler  active: observed (since "), "\(status.stdout)")
 
             scheduler.signal(SIGTERM)
             #expect(try await scheduler.wait().status == 0)
-            let after = try runWarren(["status"], environment: ["WARREN_AMQP_URL": testBrokerURL])
+            let after = try await runWarren(["status"], environment: ["WARREN_AMQP_URL": testBrokerURL])
             #expect(after.stdout.contains("scheduler  no active instance"), "\(after.stdout)")
         }
     }
 
     @Test("bad arguments and a missing directory are usage errors naming the argument")
-    func badArguments() throws {
-        let missing = try runWarren(["scheduler", "--schedules", "/nonexistent/schedules"])
+    func badArguments() async throws {
+        let missing = try await runWarren(["scheduler", "--schedules", "/nonexistent/schedules"])
         #expect(missing.status == 2)
         #expect(missing.stderr == "warren: --schedules: schedules directory /nonexistent/schedules: not found\n")
-        let level = try runWarren(["scheduler", "--schedules", "schedules", "--log-level", "loud"])
+        let level = try await runWarren(["scheduler", "--schedules", "schedules", "--log-level", "loud"])
         #expect(level.status == 2)
         #expect(level.stderr == "warren: --log-level: expected trace, debug, info, notice, warning or error\n")
-        let retry = try runWarren(["scheduler", "--schedules", "schedules", "--standby-retry", "soon"])
+        let retry = try await runWarren(["scheduler", "--schedules", "schedules", "--standby-retry", "soon"])
         #expect(retry.status == 2)
         #expect(retry.stderr.hasPrefix("warren: --standby-retry: "))
     }
@@ -157,8 +157,8 @@ extension SchedulerBrokerTests {
             let second = try harness.startProcess(instance: "net-b\(harness.suffix)")
             try await waitUntil("the second instance to stand by") { second.output.contains("standing by") }
             try await harness.waitFor(3, of: "pulse")
+            #expect(try await Broker.closeConnections(named: "warren-scheduler net-a\(harness.suffix)") == 1)
             let closedAt = ContinuousClock.now
-            #expect(try Broker.closeConnections(named: "warren-scheduler net-a\(harness.suffix)") == 1)
             try await waitUntil("the first instance to step down") { first.output.contains("no longer the active scheduler") }
             let seen = harness.messages(of: "pulse").count
             try await harness.waitFor(seen + 3, of: "pulse", timeout: .seconds(20))
@@ -216,12 +216,12 @@ extension SchedulerHarness {
 /// The test broker through `scripts/broker ctl` (rabbitmqctl).
 enum Broker {
     /// Closes every connection whose client-provided name is `name`; returns how many.
-    static func closeConnections(named name: String) throws -> Int {
+    static func closeConnections(named name: String) async throws -> Int {
         var closed = 0
-        for line in try brokerCtl(["list_connections", "pid", "client_properties", "--no-table-headers", "-q"]).split(separator: "\n")
+        for line in try await brokerCtl(["list_connections", "pid", "client_properties", "--no-table-headers", "-q"]).split(separator: "\n")
         where line.contains("\"connection_name\",\"\(name)\"") {
             guard let end = line.firstIndex(of: ">") else { continue }
-            _ = try brokerCtl(["close_connection", String(line[...end]), "closed by a test"])
+            _ = try await brokerCtl(["close_connection", String(line[...end]), "closed by a test"])
             closed += 1
         }
         return closed

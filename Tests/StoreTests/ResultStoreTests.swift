@@ -226,7 +226,7 @@ struct ResultStoreTests {
         await #expect(throws: ResultStoreError("sqlite:\(missing): no such file (has `warren backend --store sqlite:\(missing)` run?)")) {
             _ = try await ResultStores.openForReading(.sqlite(path: missing), logger: logger)
         }
-        let database = try TestPostgresDatabase.create()
+        let database = try await TestPostgresDatabase.create()
         defer { database.drop() }
         let address = try StoreAddress(parsing: database.url)
         await #expect(throws: ResultStoreError("\(address): schema not up to date; start `warren backend` on it once to migrate")) {

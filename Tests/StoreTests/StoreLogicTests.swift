@@ -163,14 +163,14 @@ struct SQLiteUpgradeTests {
 struct PostgresUpgradeTests {
     @Test("a database at schema 2 (one row per attempt) is migrated to runs on start: rows kept, a second run stored beside them")
     func upgradeToRuns() async throws {
-        let database = try TestPostgresDatabase.create()
+        let database = try await TestPostgresDatabase.create()
         defer { database.drop() }
-        try database.sql("CREATE TABLE warren_schema (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())")
+        try await database.sql("CREATE TABLE warren_schema (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())")
         for (index, statements) in PostgresSchema.migrations.prefix(2).enumerated() {
-            for statement in statements { try database.sql(statement) }
-            try database.sql("INSERT INTO warren_schema (version) VALUES (\(index + 1))")
+            for statement in statements { try await database.sql(statement) }
+            try await database.sql("INSERT INTO warren_schema (version) VALUES (\(index + 1))")
         }
-        try database.sql("""
+        try await database.sql("""
             INSERT INTO warren_result_attempts (id, task, queue, attempt, status, final, at_ms, stored_ms, traceparent)
             VALUES ('kept', 't', 'q', 1, 'succeeded', true, 1000, 1000, 'tp')
             """)

@@ -59,14 +59,14 @@ struct DeployFilesTests {
     }
 
     @Test("every flag a deploy file passes to warren is one `warren SUBCOMMAND --help` lists")
-    func flagsExist() throws {
+    func flagsExist() async throws {
         let lines = try Self.commandLines()
         #expect(Set(lines.map { $0.1[0] }) == ["scheduler", "worker", "backend"], "the three services are all deployed")
         #expect(lines.count >= 10)
         var help: [String: String] = [:]
         for (file, words) in lines {
             let subcommand = words[0]
-            if help[subcommand] == nil { help[subcommand] = try runWarren([subcommand, "--help"]).stdout }
+            if help[subcommand] == nil { help[subcommand] = try await runWarren([subcommand, "--help"]).stdout }
             for flag in words.dropFirst() where flag.hasPrefix("--") {
                 #expect(help[subcommand]!.contains("  \(flag) ") || help[subcommand]!.contains("  \(flag)\n"),
                         "\(file): warren \(subcommand) has no \(flag)")

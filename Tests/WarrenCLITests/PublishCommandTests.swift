@@ -14,8 +14,8 @@ struct PublishCommandTests {
         (["rm -rf", "--queue", "q"], "warren: TASK \"rm -rf\": use letters, digits, \".\", \"_\", \"-\" and \":\"\n"),
         (["warren.echo", "--queue", "amq.x"], "warren: --queue amq.x: queue names starting with \"amq.\" are reserved by the broker\n"),
     ])
-    func badInput(arguments: [String], message: String) throws {
-        let result = try runWarren(["publish"] + arguments, environment: ["WARREN_AMQP_URL": "amqp://guest:guest@127.0.0.1:1/"])
+    func badInput(arguments: [String], message: String) async throws {
+        let result = try await runWarren(["publish"] + arguments, environment: ["WARREN_AMQP_URL": "amqp://guest:guest@127.0.0.1:1/"])
         #expect(result.status == 2)
         #expect(result.stderr == message)
         #expect(result.stdout == "")

@@ -28,8 +28,8 @@ struct SchedulesCommandTests {
         """
 
     @Test("next --cron prints fire times with the zone's offset, exactly as SPEC §1 shows")
-    func nextCron() throws {
-        let result = try runWarren(["schedules", "next", "--cron", "0 2 * * *", "--tz", "America/Los_Angeles",
+    func nextCron() async throws {
+        let result = try await runWarren(["schedules", "next", "--cron", "0 2 * * *", "--tz", "America/Los_Angeles",
                                     "--from", "2026-03-07T12:00:00-08:00", "--count", "3"])
         #expect(result.status == 0)
         #expect(result.stdout == "2026-03-08T03:00:00-07:00\n2026-03-09T02:00:00-07:00\n2026-03-10T02:00:00-07:00\n")
@@ -37,25 +37,25 @@ struct SchedulesCommandTests {
     }
 
     @Test("next defaults: UTC, one fire")
-    func nextDefaults() throws {
-        let result = try runWarren(["schedules", "next", "--cron", "@daily", "--from", "2026-11-23T10:00:00Z"])
+    func nextDefaults() async throws {
+        let result = try await runWarren(["schedules", "next", "--cron", "@daily", "--from", "2026-11-23T10:00:00Z"])
         #expect(result.stdout == "2026-11-24T00:00:00+00:00\n")
     }
 
     @Test("next NAME uses the schedule's own zone")
-    func nextName() throws {
+    func nextName() async throws {
         let root = try directory(["a.yaml": Self.good])
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let result = try runWarren(["schedules", "next", "early", "--schedules", root, "--from", "2026-03-07T12:00:00Z", "--count", "2"])
+        let result = try await runWarren(["schedules", "next", "early", "--schedules", root, "--from", "2026-03-07T12:00:00Z", "--count", "2"])
         #expect(result.status == 0)
         #expect(result.stdout == "2026-03-08T03:00:00-04:00\n2026-03-09T02:30:00-04:00\n")
     }
 
     @Test("next prints never when the schedule has ended")
-    func never() throws {
+    func never() async throws {
         let root = try directory(["a.yaml": "schedules:\n  done:\n    every: 1h\n    task: t\n    end: 2020-01-01T00:00:00Z\n"])
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let result = try runWarren(["schedules", "next", "done", "--schedules", root, "--from", "2026-01-01T00:00:00Z"])
+        let result = try await runWarren(["schedules", "next", "done", "--schedules", root, "--from", "2026-01-01T00:00:00Z"])
         #expect(result.status == 0)
         #expect(result.stdout == "never\n")
     }
@@ -68,40 +68,40 @@ struct SchedulesCommandTests {
         ([], "warren: give --cron EXPR or the NAME of a schedule\n"),
         (["x", "--cron", "@daily"], "warren: give either --cron or NAME, not both\n"),
     ])
-    func badNextArguments(arguments: [String], message: String) throws {
-        let result = try runWarren(["schedules", "next"] + arguments)
+    func badNextArguments(arguments: [String], message: String) async throws {
+        let result = try await runWarren(["schedules", "next"] + arguments)
         #expect(result.status == 2)
         #expect(result.stderr == message)
         #expect(result.stdout == "")
     }
 
     @Test("next NAME for an unknown name suggests the closest one")
-    func unknownName() throws {
+    func unknownName() async throws {
         let root = try directory(["a.yaml": Self.good])
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let result = try runWarren(["schedules", "next", "erly", "--schedules", root])
+        let result = try await runWarren(["schedules", "next", "erly", "--schedules", root])
         #expect(result.status == 2)
         #expect(result.stderr == "warren: no schedule named \"erly\" in \(root) (did you mean \"early\"?)\n")
     }
 
     @Test("validate accepts the example schedules")
-    func validateExamples() throws {
+    func validateExamples() async throws {
         let examples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("schedules").path
-        let result = try runWarren(["schedules", "validate", examples])
+        let result = try await runWarren(["schedules", "validate", examples])
         #expect(result.status == 0)
         #expect(result.stdout == "\(examples): 6 schedules in 3 files, all valid\n")
     }
 
     @Test("validate lists every error of every file and exits 1")
-    func validateErrors() throws {
+    func validateErrors() async throws {
         let root = try directory([
             "a.yaml": Self.good,
             "b.yaml": "schedules:\n  early:\n    every: 1m\n    task: t\n",
             "c.yaml": "schedules:\n  x:\n    cron: \"61 * * * *\"\n    task: t\n    colour: red\n",
         ])
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let result = try runWarren(["schedules", "validate", root])
+        let result = try await runWarren(["schedules", "validate", root])
         #expect(result.status == 1)
         let lines = result.stderr.split(separator: "\n").map(String.init)
         #expect(lines.count == 4)
@@ -112,17 +112,17 @@ struct SchedulesCommandTests {
     }
 
     @Test("validate of a missing directory exits 2")
-    func validateMissing() throws {
-        let result = try runWarren(["schedules", "validate", "/nonexistent/dir"])
+    func validateMissing() async throws {
+        let result = try await runWarren(["schedules", "validate", "/nonexistent/dir"])
         #expect(result.status == 2)
         #expect(result.stderr == "warren: schedules directory /nonexistent/dir: not found\n")
     }
 
     @Test("list prints a table and JSON with name, file, expression, zone, next fire and paused")
-    func list() throws {
+    func list() async throws {
         let root = try directory(["a.yaml": Self.good])
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let table = try runWarren(["schedules", "list", "--schedules", root, "--from", "2026-03-07T12:00:00Z"])
+        let table = try await runWarren(["schedules", "list", "--schedules", root, "--from", "2026-03-07T12:00:00Z"])
         #expect(table.status == 0)
         #expect(table.stdout == """
             NAME   EXPRESSION  ZONE              NEXT FIRE                  PAUSED
@@ -130,7 +130,7 @@ struct SchedulesCommandTests {
             sync   @every 15m  America/New_York  2026-03-07T07:15:00-05:00  yes
 
             """)
-        let json = try runWarren(["schedules", "list", "--schedules", root, "--json", "--from", "2026-03-07T12:00:00Z"])
+        let json = try await runWarren(["schedules", "list", "--schedules", root, "--json", "--from", "2026-03-07T12:00:00Z"])
         #expect(json.status == 0)
         let rows = try #require(JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]])
         #expect(rows.count == 2)
@@ -144,10 +144,10 @@ struct SchedulesCommandTests {
     }
 
     @Test("list shows the valid files' schedules, reports the others and exits 1")
-    func listWithErrors() throws {
+    func listWithErrors() async throws {
         let root = try directory(["a.yaml": Self.good, "b.yaml": "schedules: [oops"])
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let result = try runWarren(["schedules", "list", "--schedules", root])
+        let result = try await runWarren(["schedules", "list", "--schedules", root])
         #expect(result.status == 1)
         #expect(result.stdout.contains("early"))
         #expect(result.stderr.hasPrefix("\(root)/b.yaml:2:1: not valid YAML"))

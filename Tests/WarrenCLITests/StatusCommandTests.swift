@@ -7,8 +7,8 @@ struct StatusCommandTests {
     let url = ProcessInfo.processInfo.environment["WARREN_TEST_AMQP_URL"] ?? "amqp://guest:guest@127.0.0.1:5673/"
 
     @Test("reports the broker reachable without showing the password")
-    func reachable() throws {
-        let result = try runWarren(["status", "--amqp-url", url])
+    func reachable() async throws {
+        let result = try await runWarren(["status", "--amqp-url", url])
         #expect(result.status == 0)
         #expect(result.stdout.contains("reachable"))
         #expect(result.stdout.contains("guest:***@"))
@@ -16,24 +16,24 @@ struct StatusCommandTests {
     }
 
     @Test("a missing queue is shown and exits 1")
-    func missingQueue() throws {
-        let result = try runWarren(["status", "--amqp-url", url, "--queue", "warren.test.no-such-queue"])
+    func missingQueue() async throws {
+        let result = try await runWarren(["status", "--amqp-url", url, "--queue", "warren.test.no-such-queue"])
         #expect(result.status == 1)
         #expect(result.stdout.contains("warren.test.no-such-queue"))
         #expect(result.stdout.contains("warren.test.no-such-queue") && result.stdout.contains("missing"))
     }
 
     @Test("an unreachable broker exits 1 with one line on stderr")
-    func unreachable() throws {
-        let result = try runWarren(["status"], environment: ["WARREN_AMQP_URL": "amqp://guest:secret@127.0.0.1:1/"])
+    func unreachable() async throws {
+        let result = try await runWarren(["status"], environment: ["WARREN_AMQP_URL": "amqp://guest:secret@127.0.0.1:1/"])
         #expect(result.status == 1)
         #expect(result.stderr.hasPrefix("warren status: broker unreachable: cannot connect to amqp://guest:***@127.0.0.1:1/"))
         #expect(!result.stderr.contains("secret"))
     }
 
     @Test("a malformed URL is a usage error (exit 2) naming --amqp-url")
-    func badURL() throws {
-        let result = try runWarren(["status", "--amqp-url", "http://h:pw@x/"])
+    func badURL() async throws {
+        let result = try await runWarren(["status", "--amqp-url", "http://h:pw@x/"])
         #expect(result.status == 2)
         #expect(result.stderr.contains("--amqp-url"))
         #expect(result.stderr.contains("it must start with amqp:// or amqps://"))

@@ -1,20 +1,11 @@
 import Foundation
 
-/// Runs the real `warren` binary built next to the tests.
-public func runWarren(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {
-    let binary = warrenBinary
-    let process = Process()
-    process.executableURL = binary
-    process.arguments = arguments
-    process.environment = warrenEnvironment(environment)
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let stdout = out.fileHandleForReading.readDataToEndOfFile()
-    let stderr = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+/// Runs the real `warren` binary built next to the tests to the end (at most `timeout`; see
+/// `runProcess`).
+public func runWarren(_ arguments: [String], environment: [String: String] = [:],
+                      timeout: Duration = .seconds(120)) async throws -> (status: Int32, stdout: String, stderr: String) {
+    let run = try await runProcess(warrenBinary.path, arguments, environment: warrenEnvironment(environment), timeout: timeout)
+    return (run.status, run.output, run.errors)
 }
 
 /// The environment a test's `warren` runs with: the test's own, no configuration file (a

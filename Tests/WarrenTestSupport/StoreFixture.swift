@@ -33,7 +33,7 @@ public struct StoreFixture: Sendable {
                 if given == nil { try? FileManager.default.removeItem(at: directory) }
             }
         case .postgres:
-            let database = try TestPostgresDatabase.create()
+            let database = try await TestPostgresDatabase.create()
             let address = try StoreAddress(parsing: database.url)
             return StoreFixture(kind: kind, address: address, store: try await ResultStores.openForWriting(address, logger: logger),
                                 database: database.url) {

@@ -9,28 +9,29 @@ public struct TestPostgresDatabase: Sendable {
     public let url: String
 
     /// Creates `warren_test_<random>`.
-    public static func create() throws -> TestPostgresDatabase {
+    public static func create() async throws -> TestPostgresDatabase {
         let name = "warren_test_\(UUID().uuidString.prefix(8).lowercased())"
-        try psql("CREATE DATABASE \(name)")
+        try await psql("CREATE DATABASE \(name)")
         let base = testPostgresURL.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
         return TestPostgresDatabase(name: name, url: "\(base)/\(name)")
     }
 
-    /// Drops the database, closing whatever is still connected to it.
+    /// Drops the database, closing whatever is still connected to it, in the background (it is
+    /// called from `defer`).
     public func drop() {
-        _ = try? Self.psql("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
+        Task { [name] in _ = try? await Self.psql("DROP DATABASE IF EXISTS \(name) WITH (FORCE)") }
     }
 
     /// Runs SQL against this database; returns what psql printed (unaligned, tuples only).
     @discardableResult
-    public func sql(_ statement: String) throws -> String {
-        try Self.psql(statement, url: url)
+    public func sql(_ statement: String) async throws -> String {
+        try await Self.psql(statement, url: url)
     }
 
     /// Runs SQL against the server's maintenance database.
     @discardableResult
-    public static func psql(_ statement: String, url: String = testPostgresURL) throws -> String {
-        let run = try runProcess("/usr/bin/psql", [url, "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", statement])
+    public static func psql(_ statement: String, url: String = testPostgresURL) async throws -> String {
+        let run = try await runProcess("/usr/bin/psql", [url, "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", statement])
         guard run.status == 0 else { throw PostgresTestError(description: "psql \(statement): \(run.errors)") }
         return run.output.trimmingCharacters(in: .whitespacesAndNewlines)
     }

@@ -7,17 +7,17 @@ public struct TestVirtualHost: Sendable {
     /// The test broker's URL with this virtual host.
     public let url: String
 
-    public static func create() throws -> TestVirtualHost {
+    public static func create() async throws -> TestVirtualHost {
         let name = "warren-test-\(UUID().uuidString.prefix(8).lowercased())"
-        _ = try brokerCtl(["add_vhost", name])
-        _ = try brokerCtl(["set_permissions", "-p", name, "guest", ".*", ".*", ".*"])
+        _ = try await brokerCtl(["add_vhost", name], throttled: true)
+        _ = try await brokerCtl(["set_permissions", "-p", name, "guest", ".*", ".*", ".*"], throttled: true)
         let base = testBrokerURL.hasSuffix("/") ? String(testBrokerURL.dropLast()) : testBrokerURL
         return TestVirtualHost(name: name, url: "\(base)/\(name)")
     }
 
     /// Messages ready and unacknowledged in `queue` (from rabbitmqctl), or nil when it does not exist.
-    public func depth(of queue: String) throws -> (ready: Int, unacknowledged: Int)? {
-        let text = try brokerCtl(["list_queues", "-p", name, "-q", "--no-table-headers", "name", "messages_ready", "messages_unacknowledged"])
+    public func depth(of queue: String) async throws -> (ready: Int, unacknowledged: Int)? {
+        let text = try await brokerCtl(["list_queues", "-p", name, "-q", "--no-table-headers", "name", "messages_ready", "messages_unacknowledged"])
         for line in text.split(separator: "\n") {
             let fields = line.split(whereSeparator: { $0 == "\t" || $0 == " " })
             if fields.count == 3, fields[0] == queue, let ready = Int(fields[1]), let unacked = Int(fields[2]) { return (ready, unacked) }
@@ -25,7 +25,8 @@ public struct TestVirtualHost: Sendable {
         return nil
     }
 
+    /// Deletes the virtual host in the background (it is called from `defer`).
     public func delete() {
-        _ = try? brokerCtl(["delete_vhost", name])
+        brokerCtlInBackground(["delete_vhost", name])
     }
 }

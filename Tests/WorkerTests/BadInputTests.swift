@@ -101,7 +101,7 @@ struct BadInputTests {
         let refused = try await refusing.wait(timeout: .seconds(15))
         #expect(refused.status == 2)
         #expect(refused.output == "warren: --queue \(tooLong): a queue name is at most 199 bytes (it travels in the delay chain's 255-byte routing keys), got 200\n")
-        let publish = try runWarren(["publish", "warren.echo", "--queue", tooLong], environment: ["WARREN_AMQP_URL": testBrokerURL])
+        let publish = try await runWarren(["publish", "warren.echo", "--queue", tooLong], environment: ["WARREN_AMQP_URL": testBrokerURL])
         #expect(publish.status == 2)
         #expect(publish.stderr.contains("at most 199 bytes"))
 
@@ -111,7 +111,7 @@ struct BadInputTests {
         let connection = try await Connection.open(urls: testBrokerURL)
         let channel = try await connection.openChannel(confirms: false)
         try await waitUntil("the worker consuming") { (try? await channel.inspectQueue(longest))?.consumerCount == 1 }
-        let delayed = try runWarren(["publish", "warren.echo", "--queue", longest, "--delay", "1s", "--wait", "--timeout", "20s"],
+        let delayed = try await runWarren(["publish", "warren.echo", "--queue", longest, "--delay", "1s", "--wait", "--timeout", "20s"],
                                     environment: ["WARREN_AMQP_URL": testBrokerURL])
         #expect(delayed.status == 0, "\(delayed.stderr)")
         #expect(delayed.stdout.contains("\"status\":\"succeeded\""))

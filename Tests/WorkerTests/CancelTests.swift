@@ -25,7 +25,7 @@ struct CancelTests {
         let harness = try await WorkerHarness.make(queue: "cancel-running")
         let worker = try harness.startWorker(["--tasks", path])
         let id = try await harness.publish("hold", args: .object(["tag": .string(marker)]))
-        try await waitUntil("the task to start") { try TestCounts.queue(harness.queue, "messages_unacknowledged") == 1 }
+        try await waitUntil("the task to start") { try await TestCounts.queue(harness.queue, "messages_unacknowledged") == 1 }
         try await Task.sleep(for: .milliseconds(300))  // let the shell start its children
         let started = ContinuousClock.now
         try await cancel(id)
@@ -34,7 +34,7 @@ struct CancelTests {
         #expect(result.error == "cancelled while running")
         #expect(ContinuousClock.now - started < .seconds(5))
         #expect(harness.results(for: id).count == 1)
-        try await waitUntil("the queue acked") { try TestCounts.queue(harness.queue, "messages") == 0 }
+        try await waitUntil("the queue acked") { try await TestCounts.queue(harness.queue, "messages") == 0 }
         worker.signal(SIGTERM)
         #expect(try await worker.wait().status == 0)
         await harness.close()

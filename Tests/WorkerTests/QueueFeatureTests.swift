@@ -53,7 +53,7 @@ struct QueueFeatureTests {
         let queue = "test.bounded.\(UUID().uuidString.prefix(8))"
         let worker = try WarrenProcess(["worker", "--queue", queue, "--max-queue-length", "2", "--max-tasks", "1", "--log-level", "warning"],
                                        environment: ["WARREN_AMQP_URL": WorkerHarness.url])
-        try await waitUntil("the bounded queue declared") { try TestCounts.queue(queue, "messages") != nil }
+        try await waitUntil("the bounded queue declared") { try await TestCounts.queue(queue, "messages") != nil }
         worker.signal(SIGKILL)
         _ = try await worker.wait()
         var configuration = try ConnectionConfiguration(urls: WorkerHarness.url, connectionName: "bounded")

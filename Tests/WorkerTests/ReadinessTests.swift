@@ -34,7 +34,7 @@ struct ReadinessTests {
 
     @Test("/readyz is 503 naming the broker while the worker cannot reconnect, 200 once it has")
     func notReadyWithoutTheBroker() async throws {
-        let vhost = try TestVirtualHost.create()
+        let vhost = try await TestVirtualHost.create()
         defer { vhost.delete() }
         let harness = try await WorkerHarness.make(queue: "unready", url: vhost.url)
         let port = TestPorts.free()
@@ -44,13 +44,13 @@ struct ReadinessTests {
         // Three connections in the virtual host (the harness's and the worker's two): with a limit
         // of two, a worker connection closed now cannot come back.
         let pid = try await workerConnection("warren-worker-consume", in: vhost)
-        _ = try brokerCtl(["set_vhost_limits", "-p", vhost.name, #"{"max-connections": 2}"#])
-        _ = try brokerCtl(["close_connection", pid, "readiness test"])
+        _ = try await brokerCtl(["set_vhost_limits", "-p", vhost.name, #"{"max-connections": 2}"#])
+        _ = try await brokerCtl(["close_connection", pid, "readiness test"])
         try await waitUntil("not ready") { (try? await httpGet("\(base)/readyz"))?.status == 503 }
         let unready = try await httpGet("\(base)/readyz").text
         #expect(unready.hasPrefix("not ready\nbroker: "), "\(unready)")
         #expect(try await httpGet("\(base)/healthz").status == 200, "alive all along")
-        _ = try brokerCtl(["clear_vhost_limits", "-p", vhost.name])
+        _ = try await brokerCtl(["clear_vhost_limits", "-p", vhost.name])
         try await waitUntil("ready again", timeout: .seconds(30)) { (try? await httpGet("\(base)/readyz"))?.status == 200 }
         worker.signal(SIGTERM)
         #expect(try await worker.wait().status == 0)

@@ -8,8 +8,8 @@ import WarrenTestSupport
 @Suite("worker: task processes die with their worker", .serialized)
 struct ReaperTests {
     /// Processes whose command line is exactly `text`.
-    static func count(_ text: String) throws -> Int {
-        let run = try runProcess("/usr/bin/pgrep", ["-f", "^\(text)$"])
+    static func count(_ text: String) async throws -> Int {
+        let run = try await runProcess("/usr/bin/pgrep", ["-f", "^\(text)$"])
         return run.output.split(separator: "\n").count
     }
 
@@ -25,11 +25,11 @@ struct ReaperTests {
         let harness = try await WorkerHarness.make(queue: "reaper")
         let worker = try harness.startWorker(["--tasks", path])
         _ = try await harness.publish("long")
-        try await waitUntil("the task and its child running") { try Self.count(marker) == 2 }
+        try await waitUntil("the task and its child running") { try await Self.count(marker) == 2 }
         worker.signal(SIGKILL)
         // The reaper looks every 100 ms; the deadline leaves room for a loaded machine (they ran
         // on for good before).
-        try await waitUntil("the task's processes gone", timeout: .seconds(3)) { try Self.count(marker) == 0 }
+        try await waitUntil("the task's processes gone", timeout: .seconds(3)) { try await Self.count(marker) == 0 }
         _ = try? await worker.wait()
         await harness.close()
     }

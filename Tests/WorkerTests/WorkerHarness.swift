@@ -134,7 +134,7 @@ struct GateTask {
 func workerConnection(_ name: String, in vhost: TestVirtualHost) async throws -> String {
     var found: Substring?
     try await waitUntil("the worker's \(name) connection") {
-        let listing = try brokerCtl(["list_connections", "-q", "--no-table-headers", "pid", "vhost", "client_properties"])
+        let listing = try await brokerCtl(["list_connections", "-q", "--no-table-headers", "pid", "vhost", "client_properties"])
         found = listing.split(separator: "\n").first { $0.contains(vhost.name) && $0.contains(name) }
         return found != nil
     }

@@ -23,7 +23,7 @@ struct WorkerTests {
         #expect(result.worker?.hasSuffix(":\(worker.pid)") == true)
         #expect(result.startedAt != nil && result.finishedAt != nil && result.durationMs != nil)
         try await waitUntil("the queue to be empty and acked") {
-            try TestCounts.queue(harness.queue, "messages") == 0
+            try await TestCounts.queue(harness.queue, "messages") == 0
         }
         worker.signal(SIGTERM)
         #expect(try await worker.wait().status == 0)
@@ -40,7 +40,7 @@ struct WorkerTests {
         #expect(exit.status == 0, "\(exit.output)")
         #expect(!exit.output.contains("warren worker:"), "\(exit.output)")
         for id in ids.prefix(3) { #expect(try await harness.finalResult(id).status == .succeeded) }
-        try await waitUntil("the other two back in the queue") { try TestCounts.queue(harness.queue, "messages") == 2 }
+        try await waitUntil("the other two back in the queue") { try await TestCounts.queue(harness.queue, "messages") == 2 }
         await harness.close()
     }
 
@@ -175,19 +175,26 @@ struct WorkerTests {
     @Test("SIGTERM: running tasks finish, nothing new starts, the rest stays queued, exit 0")
     func gracefulShutdown() async throws {
         let harness = try await WorkerHarness.make(queue: "graceful")
-        let worker = try harness.startWorker(["--concurrency", "2", "--prefetch", "10", "--grace", "20s"])
-        // Long enough sleeps that the moment all three are held unacked (checked through
-        // rabbitmqctl, slow under load) cannot pass unseen.
-        let running = [try await harness.publish("warren.sleep", args: .object(["seconds": .number(8)])),
-                       try await harness.publish("warren.sleep", args: .object(["seconds": .number(8)]))]
+        // Each run appends a line to `started`, then sleeps: both are running once it has two.
+        let started = FileManager.default.temporaryDirectory.appendingPathComponent("warren-graceful-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: started) }
+        let catalog = try catalogFile("""
+            tasks:
+              sleep-a-while:
+                run: ["/bin/sh", "-c", "echo run >> \(started); sleep 4"]
+            """)
+        let worker = try harness.startWorker(["--tasks", catalog, "--concurrency", "2", "--prefetch", "10", "--grace", "20s"])
+        let running = [try await harness.publish("sleep-a-while"), try await harness.publish("sleep-a-while")]
         let waiting = try await harness.publish("warren.echo")
-        try await waitUntil("both sleeps to start") { try TestCounts.queue(harness.queue, "messages_unacknowledged") == 3 }
+        try await waitUntil("both tasks to start") {
+            ((try? String(contentsOfFile: started, encoding: .utf8)) ?? "").split(separator: "\n").count == 2
+        }
         worker.signal(SIGTERM)
         let exit = try await worker.wait()
         #expect(exit.status == 0)
         for id in running { #expect(try await harness.finalResult(id).status == .succeeded) }
         #expect(harness.results(for: waiting).isEmpty)
-        try await waitUntil("the waiting task back in the queue") { try TestCounts.queue(harness.queue, "messages_ready") == 1 }
+        try await waitUntil("the waiting task back in the queue") { try await TestCounts.queue(harness.queue, "messages_ready") == 1 }
         await harness.close()
     }
 
@@ -219,7 +226,7 @@ struct WorkerTests {
         let repeated = byID.values.filter { $0.count > 1 }.count
         #expect(repeated <= 32, "at most one prefetch window can be repeated, saw \(repeated)")
         try await waitUntil("the queue drained and acked") {
-            try TestCounts.queue(harness.queue, "messages") == 0
+            try await TestCounts.queue(harness.queue, "messages") == 0
         }
         second.signal(SIGTERM)
         #expect(try await second.wait().status == 0)
@@ -262,8 +269,8 @@ struct WorkerTests {
 
 /// `rabbitmqctl list_queues` figures for the main test broker.
 enum TestCounts {
-    static func queue(_ name: String, _ column: String) throws -> Int? {
-        for line in try brokerCtl(["list_queues", "name", column, "--no-table-headers", "-q"]).split(separator: "\n") {
+    static func queue(_ name: String, _ column: String) async throws -> Int? {
+        for line in try await brokerCtl(["list_queues", "name", column, "--no-table-headers", "-q"]).split(separator: "\n") {
             let fields = line.split(whereSeparator: { $0 == "\t" || $0 == " " })
             if fields.count == 2, fields[0] == name { return Int(fields[1]) }
         }
