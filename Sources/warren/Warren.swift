@@ -24,6 +24,8 @@ struct Warren: AsyncParsableCommand {
     static func main() async {
         // A worker's task runs under this same binary as its reaper (never returns then).
         TaskReaper.runIfRequested()
+        // A large message's memory goes back to the system once it is handled.
+        ProcessMemory.returnLargeBlocksToSystem()
         do {
             try ConfigFile.apply()
         } catch {

@@ -120,4 +120,47 @@ struct BadInputTests {
         _ = try? await channel.deleteQueue(longest)
         await connection.close()
     }
+    /// The worker's resident memory, from /proc.
+    static func residentMegabytes(_ pid: Int32) throws -> Double {
+        let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
+        let line = try #require(status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") })
+        let kilobytes = try #require(Double(line.split(separator: " ", omittingEmptySubsequences: true)[1]))
+        return kilobytes / 1024
+    }
+
+    /// The least resident memory seen in ten samples over a second: what the worker keeps,
+    /// not what a message still on its way (an ack, a confirm) holds for a moment.
+    static func settledResidentMegabytes(_ pid: Int32) async throws -> Double {
+        var least = Double.infinity
+        for _ in 0..<10 {
+            least = min(least, try residentMegabytes(pid))
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return least
+    }
+
+    @Test("bodies over the size limit are rejected without the worker keeping their memory")
+    func largeRejectsGiveMemoryBack() async throws {
+        let harness = try await WorkerHarness.make(queue: "large-rejects")
+        let worker = try harness.startWorker(["--concurrency", "2"])
+        // Warmed up: a task run and one large body rejected, so what is measured is what stays.
+        let warm = try await harness.publish("warren.echo")
+        #expect(try await harness.finalResult(warm).status == .succeeded)
+        let large = Data("{\"task\":\"warren.echo\",\"args\":{\"x\":\"\(String(repeating: "x", count: 5 << 20))\"}}".utf8)
+        try await harness.publishRaw(large)
+        try await waitUntil("the first large body rejected and dead-lettered") {
+            harness.results.filter { $0.status == .rejected }.count == 1 && harness.deadLetters.count == 1
+        }
+        let before = try await Self.settledResidentMegabytes(worker.pid)
+        for _ in 0..<6 { try await harness.publishRaw(large) }
+        try await waitUntil("six more rejected and dead-lettered") {
+            harness.results.filter { $0.status == .rejected }.count == 7 && harness.deadLetters.count == 7
+        }
+        let after = try await Self.settledResidentMegabytes(worker.pid)
+        // Each 5 MiB body was held whole at least twice on its way (assembled, then decoded).
+        #expect(after - before < 8, "resident memory \(before) MB -> \(after) MB after six 5 MiB bodies")
+        worker.signal(SIGTERM)
+        #expect(try await worker.wait().status == 0)
+        await harness.close()
+    }
 }

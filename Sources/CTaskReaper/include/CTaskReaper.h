@@ -9,4 +9,9 @@
 /// and SIGHUP meant for the group reach the task itself; the reaper waits on.
 void warren_task_reaper(int worker, const char *path, char *const argv[]);
 
+/// Makes blocks of 1 MiB and more always come from mmap, so that they go back to the system
+/// when freed. glibc's default raises that threshold to the largest block freed so far: after
+/// one large message, the next ones came from the heap, and their memory stayed with the process.
+void warren_return_large_blocks(void);
+
 #endif

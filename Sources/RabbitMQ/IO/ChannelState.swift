@@ -39,8 +39,13 @@ final class ChannelState {
     @exclusivity(unchecked) var incomingPropertyBytes: [UInt8] = []
     @exclusivity(unchecked) var incomingBodySize = 0
     @exclusivity(unchecked) var incomingHeaderSeen = false
-    /// Body bytes of a message that spans several body frames (reused).
+    /// Body bytes of a message that spans several body frames (reused up to
+    /// `retainedBufferLimit`; a larger one is given back once its message is complete).
     @exclusivity(unchecked) var incomingBody: [UInt8] = []
+    /// The most a channel keeps of buffers sized by one message (the body being assembled, the
+    /// capacity reserved for the next batch): one large message must not cost memory for as
+    /// long as the channel lives.
+    static let retainedBufferLimit = 1 << 20
     /// Deliveries read since the last hand-out, per consumer. Usually one consumer per channel:
     /// a short array beats hashing the consumer tag per message.
     @exclusivity(unchecked) var batches: [(sink: DeliverySink, storage: DeliveryBatchStorage)] = []

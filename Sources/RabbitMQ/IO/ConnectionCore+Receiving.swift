@@ -77,7 +77,14 @@ extension ConnectionCore {
                 completeContent(on: channel, singleFrame: fragment)  // the usual case: one body frame
             } else {
                 channel.incomingBody.append(contentsOf: fragment)
-                if channel.incomingBody.count >= channel.incomingBodySize { completeContent(on: channel, singleFrame: nil) }
+                // Each body frame took a page of the channel's pool in librabbitmq, and the pool
+                // keeps its pages until the channel closes. The bytes are copied: recycled now,
+                // a message in N frames costs the pool one page, not N.
+                if let session { amqp_maybe_release_buffers_on_channel(session.state, frame.channel) }
+                if channel.incomingBody.count >= channel.incomingBodySize {
+                    completeContent(on: channel, singleFrame: nil)
+                    if channel.incomingBody.capacity > ChannelState.retainedBufferLimit { channel.incomingBody = [] }
+                }
             }
         default:
             break
@@ -109,8 +116,9 @@ extension ConnectionCore {
             } else {
                 storage = DeliveryBatchStorage(acknowledger: channel.acknowledger, consumerTag: consumerTag)
                 // Sized like the channel's previous batch: growing by doubling copied every
-                // batch's bytes several times.
-                storage.bytes.reserveCapacity(channel.previousBatchSize.bytes)
+                // batch's bytes several times. Not beyond the retained limit: one large message
+                // must not make every later batch reserve its size.
+                storage.bytes.reserveCapacity(min(channel.previousBatchSize.bytes, ChannelState.retainedBufferLimit))
                 storage.records.reserveCapacity(channel.previousBatchSize.records)
                 channel.batches.append((sink, storage))
             }
