@@ -183,7 +183,7 @@ struct SettlementEndToEndTests {
     func consumerTimeout() async throws {
         // A broker of its own whose consumer_timeout is 5 s (scripts/test starts it; the broker
         // checks the timeout once a minute): other tests' channels must not have that limit.
-        let url = ProcessInfo.processInfo.environment["WARREN_TEST_TIMEOUT_AMQP_URL"] ?? "amqp://guest:guest@127.0.0.1:5687/"
+        let url = TestBrokerNode.shortConsumerTimeout.url
         let gate = try GateTask()
         defer { gate.remove() }
         let harness = try await WorkerHarness.make(queue: "consumer-timeout", url: url)
@@ -206,5 +206,34 @@ struct SettlementEndToEndTests {
         #expect(try await harness.publisher.inspectQueue(harness.queue).messageCount == 0)
         await harness.close()
     }
+    @Test("SIGTERM while the broker blocks publishers (memory alarm): the worker exits after its grace, its task left in the queue")
+    func sigtermWhileBlocked() async throws {
+        let node = TestBrokerNode.shortConsumerTimeout
+        let gate = try GateTask()
+        defer { gate.remove() }
+        let harness = try await WorkerHarness.make(queue: "blocked-exit", url: node.url)
+        let worker = try harness.startWorker(["--tasks", gate.catalog, "--concurrency", "1", "--grace", "3s", "--log-level", "info"])
+        _ = try await harness.publish("wait-for-gate")
+        try await waitUntil("the task running") { gate.hasStarted }
+        let alarmed = ["set_vm_memory_high_watermark", "0.000001"], normal = ["set_vm_memory_high_watermark", "0.4"]
+        _ = try await brokerCtl(alarmed, on: node)
+        do {
+            try await waitUntil("the memory alarm raised") {
+                try await brokerCtl(["eval", "rabbit_alarm:get_alarms()."], on: node).contains("memory")
+            }
+            // The task ends; its result cannot be published while the alarm lasts.
+            gate.open()
+            try await waitUntil("the worker publishing the result, blocked") { worker.output.contains("blocked") }
+            worker.signal(SIGTERM)
+            _ = try await worker.wait(timeout: .seconds(30))
+        } catch {
+            worker.signal(SIGKILL)
+            _ = try? await brokerCtl(normal, on: node)
+            throw error
+        }
+        _ = try await brokerCtl(normal, on: node)
+        // Never acked: the broker gives the task back to the queue, for another run.
+        try await waitUntil("the task back in its queue") { try await harness.publisher.inspectQueue(harness.queue).messageCount == 1 }
+        await harness.close()
+    }
 }
-

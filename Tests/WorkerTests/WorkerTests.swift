@@ -160,7 +160,9 @@ struct WorkerTests {
     @Test("a delayed task waits in the broker and starts within a second of its due time")
     func delayed() async throws {
         let harness = try await WorkerHarness.make(queue: "delay")
-        let worker = try harness.startWorker()
+        let worker = try harness.startWorker(["--log-level", "info"])
+        // Measured from a consuming worker: its start-up (declaring the delay chain) is not the delay.
+        try await waitUntil("the worker consuming") { worker.output.contains("worker started") }
         let published = Date()
         let id = try await harness.publish("warren.echo", delay: .seconds(3))
         let result = try await harness.finalResult(id, timeout: .seconds(20))
