@@ -48,7 +48,13 @@ struct BackendIngestTests {
         try await harness.publish(sampleResults("during", count: 500))
         try await waitUntil("the backend reports the store unavailable") { backend.output.contains("result store unavailable") }
         try await waitUntil("the results held unacknowledged") { try await harness.vhost.depth(of: WireNames.resultsQueue)?.unacknowledged ?? 0 > 0 }
-        let during = try await harness.counts()
+        // pg_terminate_backend closed the test's own store connections too: read once one is back.
+        var read: StoredCounts?
+        try await waitUntil("the test's own store connection back") {
+            read = try? await harness.counts()
+            return read != nil
+        }
+        let during = try #require(read)
         try FileManager.default.removeItem(atPath: filler)
         try await harness.waitForCounts(tasks: 600, attempts: 600)
         try await waitUntil("the backend reports the store back") { backend.output.contains("result store available again") }
@@ -73,7 +79,13 @@ struct BackendIngestTests {
         try await TestPostgresDatabase.psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(database)'")
         try await harness.publish(sampleResults("during", count: 300))
         try await waitUntil("the backend reports the store unavailable") { backend.output.contains("result store unavailable") }
-        let during = try await harness.counts()
+        // pg_terminate_backend closed the test's own store connections too: read once one is back.
+        var read: StoredCounts?
+        try await waitUntil("the test's own store connection back") {
+            read = try? await harness.counts()
+            return read != nil
+        }
+        let during = try #require(read)
         try await TestPostgresDatabase.psql("ALTER DATABASE \(database) RESET default_transaction_read_only")
         try await TestPostgresDatabase.psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(database)'")
         try await harness.waitForCounts(tasks: 400, attempts: 400)
