@@ -3,13 +3,16 @@
  * librabbitmq — consume a task, publish a result with confirms, ack the task once the broker
  * confirmed its result — with no task catalog, no JSON parsing and no process management.
  *
- *   worker-bench-c run HOST PORT QUEUE N PREFETCH
- *   worker-bench-c preload HOST PORT QUEUE N      publish N warren.echo tasks (with confirms)
+ *   worker-bench-c run HOST PORT QUEUE N PREFETCH [RESULT_QUEUE]
+ *   worker-bench-c preload HOST PORT QUEUE N [plain]   publish N warren.echo tasks (with confirms)
+ *   worker-bench-c declare HOST PORT QUEUE...          declare plain durable queues (no arguments)
  *
  * Consumes N tasks from QUEUE on channel 1 (manual acks, PREFETCH), publishes a ~350-byte JSON
- * result per task to the `warren.results` exchange on channel 2 (confirm mode), and acks on
- * channel 1 with basic.ack(multiple) up to the task whose result the broker last confirmed.
- * Prints one line: "worker <tasks> <wall seconds> <client cpu seconds>".
+ * result per task on channel 2 (confirm mode), and acks on channel 1 with basic.ack(multiple) up
+ * to the task whose result the broker last confirmed. Results go to the `warren.results` exchange,
+ * or with RESULT_QUEUE through the default exchange straight to that queue: the minimum the job
+ * needs, with no topology of Warren's. `preload ... plain` publishes through the default exchange
+ * too. Prints one line: "worker <tasks> <wall seconds> <client cpu seconds>".
  */
 #include <amqp.h>
 #include <amqp_framing.h>
@@ -22,8 +25,21 @@
 
 #include "bench_common.h"
 
-/* Publishes N warren.echo tasks to warren.tasks, 1000 unconfirmed at most. */
-static int preload(amqp_connection_state_t conn, const char *queue, long n) {
+/* Declares each queue durable, with no arguments. */
+static int declare(amqp_connection_state_t conn, int count, char **queues) {
+  amqp_channel_open(conn, 1);
+  check_reply("channel.open", amqp_get_rpc_reply(conn));
+  for (int i = 0; i < count; i++) {
+    amqp_queue_declare(conn, 1, amqp_cstring_bytes(queues[i]), 0, 1, 0, 0, amqp_empty_table);
+    check_reply("queue.declare", amqp_get_rpc_reply(conn));
+  }
+  return 0;
+}
+
+/* Publishes N warren.echo tasks to warren.tasks (or with `plain` through the default exchange),
+   1000 unconfirmed at most. */
+static int preload(amqp_connection_state_t conn, const char *queue, long n, int plain) {
+  amqp_bytes_t exchange = plain ? amqp_empty_bytes : amqp_cstring_bytes("warren.tasks");
   amqp_channel_open(conn, 1);
   check_reply("channel.open", amqp_get_rpc_reply(conn));
   amqp_confirm_select(conn, 1);
@@ -42,7 +58,7 @@ static int preload(amqp_connection_state_t conn, const char *queue, long n) {
       int length = snprintf(body, sizeof body, "{\"task\":\"warren.echo\",\"args\":{\"n\":%ld}}", sent);
       props.message_id = amqp_cstring_bytes(id);
       amqp_bytes_t payload = {(size_t)length, body};
-      int status = amqp_basic_publish(conn, 1, amqp_cstring_bytes("warren.tasks"), amqp_cstring_bytes(queue), 0, 0, &props, payload);
+      int status = amqp_basic_publish(conn, 1, exchange, amqp_cstring_bytes(queue), 0, 0, &props, payload);
       if (status != AMQP_STATUS_OK) die("basic.publish", status);
       sent++;
     }
@@ -62,13 +78,19 @@ static int preload(amqp_connection_state_t conn, const char *queue, long n) {
 }
 
 int main(int argc, char **argv) {
-  if (argc == 6 && strcmp(argv[1], "preload") == 0) {
-    return preload(open_connection(argv[2], atoi(argv[3])), argv[4], atol(argv[5]));
+  if ((argc == 6 || argc == 7) && strcmp(argv[1], "preload") == 0) {
+    return preload(open_connection(argv[2], atoi(argv[3])), argv[4], atol(argv[5]), argc == 7 && strcmp(argv[6], "plain") == 0);
   }
-  if (argc != 7 || strcmp(argv[1], "run") != 0) {
-    fprintf(stderr, "usage: %s run HOST PORT QUEUE N PREFETCH | preload HOST PORT QUEUE N\n", argv[0]);
+  if (argc >= 5 && strcmp(argv[1], "declare") == 0) {
+    return declare(open_connection(argv[2], atoi(argv[3])), argc - 4, argv + 4);
+  }
+  if ((argc != 7 && argc != 8) || strcmp(argv[1], "run") != 0) {
+    fprintf(stderr, "usage: %s run HOST PORT QUEUE N PREFETCH [RESULT_QUEUE] | preload HOST PORT QUEUE N [plain] | declare HOST PORT QUEUE...\n", argv[0]);
     return 2;
   }
+  /* The results' exchange and routing key: Warren's results exchange, or a plain queue. */
+  amqp_bytes_t result_exchange = argc == 8 ? amqp_empty_bytes : amqp_cstring_bytes("warren.results");
+  amqp_bytes_t result_key = argc == 8 ? amqp_cstring_bytes(argv[7]) : amqp_empty_bytes;
   const char *queue = argv[4];
   long n = atol(argv[5]);
   int prefetch = atoi(argv[6]);
@@ -113,7 +135,7 @@ int main(int argc, char **argv) {
                             "\"task\":\"warren.echo\",\"worker\":\"c\"}", id, queue);
       props.correlation_id = amqp_cstring_bytes(id);
       amqp_bytes_t payload = {(size_t)length, body};
-      status = amqp_basic_publish(conn, 2, amqp_cstring_bytes("warren.results"), amqp_empty_bytes, 0, 0, &props, payload);
+      status = amqp_basic_publish(conn, 2, result_exchange, result_key, 0, 0, &props, payload);
       if (status != AMQP_STATUS_OK) die("basic.publish", status);
       delivery_tags[published++] = envelope.delivery_tag;
       amqp_destroy_envelope(&envelope);
