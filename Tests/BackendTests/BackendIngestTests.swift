@@ -37,7 +37,7 @@ struct BackendIngestTests {
         let mount = FileManager.default.temporaryDirectory.appendingPathComponent("warren-full-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: mount, withIntermediateDirectories: true)
         try await runChecked("/bin/mount", ["-t", "tmpfs", "-o", "size=4m", "tmpfs", mount.path])
-        defer { runInBackground("/bin/umount", ["-l", mount.path]) }
+        defer { Task { _ = try? await runProcess("/bin/umount", ["-l", mount.path]) } }
         let harness = try await BackendHarness.make(.sqlite, directory: mount)
         let backend = try harness.startBackend(["--batch-size", "100"])
         try await harness.publish(sampleResults("before", count: 100))

@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 
 /// A program a test ran to the end: its exit status and what it printed.
 public struct ProcessRun: Sendable {
@@ -118,28 +117,3 @@ public func runChecked(_ executable: String, _ arguments: [String], timeout: Dur
     }
     return run.output
 }
-
-/// Starts `executable` with `arguments` (at most `timeout`) and returns at once: for clean-up in
-/// a `defer`, where nothing can be awaited. The program is kept until it exits.
-public func runInBackground(_ executable: String, _ arguments: [String], timeout: Duration = .seconds(60)) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
-    process.arguments = ["--kill-after=5", "\(max(1, timeout.components.seconds))", executable] + arguments
-    process.standardInput = FileHandle.nullDevice
-    process.standardOutput = FileHandle.nullDevice
-    process.standardError = FileHandle.nullDevice
-    let key = ObjectIdentifier(process)
-    backgroundProcesses.withLock { $0[key] = BackgroundProcess(process: process) }
-    process.terminationHandler = { _ in _ = backgroundProcesses.withLock { $0.removeValue(forKey: key) } }
-    do {
-        try process.run()
-    } catch {
-        backgroundProcesses.withLock { _ = $0.removeValue(forKey: key) }
-    }
-}
-
-private struct BackgroundProcess: @unchecked Sendable {
-    let process: Process
-}
-
-private let backgroundProcesses = Mutex<[ObjectIdentifier: BackgroundProcess]>([:])
