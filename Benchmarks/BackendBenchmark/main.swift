@@ -66,7 +66,7 @@ func connect(_ url: String) async throws -> Connection {
 /// Publishes N results to the results exchange with confirms.
 func preload(_ connection: Connection, count: Int, round: Int) async throws {
     let channel = try await connection.openChannel(confirms: true)
-    try await WarrenTopology.declareShared(on: channel)
+    try await WarrenTopology.declareShared(on: channel, queueType: .classic)
     _ = try await channel.purgeQueue(WireNames.resultsQueue)
     let now = Int64(Date().timeIntervalSince1970 * 1000)
     var start = 0

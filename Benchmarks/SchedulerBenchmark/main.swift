@@ -170,7 +170,7 @@ func prepareBroker(url: String, queue: String) async throws -> (Connection, Chan
     configuration.logger.logLevel = .error
     let connection = try await Connection.open(configuration)
     let setup = try await connection.openChannel(confirms: true)
-    try await WarrenTopology.declareShared(on: setup)
+    try await WarrenTopology.declareShared(on: setup, queueType: .classic)
     try await WarrenTopology.declareTaskQueue(queue, options: TaskQueueOptions(), on: setup)
     _ = try await setup.deleteQueue(SchedulerNames.progressQueue)
     return (connection, setup)

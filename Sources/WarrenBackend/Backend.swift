@@ -107,7 +107,7 @@ public struct Backend: Service {
     /// The start: declares the topology and subscribes to `warren.results`.
     private func subscribe(on connection: Connection) async throws -> Subscription {
         let setup = try await connection.openChannel(confirms: false)
-        try await WarrenTopology.declareShared(on: setup)
+        try await WarrenTopology.declareShared(on: setup, queueType: configuration.queueType)
         try? await setup.close()
         let deadLetters = try await connection.openChannel(confirms: true)
         let channel = try await connection.openChannel(confirms: false)

@@ -5,6 +5,9 @@ import WarrenStore
 public struct BackendConfiguration: Sendable {
     public var connection: ConnectionConfiguration
     public var store: StoreAddress
+    /// The deployment's queue type: with quorum, `warren.results` and `warren.dead-letter` are
+    /// declared as quorum queues (cluster mode).
+    public var queueType: QueueType = .classic
     /// Most results written in one transaction.
     public var batchSize: Int = 500
     /// Longest a received result waits for its batch to fill before it is written.

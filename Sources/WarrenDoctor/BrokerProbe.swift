@@ -45,7 +45,8 @@ public enum BrokerProbe {
         let queueOptions = TaskQueueOptions(type: settings.queueType)
         let channel = try await connection.openChannel(confirms: false)
         for name in settings.namedQueues + [WireNames.resultsQueue, WireNames.deadLetterQueue] {
-            let spec = name.hasPrefix("warren.") ? QueueSpec(name: name) : QueueSpec(name: name, arguments: queueOptions.arguments)
+            let spec = name.hasPrefix("warren.") ? WarrenTopology.sharedQueue(name, type: settings.queueType)
+                : QueueSpec(name: name, arguments: queueOptions.arguments)
             facts.queues[name] = try await inspect(spec, on: channel)
         }
         await connection.close()

@@ -107,11 +107,10 @@ public enum DoctorRules {
         guard settings.queueType == .quorum else { return [] }
         let prioritised = settings.schedules.filter { $0.priority != nil }
         guard !prioritised.isEmpty else { return [] }
-        if let broker, broker.server.versionIsAtLeast(4, 0) { return [] }
         let names = prioritised.map { "\($0.name) (\($0.location))" }.joined(separator: ", ")
-        return [DoctorFinding("priorities", .warning,
-            "quorum queues have no priorities before RabbitMQ 4.0, but these schedules set priority: \(names): it is ignored",
-            fix: "drop priority: from those schedules, or keep their queues classic (--queue-type classic)")]
+        return [DoctorFinding("priorities", .error,
+            "with --queue-type quorum the scheduler rejects schedule files that set priority (quorum queues have no priorities in RabbitMQ 3.10-3.13): \(names)",
+            fix: "drop priority: from those schedules, or run the deployment with --queue-type classic")]
     }
 
     // MARK: - consumer_timeout and prefetch
@@ -188,10 +187,10 @@ public enum DoctorRules {
         for name in settings.namedQueues + [WireNames.resultsQueue, WireNames.deadLetterQueue] {
             guard let queue = broker.queues[name] else { continue }
             if let inequivalence = queue.inequivalence {
-                let wanted = name.hasPrefix("warren.") ? "" : " as a \(settings.queueType.rawValue) queue"
+                let wanted = " (queue type \(settings.queueType.rawValue))"
                 findings.append(DoctorFinding("queue-arguments", .error,
-                    "queue \(name) exists with other arguments than Warren declares it with\(wanted), so workers and publishers of it fail to start: \(inequivalence)",
-                    fix: "RabbitMQ cannot change a queue's type or arguments: stop its publishers, drain it (or move its messages with a shovel), delete it (rabbitmqctl delete_queue \(name)) and start the workers again; see docs/operations.md"))
+                    "queue \(name) exists with other arguments than Warren declares it with\(wanted), so the processes declaring it fail to start: \(inequivalence)",
+                    fix: "RabbitMQ cannot change a queue's type or arguments: every process must run with the same --queue-type; to move between classic and quorum follow docs/operations.md, \"Moving to cluster mode\""))
             }
         }
         let consumed = Set(settings.queues)

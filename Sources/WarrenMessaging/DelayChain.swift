@@ -82,7 +82,7 @@ public enum DelayChain {
     /// Declares `warren.due` (idempotent).
     public static func declareDue(on channel: Channel) async throws {
         try await channel.declare(ExchangeSpec(name: dueExchange, kind: .fanout))
-        _ = try await channel.declare(QueueSpec(name: dueQueue, arguments: QueueArguments(type: .quorum)))
+        try await WarrenTopology.declareQueue(QueueSpec(name: dueQueue, arguments: QueueArguments(type: .quorum)), on: channel)
         try await channel.bind(QueueBinding(queue: dueQueue, exchange: dueExchange, routingKey: ""))
     }
 
@@ -96,7 +96,7 @@ public enum DelayChain {
         for level in 0..<levels {
             let next = level == 0 ? dueExchange : exchange(level: level - 1)
             let arguments = levelArguments(deadLetterExchange: next, ttl: .seconds(1 << level))
-            _ = try await channel.declare(QueueSpec(name: queue(level: level), arguments: arguments))
+            try await WarrenTopology.declareQueue(QueueSpec(name: queue(level: level), arguments: arguments), on: channel)
             try await channel.bind(QueueBinding(queue: queue(level: level), exchange: exchange(level: level),
                                                 routingKey: pattern(level: level, bit: "1")))
             try await channel.bind(ExchangeBinding(destination: next, source: exchange(level: level),

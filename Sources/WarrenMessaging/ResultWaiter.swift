@@ -13,7 +13,7 @@ public struct ResultWaiter: Sendable {
     /// Declares the private queue and starts consuming it.
     public static func start(id: String, on connection: Connection) async throws -> ResultWaiter {
         let channel = try await connection.openChannel(confirms: false)
-        try await WarrenTopology.declareShared(on: channel)
+        try await WarrenTopology.declareExchanges(on: channel)
         let queue = "warren.wait.\(TaskMessage.newID())"
         _ = try await channel.declare(QueueSpec(name: queue, durable: false, exclusive: true, autoDelete: true))
         try await channel.bind(QueueBinding(queue: queue, exchange: WireNames.resultsByIDExchange, routingKey: id))

@@ -23,7 +23,10 @@ public final class Scheduler: Service, Sendable {
 
     public init(configuration: SchedulerConfiguration) {
         self.configuration = configuration
-        library = ScheduleLibrary(directory: configuration.schedulesDirectory)
+        let queueOptions = configuration.queueOptions
+        library = ScheduleLibrary(directory: configuration.schedulesDirectory) { schedule in
+            queueOptions.priorityRefusal(schedule.priority).map { "priority: \($0)" }
+        }
     }
 
     /// Whether this instance is the active one right now.
@@ -64,16 +67,16 @@ public final class Scheduler: Service, Sendable {
                            metadata: ["directory": "\(configuration.schedulesDirectory)"])
         }
         defer { watcher.stop() }
-        await cancelWhenGracefulShutdown {
-            await self.runSessions()
-        }
+        let ended = await cancelWhenGracefulShutdown { await self.runSessions() }
         active.store(false, ordering: .relaxed)
         metrics.setActive(false)
+        if let mismatch = ended { throw mismatch }
         logger.info("scheduler stopped", metadata: ["instance": "\(configuration.instance)"])
     }
 
-    /// One connection after another until cancelled.
-    private func runSessions() async {
+    /// One connection after another until cancelled; returns the error that no new connection
+    /// can clear (a queue of the other type: the deployment must be moved first), if one ends it.
+    private func runSessions() async -> QueueMismatchError? {
         var failures = 0
         while !Task.isCancelled {
             let started = ContinuousClock.now
@@ -81,6 +84,8 @@ public final class Scheduler: Service, Sendable {
                 try await session()
             } catch is CancellationError {
                 break
+            } catch let mismatch as QueueMismatchError {
+                return mismatch
             } catch {
                 if Task.isCancelled { break }
                 logger.warning("broker connection ended; contending again", metadata: ["error": "\(error)"])
@@ -95,6 +100,7 @@ public final class Scheduler: Service, Sendable {
             let backoff = Duration.milliseconds(min(5000, 250 << min(failures, 5))) * Double.random(in: 0.8...1.2)
             try? await Task.sleep(for: backoff)
         }
+        return nil
     }
 
     /// Connects, stands by until the lock is taken, then runs as the active instance until the
@@ -126,8 +132,8 @@ public final class Scheduler: Service, Sendable {
 
     private func contend(on connection: Connection) async throws {
         let channel = try await connection.openChannel(confirms: true)
-        try await WarrenTopology.declareShared(on: channel)
-        try await SchedulerBroker.declare(on: channel)
+        try await WarrenTopology.declareShared(on: channel, queueType: configuration.queueOptions.type)
+        try await SchedulerBroker.declare(on: channel, queueType: configuration.queueOptions.type)
         // Holding the lock or contending for it: either way doing its job.
         configuration.readiness.set("broker", nil)
         configuration.readiness.set("starting", nil)
@@ -261,7 +267,7 @@ public final class Scheduler: Service, Sendable {
 
         private mutating func ensureQueues(of schedules: [ScheduleDefinition]) async throws {
             for queue in Set(schedules.map(\.queue)).subtracting(ensuredQueues).sorted() {
-                try await TaskPublisher.ensureQueue(queue, on: connection)
+                try await TaskPublisher.ensureQueue(queue, options: scheduler.configuration.queueOptions, on: connection)
                 ensuredQueues.insert(queue)
             }
         }

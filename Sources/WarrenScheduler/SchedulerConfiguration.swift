@@ -16,7 +16,8 @@ public struct SchedulerConfiguration: Sendable {
     public var standbyRetry: Duration = .seconds(1)
     /// Reload when files under the directory change (SIGHUP always reloads).
     public var watchFiles = true
-    /// Options for task queues the scheduler has to declare (it only declares missing ones).
+    /// The deployment's queue type, for the queues the scheduler declares (it declares only
+    /// missing task queues); with quorum, schedules that set a priority are rejected.
     public var queueOptions = TaskQueueOptions()
     public var clock: any SchedulerClock = SystemClock()
     public var logger: Logger

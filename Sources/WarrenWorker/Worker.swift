@@ -69,7 +69,7 @@ public final class Worker: Service {
 
     private func work(consumeConnection: Connection, publishConnection: Connection, logger: Logger) async throws {
         let setup = try await publishConnection.openChannel(confirms: false)
-        try await WarrenTopology.declareShared(on: setup)
+        try await WarrenTopology.declareShared(on: setup, queueType: configuration.queueOptions.type)
         for queue in configuration.queues {
             try await WarrenTopology.declareTaskQueue(queue, options: configuration.queueOptions, on: setup)
         }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import WarrenBackend
+import WarrenMessaging
 import WarrenStore
 
 /// `warren backend`: stores every result published to `warren.results`.
@@ -45,6 +46,8 @@ struct BackendCommand: AsyncParsableCommand {
     @Option(name: .customLong("api-rate"), help: "POST /api/tasks per client: sustained tasks per second; bursts of twice that (default 10).")
     var apiRate = 10.0
 
+    @OptionGroup var queueTypeOption: QueueTypeOption
+
     @OptionGroup var service: ServiceOptions
 
     func run() async throws {
@@ -53,6 +56,7 @@ struct BackendCommand: AsyncParsableCommand {
         guard (1...65_535).contains(prefetch) else { throw ValidationError("--prefetch: expected 1 to 65535, got \(prefetch)") }
         var configuration = BackendConfiguration(connection: try service.connection(broker, name: "warren-backend", logger: logger),
                                                  store: try storeOptions.address())
+        configuration.queueType = try queueTypeOption.resolve()
         configuration.batchSize = batchSize
         configuration.batchDelay = try ArgumentValues.duration(batchDelay, option: "--batch-delay")
         configuration.prefetch = prefetch
@@ -66,6 +70,7 @@ struct BackendCommand: AsyncParsableCommand {
         if http != "off" {
             let (host, port) = try MetricsEndpoint.hostAndPort(http, option: "--http")
             var settings = HTTPConfiguration(host: host, port: port, connection: configuration.connection, metricsText: MetricsEndpoint.text)
+            settings.queueOptions = TaskQueueOptions(type: configuration.queueType)
             settings.apiToken = (apiToken ?? ProcessInfo.processInfo.environment["WARREN_API_TOKEN"]).flatMap { $0.isEmpty ? nil : $0 }
             settings.rate = (apiRate, max(1, Int((apiRate * 2).rounded(.up))))
             settings.schedulesDirectory = schedules ?? ProcessInfo.processInfo.environment["WARREN_SCHEDULES"]

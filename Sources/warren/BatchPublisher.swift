@@ -9,6 +9,7 @@ import WarrenMessaging
 /// publish, naming FILE:LINE; a task the broker refuses is reported with its line.
 struct BatchPublisher {
     let broker: BrokerOptions
+    let queueOptions: TaskQueueOptions
     let path: String
     /// Messages handed to the broker client per request.
     static let window = 1000
@@ -28,7 +29,7 @@ struct BatchPublisher {
         let connection = try await broker.connect(command: "publish")
         var refused: [(line: Int, error: String)] = []
         do {
-            for queue in Set(lines.map(\.message.queue)).sorted() { try await TaskPublisher.ensureQueue(queue, on: connection) }
+            for queue in Set(lines.map(\.message.queue)).sorted() { try await TaskPublisher.ensureQueue(queue, options: queueOptions, on: connection) }
             let channel = try await connection.openChannel(confirms: true)
             var start = 0
             while start < lines.count {
@@ -72,6 +73,7 @@ struct BatchPublisher {
             do {
                 let value = try JSONText.parse(trimmed)
                 let (message, delay) = try TaskRequest(json: value).validated(now: now)
+                if let refusal = queueOptions.priorityRefusal(message.priority) { throw ValidationError("priority: \(refusal)") }
                 lines.append(Line(number: number, message: message, delay: delay))
             } catch {
                 problems.append("\(path):\(number): \(error)")

@@ -20,6 +20,8 @@ struct PublishCommand: AsyncParsableCommand {
 
     @OptionGroup var broker: BrokerOptions
 
+    @OptionGroup var queueTypeOption: QueueTypeOption
+
     @Argument(help: "A task name from the workers' catalog.")
     var task: String?
 
@@ -38,7 +40,7 @@ struct PublishCommand: AsyncParsableCommand {
     @Option(help: "The task id (default: a new UUID).")
     var id: String?
 
-    @Option(help: "Priority 0-9 (classic queues).")
+    @Option(help: "Priority 0-9 (classic queues; refused with --queue-type quorum).")
     var priority: Int?
 
     @Option(help: "Deliver after this long, e.g. 10m; the broker holds the task meanwhile.")
@@ -64,10 +66,13 @@ struct PublishCommand: AsyncParsableCommand {
 
     func run() async throws {
         if let batch {
-            try await BatchPublisher(broker: broker, path: batch).run(conflicting: conflictingBatchOptions())
+            try await BatchPublisher(broker: broker, queueOptions: TaskQueueOptions(type: try queueTypeOption.resolve()), path: batch)
+                .run(conflicting: conflictingBatchOptions())
             return
         }
         guard let task else { throw ValidationError("give TASK, or --batch FILE") }
+        let queueOptions = TaskQueueOptions(type: try queueTypeOption.resolve())
+        if let refusal = queueOptions.priorityRefusal(priority) { throw ValidationError("--priority: \(refusal)") }
         var request = TaskRequest(task: task)
         request.args = try parsedArguments()
         request.queue = queue ?? WireNames.defaultQueue
@@ -88,7 +93,7 @@ struct PublishCommand: AsyncParsableCommand {
         let waiter: ResultWaiter?
         do {
             waiter = wait ? try await ResultWaiter.start(id: message.id, on: connection) : nil
-            try await TaskPublisher.ensureQueue(message.queue, on: connection)
+            try await TaskPublisher.ensureQueue(message.queue, options: queueOptions, on: connection)
             let channel = try await connection.openChannel(confirms: true)
             let outgoing = message.outgoing(delay: delay)
             try await channel.publish(outgoing.body, exchange: outgoing.exchange, routingKey: outgoing.routingKey,

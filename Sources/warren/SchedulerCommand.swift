@@ -4,6 +4,7 @@ import Logging
 import ServiceLifecycle
 import UnixSignals
 import WarrenCore
+import WarrenMessaging
 import WarrenScheduler
 
 struct SchedulerCommand: AsyncParsableCommand {
@@ -33,6 +34,8 @@ struct SchedulerCommand: AsyncParsableCommand {
     @Flag(name: .customLong("no-watch"), help: "Reload only on SIGHUP, not when files change.")
     var noWatch = false
 
+    @OptionGroup var queueTypeOption: QueueTypeOption
+
     @OptionGroup var service: ServiceOptions
 
     func run() async throws {
@@ -45,6 +48,7 @@ struct SchedulerCommand: AsyncParsableCommand {
         }
         let connection = try service.connection(broker, name: "warren-scheduler", logger: logger)
         var configuration = SchedulerConfiguration(connection: connection, schedulesDirectory: directory, instance: instance, logger: logger)
+        configuration.queueOptions = TaskQueueOptions(type: try queueTypeOption.resolve())
         configuration.standbyRetry = try ArgumentValues.duration(standbyRetry, option: "--standby-retry")
         configuration.watchFiles = !noWatch
         try await service.run(command: "scheduler", logger: logger, readiness: configuration.readiness) {

@@ -2,7 +2,7 @@ import ArgumentParser
 import RabbitMQ
 import WarrenCore
 
-/// The worker's queues, concurrency, prefetch, catalog, payload limit and queue type, read as
+/// The worker's queues, concurrency, prefetch, catalog, payload limit and the deployment's queue type, read as
 /// `warren worker` reads them: the flag, else the environment, else the default. `warren doctor`
 /// takes the same options, so it judges the settings a worker will really run with.
 struct WorkerOptions: ParsableArguments {
@@ -24,8 +24,7 @@ struct WorkerOptions: ParsableArguments {
     @Option(name: .customLong("max-payload"), help: "Largest task body accepted, e.g. 1MiB (default); larger ones are dead-lettered.")
     var maxPayload = "1MiB"
 
-    @Option(name: .customLong("queue-type"), help: "classic (priorities 0-9) or quorum, for queues this worker declares (env WARREN_QUEUE_TYPE; default classic).")
-    var queueType: String?
+    @OptionGroup var queueTypeOption: QueueTypeOption
 
     /// The options with the environment's defaults applied and checked.
     struct Resolved {
@@ -52,10 +51,7 @@ struct WorkerOptions: ParsableArguments {
         let concurrency = try Self.positive(range?.upperBound ?? concurrency ?? Self.integer(environment, "WARREN_CONCURRENCY") ?? 4, "--concurrency")
         let prefetch = try Self.positive(prefetch ?? Self.integer(environment, "WARREN_PREFETCH") ?? 4 * concurrency, "--prefetch")
         guard prefetch <= 65_535 else { throw ValidationError("--prefetch: at most 65535") }
-        let typeName = queueType ?? environment["WARREN_QUEUE_TYPE"] ?? "classic"
-        guard let type = QueueType(rawValue: typeName), type == .classic || type == .quorum else {
-            throw ValidationError("--queue-type: expected classic or quorum, got \"\(typeName)\"")
-        }
+        let type = try queueTypeOption.resolve(environment: environment)
         guard let maxPayloadBytes = ByteSize.parse(maxPayload), maxPayloadBytes > 0 else {
             throw ValidationError("--max-payload: expected a size such as 1MiB, got \"\(maxPayload)\"")
         }

@@ -23,7 +23,7 @@ final class BackendHarness: Sendable {
         configuration.logger.logLevel = .error
         let connection = try await Connection.open(configuration)
         let setup = try await connection.openChannel(confirms: false)
-        try await WarrenTopology.declareShared(on: setup)
+        try await WarrenTopology.declareShared(on: setup, queueType: .classic)
         try? await setup.close()
         return BackendHarness(vhost: vhost, fixture: fixture, connection: connection, publisher: try await connection.openChannel(confirms: true))
     }

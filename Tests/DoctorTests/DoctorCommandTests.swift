@@ -120,13 +120,13 @@ struct DoctorCommandTests {
         }
     }
 
-    @Test("quorum asked for priorities: a warning naming the schedule; a classic queue already there is an error saying how to move")
+    @Test("quorum asked for priorities: an error naming the schedule; a classic queue already there is an error saying how to move")
     func quorumPriorities() async throws {
         let schedules = "schedules:\n  urgent:\n    cron: \"0 2 * * *\"\n    task: reports.generate\n    queue: QUEUE\n    priority: 5\n"
         try await Self.withSetup(schedules: schedules) { setup in
             let fresh = try await Self.doctor(setup, environment: ["WARREN_QUEUE_TYPE": "quorum"])
-            #expect(fresh.status == 0, "\(fresh.stdout)")
-            #expect(fresh.stdout.contains("warning  priorities: quorum queues have no priorities before RabbitMQ 4.0, but these schedules set priority: urgent ("))
+            #expect(fresh.status == 1, "\(fresh.stdout)")
+            #expect(fresh.stdout.contains("error    priorities: with --queue-type quorum the scheduler rejects schedule files that set priority (quorum queues have no priorities in RabbitMQ 3.10-3.13): urgent ("))
 
             // A classic worker declared the queue first, as a deployment moving to cluster mode has it.
             let connection = try await Connection.open(urls: try await Self.vhost.url)
@@ -135,9 +135,9 @@ struct DoctorCommandTests {
             defer { Task { _ = try? await channel.deleteQueue(setup.queue); await connection.close() } }
             let moved = try await Self.doctor(setup, environment: ["WARREN_QUEUE_TYPE": "quorum"])
             #expect(moved.status == 1)
-            #expect(moved.stdout.contains("error    queue-arguments: queue \(setup.queue) exists with other arguments than Warren declares it with as a quorum queue"))
+            #expect(moved.stdout.contains("error    queue-arguments: queue \(setup.queue) exists with other arguments than Warren declares it with (queue type quorum)"))
             #expect(moved.stdout.contains("inequivalent arg '"))
-            #expect(moved.stdout.contains("rabbitmqctl delete_queue \(setup.queue)"))
+            #expect(moved.stdout.contains("docs/operations.md, \"Moving to cluster mode\""))
             // Doctor changed nothing: the queue is still the classic one with priorities.
             _ = try await channel.declare(QueueSpec(name: setup.queue, arguments: QueueArguments(type: .classic, maxPriority: 9)))
         }
@@ -191,7 +191,10 @@ struct DoctorCommandTests {
             #expect(bad.stderr.contains("--prefetch: expected a positive number, got 0"))
             let badEnvironment = try await runWarren(["doctor"], environment: ["WARREN_QUEUE_TYPE": "stream"])
             #expect(badEnvironment.status == 2)
-            #expect(badEnvironment.stderr.contains("--queue-type: expected classic or quorum, got \"stream\""))
+            #expect(badEnvironment.stderr.contains("WARREN_QUEUE_TYPE: expected classic or quorum, got \"stream\""))
+            let badFlag = try await runWarren(["publish", "warren.echo", "--queue-type", "mirrored"])
+            #expect(badFlag.status == 2)
+            #expect(badFlag.stderr.contains("--queue-type: expected classic or quorum, got \"mirrored\""))
         }
     }
 }

@@ -152,15 +152,14 @@ struct DoctorRulesTests {
         #expect(expires.first?.message.contains("wait 3h in all") == true)
     }
 
-    @Test("quorum queues with schedule priorities: a warning before RabbitMQ 4.0, nothing from 4.0")
+    @Test("quorum queues with schedule priorities: an error, as the scheduler rejects them")
     func quorumPriorities() {
         let schedules = Self.schedules("schedules:\n  p: { cron: \"0 2 * * *\", task: t, priority: 5 }\n")
         let settings = WarrenSettings(endpoints: Self.local, queueType: .quorum, schedules: schedules)
         let found = Self.only(Self.findings(settings, Self.broker()), "priorities")
-        #expect(found.map(\.severity) == [.warning])
+        #expect(found.map(\.severity) == [.error])
         #expect(found.first?.message.contains("p (s.yaml:2:3)") == true)
         let four = Self.broker(server: ServerInfo(product: "RabbitMQ", version: "4.0.5", heartbeatSeconds: 60))
-        #expect(Self.only(Self.findings(settings, four), "priorities").isEmpty)
         #expect(Self.only(Self.findings(settings, four), "delivery-limit").map(\.severity) == [.warning])
         var classic = settings
         classic.queueType = .classic
@@ -172,8 +171,8 @@ struct DoctorRulesTests {
         let facts = Self.broker(queues: ["default": QueueFacts(exists: true, inequivalence: "PRECONDITION_FAILED - inequivalent arg 'x-queue-type'")])
         let found = Self.only(Self.findings(WarrenSettings(endpoints: Self.local, queueType: .quorum), facts), "queue-arguments")
         #expect(found.map(\.severity) == [.error])
-        #expect(found.first?.message.contains("as a quorum queue") == true)
-        #expect(found.first?.fix?.contains("rabbitmqctl delete_queue default") == true)
+        #expect(found.first?.message.contains("(queue type quorum)") == true)
+        #expect(found.first?.fix?.contains("Moving to cluster mode") == true)
     }
 
     @Test("remote plain amqp:// and guest logins are warnings; loopback ones are not")

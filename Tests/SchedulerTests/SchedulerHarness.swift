@@ -52,7 +52,7 @@ final class SchedulerHarness: Sendable {
         configuration.logger.logLevel = .warning
         let connection = try await Connection.open(configuration)
         let setup = try await connection.openChannel(confirms: false)
-        try await WarrenTopology.declareShared(on: setup)
+        try await WarrenTopology.declareShared(on: setup, queueType: .classic)
         try await WarrenTopology.declareTaskQueue(queue, options: TaskQueueOptions(), on: setup)
         try await setup.deleteQueue(SchedulerNames.progressQueue)
         let harness = SchedulerHarness(directory: directory, queue: queue, suffix: "-\(id)", connection: connection)

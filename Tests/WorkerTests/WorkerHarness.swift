@@ -33,7 +33,7 @@ final class WorkerHarness: Sendable {
         configuration.logger.logLevel = .error
         let connection = try await Connection.open(configuration)
         let setup = try await connection.openChannel(confirms: false)
-        try await WarrenTopology.declareShared(on: setup)
+        try await WarrenTopology.declareShared(on: setup, queueType: .classic)
         try await WarrenTopology.declareTaskQueue(queue, options: options, on: setup)
         let harness = WorkerHarness(queue: queue, url: url, connection: connection, publisher: try await connection.openChannel(confirms: true))
         for (exchange, isResult) in [(WireNames.resultsExchange, true), (WireNames.deadLetterExchange, false)] {

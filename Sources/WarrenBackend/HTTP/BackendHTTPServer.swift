@@ -20,7 +20,7 @@ public final class BackendHTTPServer: Sendable {
         self.configuration = configuration
         self.state = state
         self.logger = logger
-        submitter = TaskSubmitter(configuration: configuration.connection)
+        submitter = TaskSubmitter(configuration: configuration.connection, queueOptions: configuration.queueOptions)
         buckets = Mutex(TokenBuckets(perSecond: configuration.rate.perSecond, burst: configuration.rate.burst))
         schedules = ScheduleCache(directory: configuration.schedulesDirectory)
     }
@@ -149,6 +149,9 @@ public final class BackendHTTPServer: Sendable {
             (message, delay) = try taskRequest.validated()
         } catch {
             return JSONResponse.error(.badRequest, "\(error)")
+        }
+        if let refusal = configuration.queueOptions.priorityRefusal(message.priority) {
+            return JSONResponse.error(.badRequest, "priority: \(refusal)")
         }
         do {
             try await submitter.submit(message, delay: delay)

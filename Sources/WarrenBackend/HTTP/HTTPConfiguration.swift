@@ -1,4 +1,5 @@
 import RabbitMQ
+import WarrenMessaging
 
 /// Settings of the backend's HTTP server (`--http`, `--api-token`, `--api-rate`).
 public struct HTTPConfiguration: Sendable {
@@ -10,6 +11,9 @@ public struct HTTPConfiguration: Sendable {
     public var rate: (perSecond: Double, burst: Int) = (10, 20)
     /// The connection `POST /api/tasks` publishes over.
     public var connection: ConnectionConfiguration
+    /// How `POST /api/tasks` declares a missing task queue (the deployment's queue type); with
+    /// quorum, a task with a priority is refused.
+    public var queueOptions = TaskQueueOptions()
     /// Schedule files whose schedules the dashboard lists with their next fire.
     public var schedulesDirectory: String?
     /// Prometheus text for `GET /metrics`.

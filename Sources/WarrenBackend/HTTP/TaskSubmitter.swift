@@ -7,10 +7,12 @@ import WarrenMessaging
 /// reading queue depths for the dashboard.
 actor TaskSubmitter {
     private let configuration: ConnectionConfiguration
+    private let queueOptions: TaskQueueOptions
     private var opening: Task<(Connection, Channel), any Error>?
     private var declared: Set<String> = []
 
-    init(configuration: ConnectionConfiguration) {
+    init(configuration: ConnectionConfiguration, queueOptions: TaskQueueOptions) {
+        self.queueOptions = queueOptions
         var configuration = configuration
         configuration.connectionName = "warren-backend-api"
         self.configuration = configuration
@@ -20,7 +22,7 @@ actor TaskSubmitter {
     func submit(_ message: TaskMessage, delay: Duration) async throws {
         let (connection, channel) = try await open()
         if !declared.contains(message.queue) {
-            try await TaskPublisher.ensureQueue(message.queue, on: connection)
+            try await TaskPublisher.ensureQueue(message.queue, options: queueOptions, on: connection)
             declared.insert(message.queue)
         }
         let outgoing = message.outgoing(delay: delay)

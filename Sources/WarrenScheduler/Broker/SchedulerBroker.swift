@@ -6,10 +6,11 @@ import WarrenMessaging
 /// The scheduler's own topology and the operations on it: the leader lock, the progress record,
 /// the leaders stream. All of it is plain RabbitMQ; no other coordination service is involved.
 public enum SchedulerBroker {
-    /// Declares the progress queue, the leaders stream and the results stream (idempotent).
-    public static func declare(on channel: Channel) async throws {
-        let progress = QueueArguments(type: .classic, maxLength: 1, overflow: .dropHead)
-        _ = try await channel.declare(QueueSpec(name: SchedulerNames.progressQueue, arguments: progress))
+    /// Declares the progress queue (a quorum queue in cluster mode), the leaders stream and the
+    /// results stream (idempotent).
+    public static func declare(on channel: Channel, queueType: QueueType) async throws {
+        let progress = QueueArguments(type: queueType, maxLength: 1, overflow: .dropHead)
+        try await WarrenTopology.declareQueue(QueueSpec(name: SchedulerNames.progressQueue, arguments: progress), on: channel)
         var leaders = QueueArguments(type: .stream)
         leaders.extra["x-max-age"] = .string("7D")
         _ = try await channel.declare(QueueSpec(name: SchedulerNames.leadersStream, arguments: leaders))

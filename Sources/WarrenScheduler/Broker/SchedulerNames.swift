@@ -3,8 +3,8 @@ public enum SchedulerNames {
     /// Exclusive, non-durable queue: whichever instance's connection declared it is the active
     /// one. The broker deletes it when that connection closes or dies, and a standby declares it.
     public static let lockQueue = "warren.scheduler.lock"
-    /// Durable classic queue holding one message (`x-max-length` 1, `drop-head`): the latest
-    /// progress record of the active instance.
+    /// Durable queue holding one message (`x-max-length` 1, `drop-head`): the latest progress
+    /// record of the active instance. Classic, or quorum in cluster mode.
     public static let progressQueue = "warren.scheduler.progress"
     /// Stream of `{"instance", "since"}` records, one per takeover; `warren status` reads the last.
     public static let leadersStream = "warren.scheduler.leaders"

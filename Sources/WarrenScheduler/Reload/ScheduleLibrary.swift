@@ -11,10 +11,14 @@ public final class ScheduleLibrary: Sendable {
     }
 
     public let directory: String
+    /// What the running deployment cannot honour in a schedule that is valid in itself (a
+    /// priority on quorum queues): the problem, or nil. Such a schedule rejects its file.
+    private let rule: @Sendable (ScheduleDefinition) -> String?
     private let state = Mutex(State())
 
-    public init(directory: String) {
+    public init(directory: String, rule: @escaping @Sendable (ScheduleDefinition) -> String? = { _ in nil }) {
         self.directory = directory
+        self.rule = rule
     }
 
     /// The schedules in force.
@@ -27,7 +31,15 @@ public final class ScheduleLibrary: Sendable {
     /// nothing changes).
     @discardableResult
     public func reload() throws(ScheduleDirectoryError) -> ReloadReport {
-        let parsed = try ScheduleDirectory.parseFiles(in: directory)
+        let parsed = try ScheduleDirectory.parseFiles(in: directory).map { file in
+            var file = file
+            for schedule in file.schedules {
+                guard let problem = rule(schedule) else { continue }
+                file.errors.append(InputFileError(file: schedule.location.file, line: schedule.location.line,
+                                                  column: schedule.location.column, message: "schedule \"\(schedule.name)\": \(problem)"))
+            }
+            return file
+        }
         return state.withLock { state in
             var report = ReloadReport()
             var files: [ScheduleDirectory.ParsedFile] = []
