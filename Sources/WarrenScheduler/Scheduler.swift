@@ -285,9 +285,18 @@ public final class Scheduler: Service, Sendable {
             repeat {
                 let end = min(fires.count, start + ActiveRun.batchLimit)
                 let last = end == fires.count
-                let failed = try await publishBatch(fires[start..<end], progress: last ? watermark : nil)
+                var outcome = try await publishBatch(fires[start..<end], progress: last ? watermark : nil, lastTry: false)
+                // Fires the broker nacked are published again for a while: a quorum task queue
+                // whose leader was just lost nacks until its new leader is elected.
+                var round = 0
+                while !outcome.nacked.isEmpty {
+                    round += 1
+                    try await Task.sleep(for: ActiveRun.nackRetryInterval)
+                    let again = try await publishBatch(ArraySlice(outcome.nacked), progress: nil, lastTry: round == ActiveRun.nackRetryRounds)
+                    outcome = (again.nacked, outcome.refused || again.refused)
+                }
                 if last { self.watermark = watermark }
-                if failed {
+                if outcome.refused {
                     // The record just written counted refused fires as open runs: write it again.
                     try await writeProgress()
                 }
@@ -295,9 +304,15 @@ public final class Scheduler: Service, Sendable {
             } while start < fires.count
         }
 
-        /// Publishes one batch, plus the progress record when `progress` is given; true if the
-        /// broker refused any fire.
-        private func publishBatch(_ fires: ArraySlice<Fire>, progress: Int64?) async throws -> Bool {
+        /// Publishing a nacked fire again: every 250 ms, 20 times (about 5 s) before it counts as
+        /// refused. A quorum queue's leader election after a node loss takes 0.3-2.4 s.
+        static let nackRetryInterval = Duration.milliseconds(250)
+        static let nackRetryRounds = 20
+
+        /// Publishes one batch, plus the progress record when `progress` is given. Returns the
+        /// fires the broker nacked, to publish again (none on the `lastTry`, where a nack is a
+        /// refusal), and whether it refused a fire of an `overlap` schedule for good.
+        private func publishBatch(_ fires: ArraySlice<Fire>, progress: Int64?, lastTry: Bool) async throws -> (nacked: [Fire], refused: Bool) {
             var messages: [OutgoingMessage] = []
             var sent: [(fire: Fire, schedule: ScheduleDefinition)] = []
             messages.reserveCapacity(fires.count + 1)
@@ -329,6 +344,7 @@ public final class Scheduler: Service, Sendable {
             let results = await channel.publishBatch(messages)
             let confirmedAt = clock.nanosecondsNow()
             var refused = false
+            var nacked: [Fire] = []
             for (index, result) in results.enumerated() {
                 guard index < sent.count else {
                     if case .failure(let error) = result { try handleProgressFailure(error) }
@@ -347,6 +363,9 @@ public final class Scheduler: Service, Sendable {
                     ])
                 case .failure(let error):
                     switch error {
+                    case .publishNacked where !lastTry:
+                        if nacked.isEmpty { logger.warning("the broker nacked a fire; publishing it again (a queue leader may be changing)", metadata: ["task_id": "\(fire.taskID)"]) }
+                        nacked.append(fire)
                     case .publishNacked, .returned:
                         refused = true
                         metrics.failedFire()
@@ -356,7 +375,7 @@ public final class Scheduler: Service, Sendable {
                     }
                 }
             }
-            return refused && sent.contains { $0.schedule.overlap != .allow }
+            return (nacked, refused && sent.contains { $0.schedule.overlap != .allow })
         }
 
         private func handleProgressFailure(_ error: AMQPError) throws {

@@ -145,13 +145,18 @@ final class ResultSettler: Sendable {
             // Only for log lines: decoding the properties costs more than the ack itself.
             var taskID: String { item.delivery.properties.messageID ?? "(none)" }
             var transient = false
+            var nacked = false
             var replacements: [SettlementMessage] = []
             var dropsResult = false
             for (index, error) in failures {
                 let message = item.messages[index]
-                switch PublishFailure(error, publishedAlone: item.isolated) {
+                var failure = PublishFailure(error, publishedAlone: item.isolated)
+                if failure == .nacked, item.nackedRounds >= PublishFailure.nackRetryRounds { failure = .refused }
+                switch failure {
                 case .transient:
                     transient = true
+                case .nacked:
+                    nacked = true
                 case .channelClosed:
                     item.isolated = true
                 case .refused:
@@ -179,6 +184,13 @@ final class ResultSettler: Sendable {
                                metadata: ["task_id": "\(taskID)"])
                 release(ledger: item.key.map(ledger.abandoned) ?? [], requeue: true)
                 return nil
+            }
+            if nacked {
+                if item.nackedRounds == 0 {
+                    logger.warning("the broker nacked a message of a finished task; publishing it again for a while (a queue leader may be changing)",
+                                   metadata: ["task_id": "\(taskID)"])
+                }
+                item.nackedRounds += 1
             }
             if transient {
                 if item.transientFailures == 0 {

@@ -13,6 +13,8 @@ struct Settlement: Sendable {
     var key: RunKey?
     /// Publish rounds that failed on a lost connection (the first one is logged).
     var transientFailures = 0
+    /// Publish rounds in which the broker nacked one of these messages (the first one is logged).
+    var nackedRounds = 0
     /// The broker closed the publishing channel while some of these messages were unconfirmed:
     /// they are published again one at a time, so the one that causes the close is found.
     var isolated = false
@@ -61,8 +63,12 @@ enum PublishFailure: Sendable, Equatable {
     case transient
     /// The broker closed the channel: this message or another one in flight caused it.
     case channelClosed
-    /// The broker refused this message: nacked (a full queue), returned (no queue for it), or
-    /// the channel closed while it was the only message in flight.
+    /// The broker nacked this message: a full queue (`reject-publish`), or a quorum queue whose
+    /// leader was just lost and whose new leader is not elected yet. A nack does not say which,
+    /// so it is published again for a while (`nackRetryRounds`) before it counts as refused.
+    case nacked
+    /// The broker refused this message: returned (no queue for it), nacked past
+    /// `nackRetryRounds`, or the channel closed while it was the only message in flight.
     case refused
 
     init(_ error: AMQPError, publishedAlone: Bool) {
@@ -71,9 +77,15 @@ enum PublishFailure: Sendable, Equatable {
         // with its connection, never acked for a message the broker did not take.
         case .notConnected, .connectionLost, .connectionClosed, .timeout, .closedByClient, .cancelled: self = .transient
         case .channelClosed: self = publishedAlone ? .refused : .channelClosed
+        case .publishNacked: self = .nacked
         default: self = .refused
         }
     }
+
+    /// Rounds a nacked message is published again before it counts as refused: 20, about 5 s
+    /// at the settler's 250 ms interval. A quorum queue's leader election after a node loss
+    /// takes 0.3-2.4 s (docs/operations.md, "Cluster mode"); a full queue may drain meanwhile.
+    static let nackRetryRounds = 20
 }
 
 /// What a settlement does when the broker refuses one of its messages: never requeue the

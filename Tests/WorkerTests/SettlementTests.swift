@@ -10,14 +10,14 @@ import WarrenTestSupport
 /// refused message, and which redelivered copies run.
 @Suite("settlement decisions")
 struct SettlementDecisionTests {
-    @Test("a lost connection is retried; a channel closed over a batch isolates it; a nack or a return is a refusal")
+    @Test("a lost connection is retried; a channel closed over a batch isolates it; a nack is published again for a while; a return is a refusal")
     func publishFailures() {
         #expect(PublishFailure(.connectionLost(reason: "reset"), publishedAlone: false) == .transient)
         #expect(PublishFailure(.notConnected, publishedAlone: true) == .transient)
         #expect(PublishFailure(.cancelled, publishedAlone: true) == .transient, "shutdown past its grace is not a refusal")
         #expect(PublishFailure(.channelClosed(code: 406, text: "message size"), publishedAlone: false) == .channelClosed)
         #expect(PublishFailure(.channelClosed(code: 406, text: "message size"), publishedAlone: true) == .refused)
-        #expect(PublishFailure(.publishNacked, publishedAlone: false) == .refused)
+        #expect(PublishFailure(.publishNacked, publishedAlone: false) == .nacked, "published again for a while: a quorum queue may be changing leader")
         #expect(PublishFailure(.returned(code: 312, text: "NO_ROUTE", exchange: "x", routingKey: "k"), publishedAlone: false) == .refused)
     }
 
