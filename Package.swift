@@ -174,10 +174,10 @@ let package = Package(
             name: "DoctorTests",
             dependencies: ["warren", "WarrenTestSupport", "WarrenDoctor", "WarrenCore", "WarrenMessaging", "RabbitMQ"]
         ),
-        // Warren on a real three-node RabbitMQ cluster: run by `scripts/cluster test`, skipped otherwise.
+        // Warren on a real three-node RabbitMQ cluster: run by `scripts/cluster test` (and so by scripts/test), skipped otherwise.
         .testTarget(
             name: "ClusterTests",
-            dependencies: ["warren", "WarrenTestSupport", "WarrenCore", "WarrenStore", "Cron"]
+            dependencies: ["warren", "WarrenTestSupport", "RabbitMQ", "WarrenCore", "WarrenMessaging", "WarrenScheduler", "WarrenStore", "Cron"]
         ),
         // Benchmarks (run by scripts/bench, release builds only).
         .executableTarget(name: "warren-amqp-bench", dependencies: ["RabbitMQ"], path: "Benchmarks/AMQPBenchmark"),

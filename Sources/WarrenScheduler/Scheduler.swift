@@ -287,12 +287,18 @@ public final class Scheduler: Service, Sendable {
                 let last = end == fires.count
                 var outcome = try await publishBatch(fires[start..<end], progress: last ? watermark : nil, lastTry: false)
                 // Fires the broker nacked are published again for a while: a quorum task queue
-                // whose leader was just lost nacks until its new leader is elected.
+                // whose leader was just lost nacks until its new leader is elected. From the
+                // second round on, on a channel of their own: on RabbitMQ 3.10 a channel whose
+                // first publish to the queue came just after its leader's node crashed keeps
+                // nacking until that node is back; a new channel does not.
                 var round = 0
                 while !outcome.nacked.isEmpty {
                     round += 1
                     try await Task.sleep(for: ActiveRun.nackRetryInterval)
-                    let again = try await publishBatch(ArraySlice(outcome.nacked), progress: nil, lastTry: round == ActiveRun.nackRetryRounds)
+                    let fresh = round >= 2 ? try? await connection.openChannel(confirms: true) : nil
+                    let again = try await publishBatch(ArraySlice(outcome.nacked), progress: nil, lastTry: round == ActiveRun.nackRetryRounds,
+                                                       on: fresh ?? channel)
+                    if let fresh { try? await fresh.close() }
                     outcome = (again.nacked, outcome.refused || again.refused)
                 }
                 if last { self.watermark = watermark }
@@ -312,7 +318,9 @@ public final class Scheduler: Service, Sendable {
         /// Publishes one batch, plus the progress record when `progress` is given. Returns the
         /// fires the broker nacked, to publish again (none on the `lastTry`, where a nack is a
         /// refusal), and whether it refused a fire of an `overlap` schedule for good.
-        private func publishBatch(_ fires: ArraySlice<Fire>, progress: Int64?, lastTry: Bool) async throws -> (nacked: [Fire], refused: Bool) {
+        private func publishBatch(_ fires: ArraySlice<Fire>, progress: Int64?, lastTry: Bool,
+                                  on channel: Channel? = nil) async throws -> (nacked: [Fire], refused: Bool) {
+            let channel = channel ?? self.channel
             var messages: [OutgoingMessage] = []
             var sent: [(fire: Fire, schedule: ScheduleDefinition)] = []
             messages.reserveCapacity(fires.count + 1)
