@@ -157,7 +157,9 @@ struct ClusterTests {
             Round(node: 3, role: "the scheduler's lock and progress", leaderOf: [SchedulerNames.progressQueue], holdsLock: true),
         ]
         var outcomes: [RoundOutcome] = []
+        var windows: [(node: Int, from: Double, to: Double)] = []
         for round in rounds {
+            let roundStart = Date().timeIntervalSince1970
             let up = round.node % 3 + 1
             let nodes = try await Self.queueNodes(deployment, askingNode: up)
             for name in round.leaderOf { #expect(nodes[name] == round.node, "\(name)'s leader is on node \(nodes[name] ?? 0), not \(round.node)") }
@@ -237,6 +239,7 @@ struct ClusterTests {
             }
             print("cluster round: \(outcome)")
             outcomes.append(outcome)
+            windows.append((round.node, roundStart, Date().timeIntervalSince1970))
             #expect(outcome.lost == 0)
             #expect(outcome.reruns >= 0)
         }
@@ -260,6 +263,12 @@ struct ClusterTests {
               + "largest lateness \(String(format: "%.1f", lateness.max() ?? 0)) s")
         if let first = seconds.first, let last = seconds.last {
             #expect(seconds == Array(first...last), "every second from the first fire to the last was fired")
+        }
+        for window in windows {
+            let due = Int(window.from.rounded(.up))...Int(window.to.rounded(.down))
+            let stored = seconds.filter { due.contains($0) }.count
+            print("cluster round fires: node \(window.node): \(stored) fires stored for the \(due.count) seconds of the round")
+            #expect(stored == due.count, "round of node \(window.node): every second's fire stored")
         }
         #expect(fires.allSatisfy { $0.status == .succeeded })
         #expect(Set(fires.map(\.id)).count == seconds.count, "one task id per second")
