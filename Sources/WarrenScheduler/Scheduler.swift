@@ -286,17 +286,13 @@ public final class Scheduler: Service, Sendable {
                 let end = min(fires.count, start + ActiveRun.batchLimit)
                 let last = end == fires.count
                 var outcome = try await publishBatch(fires[start..<end], progress: last ? watermark : nil, lastTry: false)
-                // Fires the broker nacked are published again for a while: a quorum task queue
-                // whose leader was just lost nacks until its new leader is elected. From the
-                // second round on, on a channel of their own: on RabbitMQ 3.10 a channel whose
-                // first publish to the queue came just after its leader's node crashed keeps
-                // nacking until that node is back; a new channel does not.
+                // Fires the broker nacked are published again for a while (NackRetry).
                 var round = 0
                 while !outcome.nacked.isEmpty {
                     round += 1
-                    try await Task.sleep(for: ActiveRun.nackRetryInterval)
-                    let fresh = round >= 2 ? try? await connection.openChannel(confirms: true) : nil
-                    let again = try await publishBatch(ArraySlice(outcome.nacked), progress: nil, lastTry: round == ActiveRun.nackRetryRounds,
+                    try await Task.sleep(for: NackRetry.interval)
+                    let fresh = round >= NackRetry.newChannelFromRound ? try? await connection.openChannel(confirms: true) : nil
+                    let again = try await publishBatch(ArraySlice(outcome.nacked), progress: nil, lastTry: round == NackRetry.rounds,
                                                        on: fresh ?? channel)
                     if let fresh { try? await fresh.close() }
                     outcome = (again.nacked, outcome.refused || again.refused)
@@ -309,11 +305,6 @@ public final class Scheduler: Service, Sendable {
                 start = end
             } while start < fires.count
         }
-
-        /// Publishing a nacked fire again: every 250 ms, 20 times (about 5 s) before it counts as
-        /// refused. A quorum queue's leader election after a node loss takes 0.3-2.4 s.
-        static let nackRetryInterval = Duration.milliseconds(250)
-        static let nackRetryRounds = 20
 
         /// Publishes one batch, plus the progress record when `progress` is given. Returns the
         /// fires the broker nacked, to publish again (none on the `lastTry`, where a nack is a

@@ -116,17 +116,15 @@ final class ResultSettler: Sendable {
         /// One round: the messages of settlements not isolated go as one batch, those of isolated
         /// ones one at a time. Returns the settlements to publish again.
         ///
-        /// Settlements nacked in two rounds already go on a channel of their own: on RabbitMQ
-        /// 3.10 a channel whose first publish to a quorum queue came just after the queue's
-        /// leader node crashed keeps a stale leader and nacks every later publish to that queue
-        /// until the node is back (docs/operations.md, "Losing a node"); a new channel does not.
+        /// Settlements nacked in `NackRetry.newChannelFromRound` rounds already go on a new
+        /// channel (`NackRetry`).
         private func publish(_ items: [Settlement]) async -> [Settlement] {
             var items = items
             let together = items.indices.filter { !items[$0].isolated }
             let batch = together.flatMap { index in items[index].pending.map { (index, $0) } }
             let messages = batch.map { items[$0.0].messages[$0.1].message }
             let outcomes: [Result<Void, AMQPError>]
-            if together.contains(where: { items[$0].nackedRounds >= 2 }),
+            if together.contains(where: { items[$0].nackedRounds >= NackRetry.newChannelFromRound }),
                let fresh = try? await publisher.connection.openChannel(confirms: true) {
                 outcomes = await fresh.publishBatch(messages)
                 try? await fresh.close()
@@ -164,7 +162,7 @@ final class ResultSettler: Sendable {
             for (index, error) in failures {
                 let message = item.messages[index]
                 var failure = PublishFailure(error, publishedAlone: item.isolated)
-                if failure == .nacked, item.nackedRounds >= PublishFailure.nackRetryRounds { failure = .refused }
+                if failure == .nacked, item.nackedRounds >= NackRetry.rounds { failure = .refused }
                 switch failure {
                 case .transient:
                     transient = true

@@ -63,12 +63,11 @@ enum PublishFailure: Sendable, Equatable {
     case transient
     /// The broker closed the channel: this message or another one in flight caused it.
     case channelClosed
-    /// The broker nacked this message: a full queue (`reject-publish`), or a quorum queue whose
-    /// leader was just lost and whose new leader is not elected yet. A nack does not say which,
-    /// so it is published again for a while (`nackRetryRounds`) before it counts as refused.
+    /// The broker nacked this message: published again for a while (`NackRetry`) before it
+    /// counts as refused.
     case nacked
     /// The broker refused this message: returned (no queue for it), nacked past
-    /// `nackRetryRounds`, or the channel closed while it was the only message in flight.
+    /// `NackRetry.rounds`, or the channel closed while it was the only message in flight.
     case refused
 
     init(_ error: AMQPError, publishedAlone: Bool) {
@@ -81,11 +80,6 @@ enum PublishFailure: Sendable, Equatable {
         default: self = .refused
         }
     }
-
-    /// Rounds a nacked message is published again before it counts as refused: 20, about 5 s
-    /// at the settler's 250 ms interval. A quorum queue's leader election after a node loss
-    /// takes 0.3-2.4 s (docs/operations.md, "Cluster mode"); a full queue may drain meanwhile.
-    static let nackRetryRounds = 20
 }
 
 /// What a settlement does when the broker refuses one of its messages: never requeue the
