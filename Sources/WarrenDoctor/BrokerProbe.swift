@@ -72,10 +72,20 @@ public enum BrokerProbe {
             return QueueFacts(exists: false)
         }
         var facts = QueueFacts(exists: true, messages: state.messageCount, consumers: state.consumerCount)
+        let taskQueue = !spec.name.hasPrefix("warren.")
         do {
             _ = try await channel.declare(spec)
+            if taskQueue { facts.priorities = spec.arguments.maxPriority != nil }
         } catch let error as AMQPError where error.replyCode == 406 {
-            if case .channelClosed(_, let text) = error { facts.inequivalence = text } else { facts.inequivalence = "\(error)" }
+            let text: String
+            if case .channelClosed(_, let said) = error { text = said } else { text = "\(error)" }
+            // A classic task queue declared without priorities is refused only if it has some:
+            // the worker's --max-priority, which doctor does not know, and no fault.
+            if taskQueue, spec.arguments.type != .quorum, spec.arguments.maxPriority == nil, text.contains("x-max-priority") {
+                facts.priorities = true
+            } else {
+                facts.inequivalence = text
+            }
         }
         return facts
     }

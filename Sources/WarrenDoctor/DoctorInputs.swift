@@ -81,12 +81,15 @@ public struct QueueFacts: Sendable, Hashable {
     public var consumers: Int
     /// The broker's refusal when the queue exists with other arguments than Warren would declare it with.
     public var inequivalence: String?
+    /// Whether a task queue has priorities (`x-max-priority`, any number); nil when not known.
+    public var priorities: Bool?
 
-    public init(exists: Bool, messages: Int = 0, consumers: Int = 0, inequivalence: String? = nil) {
+    public init(exists: Bool, messages: Int = 0, consumers: Int = 0, inequivalence: String? = nil, priorities: Bool? = nil) {
         self.exists = exists
         self.messages = messages
         self.consumers = consumers
         self.inequivalence = inequivalence
+        self.priorities = priorities
     }
 }
 

@@ -193,6 +193,14 @@ public enum DoctorRules {
                     fix: "RabbitMQ cannot change a queue's type or arguments: every process must run with the same --queue-type; to move between classic and quorum follow docs/operations.md, \"Moving to cluster mode\""))
             }
         }
+        // A priority on a queue without priorities is carried but has no effect.
+        let ignored = settings.schedules.filter { ($0.priority ?? 0) > 0 && broker.queues[$0.queue]?.priorities == false }
+        if settings.queueType == .classic, !ignored.isEmpty {
+            let names = ignored.map { "\($0.name) (queue \($0.queue), \($0.location))" }.joined(separator: ", ")
+            findings.append(DoctorFinding("priorities", .warning,
+                "these schedules set a priority, but their queues have no priorities, so it has no effect: \(names)",
+                fix: "give those tasks a queue with priorities (workers with --max-priority 9 on a new queue; docs/operations.md, \"Changing a task queue's arguments\"), or drop priority:"))
+        }
         let consumed = Set(settings.queues)
         var seen = Set<String>()
         for schedule in settings.schedules where !consumed.contains(schedule.queue) && seen.insert(schedule.queue).inserted {

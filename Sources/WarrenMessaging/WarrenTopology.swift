@@ -8,21 +8,53 @@ public struct TaskQueueOptions: Sendable, Hashable {
     public var type: QueueType
     /// `x-max-length` with `reject-publish`: a full queue refuses publishes instead of growing.
     public var maxLength: Int?
+    /// `x-max-priority` (classic queues only): the queue honours message priorities 0…N. Nil, the
+    /// default, declares a queue without priorities, which costs the broker 9–61% less per task
+    /// (docs/worker.md, Performance); a task's priority is then carried but has no effect.
+    public var maxPriority: Int?
 
-    public init(type: QueueType = .classic, maxLength: Int? = nil) {
+    /// The priorities every Warren before priorities became opt-in declared task queues with.
+    public static let legacyMaxPriority = 9
+
+    public init(type: QueueType = .classic, maxLength: Int? = nil, maxPriority: Int? = nil) {
         self.type = type
         self.maxLength = maxLength
+        self.maxPriority = maxPriority
     }
 
-    /// Classic queues get priorities 0–9; quorum queues have none in RabbitMQ 3.10–3.13.
+    /// Options as a user gives them, checked: a length of at least 1, priorities 1…9 and only on
+    /// classic queues. The error names the setting; the CLI prefixes its flag.
+    public static func validated(type: QueueType, maxLength: Int?, maxPriority: Int?) throws(TaskQueueOptionError) -> TaskQueueOptions {
+        if let maxLength, maxLength < 1 { throw TaskQueueOptionError(setting: .maxLength, reason: "expected a positive number, got \(maxLength)") }
+        if let maxPriority {
+            guard (1...legacyMaxPriority).contains(maxPriority) else {
+                throw TaskQueueOptionError(setting: .maxPriority, reason: "expected 1 to \(legacyMaxPriority), got \(maxPriority)")
+            }
+            guard type == .classic else {
+                throw TaskQueueOptionError(setting: .maxPriority, reason: "quorum queues have no priorities in RabbitMQ 3.10-3.13; drop it or run with --queue-type classic")
+            }
+        }
+        return TaskQueueOptions(type: type, maxLength: maxLength, maxPriority: maxPriority)
+    }
+
+    /// The queue's arguments: its type, a length limit if set, priorities if asked for.
     public var arguments: QueueArguments {
         var arguments = QueueArguments(type: type)
-        if type == .classic { arguments.maxPriority = 9 }
+        if type == .classic, let maxPriority { arguments.maxPriority = UInt8(clamping: maxPriority) }
         if let maxLength {
             arguments.maxLength = maxLength
             arguments.overflow = .rejectPublish
         }
         return arguments
+    }
+
+    /// How a publisher creates a task queue that does not exist yet, for a task of `priority`:
+    /// a task with a priority above 0 gets a queue with priorities 0–9 so that the priority is
+    /// honoured; any other gets the cheaper queue without (docs/protocol.md).
+    public func creatingQueue(forPriority priority: Int?) -> TaskQueueOptions {
+        var options = TaskQueueOptions(type: type)
+        if type == .classic, let priority, priority > 0 { options.maxPriority = Self.legacyMaxPriority }
+        return options
     }
 
     /// Why a task with `priority` cannot be published to these queues, or nil if it can. Quorum
@@ -40,6 +72,14 @@ public struct TaskQueueOptions: Sendable, Hashable {
     }
 }
 
+/// A task queue setting out of range, naming which.
+public struct TaskQueueOptionError: Error, Sendable, CustomStringConvertible {
+    public enum Setting: String, Sendable { case maxLength = "max queue length", maxPriority = "max priority" }
+    public let setting: Setting
+    public let reason: String
+    public var description: String { reason }
+}
+
 /// A queue type other than classic or quorum.
 public struct QueueTypeError: Error, Sendable, CustomStringConvertible {
     public let name: String
@@ -51,14 +91,35 @@ public struct QueueTypeError: Error, Sendable, CustomStringConvertible {
 public struct QueueMismatchError: Error, Sendable, CustomStringConvertible {
     public let queue: String
     public let wanted: QueueType
-    /// The broker's words.
+    /// The broker's words; they name the argument that differs.
     public let brokerText: String
 
     public var description: String {
-        "queue \(queue) exists with other arguments than this process declares it with (queue type \(wanted.rawValue)): "
-            + "every Warren process must run with the same --queue-type (WARREN_QUEUE_TYPE), and RabbitMQ cannot change an existing queue's type: "
-            + "to move a deployment between classic and quorum follow docs/operations.md, \"Moving to cluster mode\" (broker: \(brokerText))"
+        "queue \(queue) exists with other arguments than this process declares it with (queue type \(wanted.rawValue)): \(advice) (broker: \(brokerText))"
     }
+
+    /// What to do, by the argument the broker names.
+    private var advice: String {
+        if brokerText.contains("x-max-priority") {
+            return "run with the --max-priority the queue has; RabbitMQ cannot change an existing queue's priorities "
+                + "(docs/operations.md, \"Changing a task queue's arguments\")"
+        }
+        if brokerText.contains("x-max-length") || brokerText.contains("x-overflow") {
+            return "every worker of the queue must run with the same --max-queue-length; RabbitMQ cannot change an existing queue's limit "
+                + "(docs/operations.md, \"Changing a task queue's arguments\")"
+        }
+        return "every Warren process must run with the same --queue-type (WARREN_QUEUE_TYPE), and RabbitMQ cannot change an existing queue's type: "
+            + "to move a deployment between classic and quorum follow docs/operations.md, \"Moving to cluster mode\""
+    }
+}
+
+/// How a task queue was found when declared.
+public enum TaskQueueDeclaration: Sendable, Equatable {
+    /// The queue has the arguments asked for (or was created with them).
+    case asAsked
+    /// No priorities were asked for, but the queue has priorities 0–9: it was declared by an
+    /// earlier Warren, or created by a publish with a priority. It is used as it is.
+    case existingPriorities
 }
 
 /// Declares Warren's exchanges and queues; every declaration is idempotent.
@@ -90,11 +151,29 @@ public enum WarrenTopology {
         type == .quorum ? QueueSpec(name: name, arguments: QueueArguments(type: .quorum)) : QueueSpec(name: name)
     }
 
-    /// A task queue, bound to `warren.tasks` by its name and to the end of the delay chain.
-    public static func declareTaskQueue(_ name: String, options: TaskQueueOptions, on channel: Channel) async throws {
-        try await declareQueue(QueueSpec(name: name, arguments: options.arguments), on: channel)
+    /// A task queue, bound to `warren.tasks` by its name and to the end of the delay chain. A
+    /// queue asked for without priorities that exists with priorities 0–9 is kept as it is
+    /// (`.existingPriorities`), so that upgrading Warren needs no change to existing queues.
+    @discardableResult
+    public static func declareTaskQueue(_ name: String, options: TaskQueueOptions, on channel: Channel) async throws -> TaskQueueDeclaration {
+        var declaration = TaskQueueDeclaration.asAsked
+        do {
+            try await declareQueue(QueueSpec(name: name, arguments: options.arguments), on: channel)
+        } catch let mismatch as QueueMismatchError where options.maxPriority == nil && options.type == .classic
+            && mismatch.brokerText.contains("x-max-priority") {
+            var existing = options
+            existing.maxPriority = TaskQueueOptions.legacyMaxPriority
+            // The refused declare closed the channel and it was reopened: it is usable.
+            do {
+                try await declareQueue(QueueSpec(name: name, arguments: existing.arguments), on: channel)
+            } catch is QueueMismatchError {
+                throw mismatch
+            }
+            declaration = .existingPriorities
+        }
         try await channel.bind(QueueBinding(queue: name, exchange: WireNames.tasksExchange, routingKey: name))
         try await channel.bind(DelayChain.deliveryBinding(queue: name))
+        return declaration
     }
 
     /// Declares a durable queue of Warren's; a queue that exists with other arguments (another

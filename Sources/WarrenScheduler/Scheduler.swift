@@ -266,8 +266,10 @@ public final class Scheduler: Service, Sendable {
         }
 
         private mutating func ensureQueues(of schedules: [ScheduleDefinition]) async throws {
-            for queue in Set(schedules.map(\.queue)).subtracting(ensuredQueues).sorted() {
-                try await TaskPublisher.ensureQueue(queue, options: scheduler.configuration.queueOptions, on: connection)
+            // A queue some schedule gives a priority is created with priorities.
+            let priorities = Dictionary(schedules.map { ($0.queue, $0.priority ?? 0) }, uniquingKeysWith: max)
+            for (queue, priority) in priorities.filter({ !ensuredQueues.contains($0.key) }).sorted(by: { $0.key < $1.key }) {
+                try await TaskPublisher.ensureQueue(queue, options: scheduler.configuration.queueOptions, priority: priority, on: connection)
                 ensuredQueues.insert(queue)
             }
         }

@@ -71,7 +71,10 @@ public final class Worker: Service {
         let setup = try await publishConnection.openChannel(confirms: false)
         try await WarrenTopology.declareShared(on: setup, queueType: configuration.queueOptions.type)
         for queue in configuration.queues {
-            try await WarrenTopology.declareTaskQueue(queue, options: configuration.queueOptions, on: setup)
+            if try await WarrenTopology.declareTaskQueue(queue, options: configuration.queueOptions, on: setup) == .existingPriorities {
+                logger.notice("queue has priorities 0-9 from an earlier declaration; it is used as it is (run with --max-priority 9 to say so, or see docs/operations.md, \"Changing a task queue's arguments\", to drop them)",
+                              metadata: ["queue": "\(queue)"])
+            }
         }
         try await setup.close()
         let publisher = try await publishConnection.openChannel(confirms: true)

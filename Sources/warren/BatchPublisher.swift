@@ -29,7 +29,11 @@ struct BatchPublisher {
         let connection = try await broker.connect(command: "publish")
         var refused: [(line: Int, error: String)] = []
         do {
-            for queue in Set(lines.map(\.message.queue)).sorted() { try await TaskPublisher.ensureQueue(queue, options: queueOptions, on: connection) }
+            // A queue some line gives a priority is created with priorities.
+            let priorities = Dictionary(lines.map { ($0.message.queue, $0.message.priority ?? 0) }, uniquingKeysWith: max)
+            for (queue, priority) in priorities.sorted(by: { $0.key < $1.key }) {
+                try await TaskPublisher.ensureQueue(queue, options: queueOptions, priority: priority, on: connection)
+            }
             let channel = try await connection.openChannel(confirms: true)
             var start = 0
             while start < lines.count {

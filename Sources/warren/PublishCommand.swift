@@ -40,7 +40,7 @@ struct PublishCommand: AsyncParsableCommand {
     @Option(help: "The task id (default: a new UUID).")
     var id: String?
 
-    @Option(help: "Priority 0-9 (classic queues; refused with --queue-type quorum).")
+    @Option(help: "Priority 0-9, honoured by queues with priorities (worker --max-priority; a missing queue is created with them); refused with --queue-type quorum.")
     var priority: Int?
 
     @Option(help: "Deliver after this long, e.g. 10m; the broker holds the task meanwhile.")
@@ -93,7 +93,7 @@ struct PublishCommand: AsyncParsableCommand {
         let waiter: ResultWaiter?
         do {
             waiter = wait ? try await ResultWaiter.start(id: message.id, on: connection) : nil
-            try await TaskPublisher.ensureQueue(message.queue, options: queueOptions, on: connection)
+            try await TaskPublisher.ensureQueue(message.queue, options: queueOptions, priority: message.priority, on: connection)
             let channel = try await connection.openChannel(confirms: true)
             let outgoing = message.outgoing(delay: delay)
             try await channel.publish(outgoing.body, exchange: outgoing.exchange, routingKey: outgoing.routingKey,

@@ -7,7 +7,7 @@ import WarrenMessaging
 /// (worker, scheduler, backend, publish, doctor). Every process of a deployment must agree.
 struct QueueTypeOption: ParsableArguments {
     @Option(name: .customLong("queue-type"),
-            help: "classic (default; task queues have priorities 0-9) or quorum (cluster mode: every durable queue Warren declares is replicated); every process must agree (env WARREN_QUEUE_TYPE).")
+            help: "classic (default) or quorum (cluster mode: every durable queue Warren declares is replicated); every process must agree (env WARREN_QUEUE_TYPE).")
     var queueType: String?
 
     /// The flag, else `WARREN_QUEUE_TYPE`, else classic; anything else is a usage error naming its source.

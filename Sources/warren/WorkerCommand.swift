@@ -31,6 +31,10 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-queue-length"), help: "Declare queues with x-max-length N and reject-publish overflow.")
     var maxQueueLength: Int?
 
+    @Option(name: .customLong("max-priority"),
+            help: "Declare queues with priorities 0-N (1-9, classic queues); without it queues have none, which costs the broker less per task.")
+    var maxPriority: Int?
+
     @Option(name: .customLong("max-tasks"), help: "Exit 0 after running this many tasks (the rest stay queued).")
     var maxTasks: Int?
 
@@ -40,7 +44,12 @@ struct WorkerCommand: AsyncParsableCommand {
         let environment = ProcessInfo.processInfo.environment
         let tuning = try worker.resolve(environment: environment)
         if let maxTasks, maxTasks < 1 { throw ValidationError("--max-tasks: expected a positive number") }
-        if let maxQueueLength, maxQueueLength < 1 { throw ValidationError("--max-queue-length: expected a positive number") }
+        let queueOptions: TaskQueueOptions
+        do {
+            queueOptions = try TaskQueueOptions.validated(type: tuning.queueType, maxLength: maxQueueLength, maxPriority: maxPriority)
+        } catch {
+            throw ValidationError("\(error.setting == .maxLength ? "--max-queue-length" : "--max-priority"): \(error)")
+        }
         let logger = try service.logger(label: "warren.worker")
         var catalog = TaskCatalog()
         if let path = tuning.tasksPath {
@@ -54,7 +63,7 @@ struct WorkerCommand: AsyncParsableCommand {
         var workerConfiguration = WorkerConfiguration(
             connection: connection, queues: tuning.queues, concurrency: tuning.concurrency, prefetch: tuning.prefetch, catalog: catalog,
             maxPayload: tuning.maxPayload, grace: try ArgumentValues.duration(grace, option: "--grace"),
-            queueOptions: TaskQueueOptions(type: tuning.queueType, maxLength: maxQueueLength), maxTasks: maxTasks, logger: logger
+            queueOptions: queueOptions, maxTasks: maxTasks, logger: logger
         )
         workerConfiguration.autoscale = tuning.autoscale
         workerConfiguration.reapTasks = true

@@ -143,6 +143,24 @@ struct DoctorCommandTests {
         }
     }
 
+    @Test("classic: a schedule's priority on a queue without priorities is a warning; a queue with priorities is no error")
+    func classicPriorities() async throws {
+        let schedules = "schedules:\n  urgent:\n    cron: \"0 2 * * *\"\n    task: reports.generate\n    queue: QUEUE\n    priority: 5\n"
+        try await Self.withSetup(schedules: schedules) { setup in
+            let connection = try await Connection.open(urls: try await Self.vhost.url)
+            let channel = try await connection.openChannel()
+            defer { Task { _ = try? await channel.deleteQueue(setup.queue); await connection.close() } }
+            _ = try await channel.declare(QueueSpec(name: setup.queue, arguments: QueueArguments(type: .classic)))
+            let plain = try await Self.doctor(setup)
+            #expect(plain.stdout.contains("warning  priorities: these schedules set a priority, but their queues have no priorities, so it has no effect: urgent (queue \(setup.queue), "), "\(plain.stdout)")
+            _ = try await channel.deleteQueue(setup.queue)
+            _ = try await channel.declare(QueueSpec(name: setup.queue, arguments: QueueArguments(type: .classic, maxPriority: 4)))
+            let ranked = try await Self.doctor(setup)
+            #expect(!ranked.stdout.contains("priorities:"), "\(ranked.stdout)")
+            #expect(!ranked.stdout.contains("queue-arguments"), "\(ranked.stdout)")
+        }
+    }
+
     @Test("a retry delay longer than the delay chain allows: exit 1")
     func delayBeyondChain() async throws {
         let tasks = "tasks:\n  reports.generate:\n    run: [\"/bin/true\"]\n    timeout: 1m\n    retry: { attempts: 3, backoff: 2000d, max_backoff: 10000d }\n"

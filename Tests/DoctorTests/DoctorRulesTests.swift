@@ -166,6 +166,19 @@ struct DoctorRulesTests {
         #expect(Self.only(Self.findings(classic, Self.broker()), "priorities").isEmpty)
     }
 
+    @Test("a schedule's priority on a queue without priorities: a warning naming the schedule and queue")
+    func ignoredPriorities() {
+        let schedules = Self.schedules("schedules:\n  p: { cron: \"0 2 * * *\", task: t, priority: 5, queue: plain }\n  q: { cron: \"0 3 * * *\", task: t, priority: 5, queue: ranked }\n")
+        let settings = WarrenSettings(endpoints: Self.local, schedules: schedules)
+        let facts = Self.broker(queues: ["plain": QueueFacts(exists: true, priorities: false), "ranked": QueueFacts(exists: true, priorities: true)])
+        let found = Self.only(Self.findings(settings, facts), "priorities")
+        #expect(found.map(\.severity) == [.warning])
+        #expect(found.first?.message.hasSuffix("so it has no effect: p (queue plain, s.yaml:2:3)") == true, "\(found)")
+        #expect(found.first?.fix?.contains("--max-priority") == true)
+        let ranked = Self.broker(queues: ["plain": QueueFacts(exists: true, priorities: true)])
+        #expect(Self.only(Self.findings(settings, ranked), "priorities").isEmpty)
+    }
+
     @Test("a queue the broker holds with other arguments is an error that says how to move")
     func inequivalentQueue() {
         let facts = Self.broker(queues: ["default": QueueFacts(exists: true, inequivalence: "PRECONDITION_FAILED - inequivalent arg 'x-queue-type'")])

@@ -26,9 +26,9 @@ struct QueueFeatureTests {
         await harness.close()
     }
 
-    @Test("on a classic queue, higher priorities run first")
+    @Test("on a classic queue with priorities, higher priorities run first")
     func priorities() async throws {
-        let harness = try await WorkerHarness.make(queue: "priority")
+        let harness = try await WorkerHarness.make(queue: "priority", options: TaskQueueOptions(maxPriority: 9))
         var ids: [Int: String] = [:]
         for priority in [1, 9, 5] {
             let message = TaskMessage(task: "warren.echo", queue: harness.queue, priority: priority).outgoing()
@@ -36,7 +36,7 @@ struct QueueFeatureTests {
                                                 properties: message.properties, mandatory: true)
             ids[priority] = message.properties.messageID
         }
-        let worker = try harness.startWorker(["--concurrency", "1", "--prefetch", "1"])
+        let worker = try harness.startWorker(["--concurrency", "1", "--prefetch", "1", "--max-priority", "9"])
         var order: [(Int, Date)] = []
         for (priority, id) in ids {
             let result = try await harness.finalResult(id)

@@ -22,7 +22,7 @@ actor TaskSubmitter {
     func submit(_ message: TaskMessage, delay: Duration) async throws {
         let (connection, channel) = try await open()
         if !declared.contains(message.queue) {
-            try await TaskPublisher.ensureQueue(message.queue, options: queueOptions, on: connection)
+            try await TaskPublisher.ensureQueue(message.queue, options: queueOptions, priority: message.priority, on: connection)
             declared.insert(message.queue)
         }
         let outgoing = message.outgoing(delay: delay)
