@@ -36,6 +36,30 @@ struct ReconnectTests {
         collector.stop()
     }
 
+    @Test("an auto-delete queue whose consumer's channel was closed is not declared again after a reconnection")
+    func closedAutoDeleteQueueStaysGone() async throws {
+        let connection = try await connect()
+        defer { Task { await connection.close() } }
+        let kept = try await connection.openChannel()
+        let waited = TestBroker.unique("waited")
+        let waiting = try await connection.openChannel()
+        try await waiting.declare(QueueSpec(name: waited, durable: false, exclusive: true, autoDelete: true))
+        try await waiting.bind(QueueBinding(queue: waited, exchange: "amq.direct", routingKey: waited))
+        let waitedConsumer = try await waiting.consume(queue: waited)
+        try await waiting.close()
+        // A queue still consumed stays recorded and comes back.
+        let live = TestBroker.unique("live")
+        try await kept.declare(QueueSpec(name: live, durable: false, exclusive: true, autoDelete: true))
+        let liveConsumer = try await kept.consume(queue: live)
+
+        try await TestBroker.ctl(["close_all_connections", "test: forced close"], chaos: true)
+        try await waitUntil("reconnected") { connection.reconnectCount == 1 && connection.isConnected }
+        try await waitUntil("the live queue back") { (try? await kept.inspectQueue(live).consumerCount) == 1 }
+        let probe = try await connection.openChannel()
+        await #expect(throws: AMQPError.self) { _ = try await probe.inspectQueue(waited) }
+        withExtendedLifetime((waitedConsumer, liveConsumer)) {}
+    }
+
     @Test("after a broker restart durable queues, their messages and consumers come back")
     func brokerRestart() async throws {
         let connection = try await connect()

@@ -60,8 +60,9 @@ extension ConnectionCore {
                 return
             }
             if session != nil, channel.isOpen || !channel.pending.isEmpty {
-                sendRPC(.cancel(tag: tag), on: channel) { result in
+                sendRPC(.cancel(tag: tag), on: channel) { [self] result in
                     registration.sink.finish()
+                    if case .success = result { forgetDeletedAutoDeleteQueues([registration.queue]) }
                     completion?(result)
                 }
             } else {

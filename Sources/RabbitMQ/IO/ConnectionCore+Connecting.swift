@@ -172,9 +172,22 @@ extension ConnectionCore {
     func forget(_ channel: ChannelState) {
         channel.acknowledger.markStale()
         for registration in channel.consumers.values { registration.sink.finish() }
+        let consumed = channel.consumers.values.map(\.queue)
         channel.consumers.removeAll()
         failEverything(on: channel, with: .closedByClient)
         channels[channel.number] = nil
+        forgetDeletedAutoDeleteQueues(consumed)
+    }
+
+    /// The broker deletes an auto-delete queue when its last consumer goes: such a queue among
+    /// `queues` that no consumer of this connection uses any more is forgotten with its bindings,
+    /// so that a reconnection does not declare it again (a process waiting on many private queues
+    /// one after another would otherwise keep every one of them, and re-create them all).
+    func forgetDeletedAutoDeleteQueues(_ queues: [String]) {
+        for queue in Set(queues) where topology.isAutoDeleteQueue(queue) {
+            let stillConsumed = channels.values.contains { $0.consumers.values.contains { $0.queue == queue } }
+            if !stillConsumed { topology.forgetQueue(queue) }
+        }
     }
 
     func shutdown() {

@@ -47,6 +47,11 @@ struct RecordedTopology {
         }
     }
 
+    /// Whether `name` is recorded as an auto-delete queue.
+    func isAutoDeleteQueue(_ name: String) -> Bool {
+        declarations.contains { if case .queue(let q) = $0 { return q.name == name && q.autoDelete }; return false }
+    }
+
     mutating func forgetBinding(_ binding: QueueBinding) {
         declarations.removeAll { $0 == .binding(binding) }
     }
