@@ -68,8 +68,12 @@ final class ConnectionCore: @unchecked Sendable {
     @exclusivity(unchecked) var handOutBatch = 256
     /// The longest a smaller batch waits for more deliveries to join it. Each hand-out wakes the
     /// consumer's task, which costs far more than a delivery; under load this makes batches
-    /// larger, and when idle it adds at most this much latency.
+    /// larger. A delivery after a quiet spell at least this long goes out at once: none was
+    /// arriving to join it, and one awaited alone (a request and its response) would wait for
+    /// nothing.
     static let deliveryLinger: Duration = .microseconds(500)
+    /// When deliveries were last read.
+    @exclusivity(unchecked) var lastDeliveryRead: ContinuousClock.Instant?
     /// False after a plain TCP socket was drained until `poll` reports it readable again.
     @exclusivity(unchecked) var socketMayHaveData = true
     /// The channel of the previous frame or settlement: nearly always the next one's too.
@@ -122,10 +126,16 @@ final class ConnectionCore: @unchecked Sendable {
             // Read once per turn: the clock is a measurable share of per-message CPU.
             let now: ContinuousClock.Instant
             if session != nil {
+                let pendingBefore = pendingDeliveries
                 framesRead = readFrames()
                 now = .now
+                var afterQuiet = false
+                if pendingDeliveries > pendingBefore {
+                    afterQuiet = pendingBefore == 0 && (lastDeliveryRead.map { now - $0 >= Self.deliveryLinger } ?? true)
+                    lastDeliveryRead = now
+                }
                 if pendingDeliveries > 0 && pendingSince == nil { pendingSince = now }
-                if pendingDeliveries >= handOutBatch
+                if afterQuiet || pendingDeliveries >= handOutBatch
                     || pendingDeliveries > 0 && now - pendingSince! >= Self.deliveryLinger {
                     handOutDeliveries()
                 }
