@@ -193,6 +193,11 @@ let package = Package(
             path: "Benchmarks/SchedulerBenchmark"
         ),
         .executableTarget(
+            name: "warren-roundtrip-bench",
+            dependencies: ["RabbitMQ", "WarrenCore", "WarrenMessaging", .product(name: "Logging", package: "swift-log")],
+            path: "Benchmarks/RoundTripBenchmark"
+        ),
+        .executableTarget(
             name: "warren-backend-bench",
             dependencies: ["RabbitMQ", "WarrenCore", "WarrenMessaging", "WarrenStore", .product(name: "Logging", package: "swift-log")],
             path: "Benchmarks/BackendBenchmark"

@@ -7,6 +7,10 @@
  *   worker-bench-c preload HOST PORT QUEUE N [plain]   publish N warren.echo tasks (with confirms)
  *   worker-bench-c declare HOST PORT QUEUE...          declare plain durable queues (no arguments)
  *
+ * With RESULT_QUEUE `reply-to:QUEUE`, each result goes to QUEUE (stored, as Warren stores every
+ * result) and, by the CC header in the same publish, to the queue its task names in reply_to:
+ * the worker side of `scripts/bench roundtrip`.
+ *
  * Consumes N tasks from QUEUE on channel 1 (manual acks, PREFETCH), publishes a ~350-byte JSON
  * result per task on channel 2 (confirm mode), and acks on channel 1 with basic.ack(multiple) up
  * to the task whose result the broker last confirmed. Results go to the `warren.results` exchange,
@@ -88,9 +92,16 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: %s run HOST PORT QUEUE N PREFETCH [RESULT_QUEUE] | preload HOST PORT QUEUE N [plain] | declare HOST PORT QUEUE...\n", argv[0]);
     return 2;
   }
-  /* The results' exchange and routing key: Warren's results exchange, or a plain queue. */
+  /* The results' exchange and routing key: Warren's results exchange, or a plain queue, or
+     (`reply-to`) the queue each task names in its reply_to property. */
   amqp_bytes_t result_exchange = argc == 8 ? amqp_empty_bytes : amqp_cstring_bytes("warren.results");
   amqp_bytes_t result_key = argc == 8 ? amqp_cstring_bytes(argv[7]) : amqp_empty_bytes;
+  int reply_to = argc == 8 && strncmp(argv[7], "reply-to:", 9) == 0;
+  if (reply_to) result_key = amqp_cstring_bytes(argv[7] + 9);
+  amqp_field_value_t cc_value = {.kind = AMQP_FIELD_KIND_UTF8};
+  amqp_array_t cc_array = {1, &cc_value};
+  amqp_table_entry_t cc_entry = {.key = amqp_cstring_bytes("CC"), .value = {.kind = AMQP_FIELD_KIND_ARRAY, .value.array = cc_array}};
+  amqp_table_t cc_headers = {1, &cc_entry};
   const char *queue = argv[4];
   long n = atol(argv[5]);
   int prefetch = atoi(argv[6]);
@@ -135,6 +146,11 @@ int main(int argc, char **argv) {
                             "\"task\":\"warren.echo\",\"worker\":\"c\"}", id, queue);
       props.correlation_id = amqp_cstring_bytes(id);
       amqp_bytes_t payload = {(size_t)length, body};
+      if (reply_to) {
+        cc_value.value.bytes = envelope.message.properties.reply_to;
+        props.headers = cc_headers;
+        props._flags |= AMQP_BASIC_HEADERS_FLAG;
+      }
       status = amqp_basic_publish(conn, 2, result_exchange, result_key, 0, 0, &props, payload);
       if (status != AMQP_STATUS_OK) die("basic.publish", status);
       delivery_tags[published++] = envelope.delivery_tag;

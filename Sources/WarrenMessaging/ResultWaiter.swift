@@ -21,6 +21,12 @@ public struct ResultWaiter: Sendable {
         return ResultWaiter(consumer: consumer, channel: channel, id: id)
     }
 
+    /// Stops waiting: closes the private queue's channel, and the broker deletes the queue. A
+    /// process waiting on many tasks one after another closes each waiter when done with it.
+    public func close() async {
+        try? await channel.close()
+    }
+
     /// The first final result within `timeout`, or nil. `progress` sees each `retrying` one.
     public func finalResult(timeout: Duration, progress: @escaping @Sendable (TaskResult) -> Void = { _ in }) async -> TaskResult? {
         let consumer = self.consumer
