@@ -11,6 +11,11 @@
  * result) and, by the CC header in the same publish, to the queue its task names in reply_to:
  * the worker side of `scripts/bench roundtrip`.
  *
+ * Two settings in the environment measure what parts of a result cost the broker (docs/worker.md):
+ * WARREN_BENCH_RESULT_BYTES=N pads each result body to N bytes (its `output`), and
+ * WARREN_BENCH_RESULT_LIKE_WARREN=1 adds what Warren's results carry beyond this program's: the
+ * `type` property (`warren.result`) and, on `warren.results`, the task id as routing key.
+ *
  * Consumes N tasks from QUEUE on channel 1 (manual acks, PREFETCH), publishes a ~350-byte JSON
  * result per task on channel 2 (confirm mode), and acks on channel 1 with basic.ack(multiple) up
  * to the task whose result the broker last confirmed. Results go to the `warren.results` exchange,
@@ -126,7 +131,19 @@ int main(int argc, char **argv) {
   props._flags = AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_CORRELATION_ID_FLAG;
   props.delivery_mode = 2;
   props.content_type = amqp_cstring_bytes("application/json");
-  char body[1024];
+  const char *pad_setting = getenv("WARREN_BENCH_RESULT_BYTES");
+  long pad_to = pad_setting ? atol(pad_setting) : 0;
+  const char *like_setting = getenv("WARREN_BENCH_RESULT_LIKE_WARREN");
+  int like_warren = like_setting && strcmp(like_setting, "1") == 0;
+  if (like_warren) {
+    props._flags |= AMQP_BASIC_TYPE_FLAG;
+    props.type = amqp_cstring_bytes("warren.result");
+  }
+  size_t body_size = 1024 + (pad_to > 0 ? (size_t)pad_to : 0);
+  char *body = malloc(body_size);
+  char *output = malloc(body_size);
+  memset(output, 'x', body_size);
+  output[0] = 0;
   char id[256];
   double t0 = now(), c0 = cpu();
   while ((long)confirmed < n) {
@@ -138,13 +155,26 @@ int main(int argc, char **argv) {
       size_t id_length = message_id.len < sizeof id - 1 ? message_id.len : sizeof id - 1;
       memcpy(id, message_id.bytes, id_length);
       id[id_length] = 0;
-      int length = snprintf(body, sizeof body,
-                            "{\"attempt\":1,\"duration_ms\":0,\"error\":null,\"exit_code\":null,"
-                            "\"finished_at\":\"2026-01-01T00:00:00.000Z\",\"id\":\"%s\",\"output\":null,"
-                            "\"queue\":\"%s\",\"result\":{},\"schedule\":null,\"scheduled_for\":null,"
-                            "\"started_at\":\"2026-01-01T00:00:00.000Z\",\"status\":\"succeeded\","
-                            "\"task\":\"warren.echo\",\"worker\":\"c\"}", id, queue);
+      static const char *format =
+          "{\"attempt\":1,\"duration_ms\":0,\"error\":null,\"exit_code\":null,"
+          "\"finished_at\":\"2026-01-01T00:00:00.000Z\",\"id\":\"%s\",\"output\":%s,"
+          "\"queue\":\"%s\",\"result\":{},\"schedule\":null,\"scheduled_for\":null,"
+          "\"started_at\":\"2026-01-01T00:00:00.000Z\",\"status\":\"succeeded\","
+          "\"task\":\"warren.echo\",\"worker\":\"c\"}";
+      const char *output_value = "null";
+      if (pad_to > 0) {
+        /* A string of x's long enough to make the body pad_to bytes. */
+        int base = snprintf(NULL, 0, format, id, "\"\"", queue);
+        long xs = pad_to > base ? pad_to - base : 0;
+        output[0] = '"';
+        memset(output + 1, 'x', (size_t)xs);
+        output[xs + 1] = '"';
+        output[xs + 2] = 0;
+        output_value = output;
+      }
+      int length = snprintf(body, body_size, format, id, output_value, queue);
       props.correlation_id = amqp_cstring_bytes(id);
+      if (like_warren && argc != 8) result_key = props.correlation_id;  /* routed by id, as Warren does */
       amqp_bytes_t payload = {(size_t)length, body};
       if (reply_to) {
         cc_value.value.bytes = envelope.message.properties.reply_to;
@@ -184,5 +214,7 @@ int main(int argc, char **argv) {
   amqp_connection_close(conn, AMQP_REPLY_SUCCESS);
   amqp_destroy_connection(conn);
   free(delivery_tags);
+  free(body);
+  free(output);
   return 0;
 }
