@@ -12,6 +12,7 @@ extension TaskMessage {
         if let scheduledFor { headers[WireHeaders.scheduledFor] = .string(scheduledFor) }
         if let expiresAt { headers[WireHeaders.expiresAt] = .string(TaskResult.timestamp(expiresAt)) }
         if let traceparent { headers[WireHeaders.traceparent] = .string(traceparent) }
+        if let trigger { headers[WireHeaders.trigger] = .string(trigger) }
         let properties = BasicProperties(
             contentType: "application/json", headers: headers, deliveryMode: 2,
             priority: priority.map { UInt8(clamping: $0) }, messageID: id, timestamp: Date(), type: task
@@ -53,7 +54,8 @@ extension TaskMessage {
             schedule: headers[WireHeaders.schedule]?.stringValue,
             scheduledFor: headers[WireHeaders.scheduledFor]?.stringValue,
             expiresAt: expiresAt,
-            traceparent: headers[WireHeaders.traceparent]?.stringValue
+            traceparent: headers[WireHeaders.traceparent]?.stringValue,
+            trigger: headers[WireHeaders.trigger]?.stringValue
         )
     }
 

@@ -18,6 +18,8 @@ public final class Scheduler: Service, Sendable {
     private let active = Atomic<Bool>(false)
     /// The last runs of `overlap: skip | replace` schedules and whether they finished.
     let tracker = RunTracker()
+    /// Pauses and the other runtime commands, as read from the schedule state stream.
+    let runtime = Mutex(ScheduleRuntimeState())
     private var logger: Logger { configuration.logger }
     private var clock: any SchedulerClock { configuration.clock }
 
@@ -163,6 +165,7 @@ public final class Scheduler: Service, Sendable {
         var libraryVersion = -1
         var ensuredQueues = Set<String>()
         var follower: Task<Void, Never>?
+        var stateFollower: Task<Void, Never>?
         /// Every fire due at or before this instant (milliseconds) is published.
         var watermark: Int64 = 0
 
@@ -186,7 +189,14 @@ public final class Scheduler: Service, Sendable {
             let followFrom = Date(timeIntervalSince1970: Double(min(oldestOpen, now) - 60_000) / 1000)
             follower = try await ResultFollower.start(on: try await connection.openChannel(confirms: false), since: followFrom,
                                                       tracker: tracker, logger: logger) { [wake = scheduler.wake] in wake.signal() }
+            let (state, following) = try await ScheduleStreams.follow(on: connection) { [scheduler] state in
+                scheduler.runtime.withLock { $0 = state }
+                scheduler.wake.signal()
+            }
+            scheduler.runtime.withLock { $0 = state }
+            stateFollower = following
             libraryVersion = scheduler.library.version
+            try await publishLoaded()
             let schedules = scheduler.library.schedules
             try await ensureQueues(of: schedules)
             var catchup: [Fire] = []
@@ -226,7 +236,10 @@ public final class Scheduler: Service, Sendable {
 
         /// Sleeps until the next due fire, publishes what is due, records progress; forever.
         mutating func loop() async throws {
-            defer { follower?.cancel() }
+            defer {
+                follower?.cancel()
+                stateFollower?.cancel()
+            }
             while true {
                 let version = scheduler.library.version
                 if version != libraryVersion {
@@ -259,10 +272,18 @@ public final class Scheduler: Service, Sendable {
             let changes = timeline.apply(schedules, after: clock.millisecondsNow())
             tracker.keep(only: Set(schedules.filter { $0.overlap != .allow }.map(\.name)))
             guard !changes.isEmpty else { return }
+            try await publishLoaded()
             logger.notice("schedules reloaded", metadata: [
                 "added": "\(changes.added)", "changed": "\(changes.changed)", "removed": "\(changes.removed)",
                 "paused": "\(changes.paused)", "resumed": "\(changes.resumed)",
             ])
+        }
+
+        /// Tells the CLI what is in force now (`schedules trigger`, `backfill`, `plan` act on it).
+        private func publishLoaded() async throws {
+            let loaded = LoadedSchedules(instance: scheduler.configuration.instance, loadedAt: clock.millisecondsNow(),
+                                         files: scheduler.library.filesInForce)
+            try await ScheduleStreams.publishLoaded(loaded, on: channel)
         }
 
         private mutating func ensureQueues(of schedules: [ScheduleDefinition]) async throws {
@@ -318,15 +339,26 @@ public final class Scheduler: Service, Sendable {
             var sent: [(fire: Fire, schedule: ScheduleDefinition)] = []
             messages.reserveCapacity(fires.count + 1)
             var openRuns = tracker.openRuns
+            var skipped: [OutgoingMessage] = []
             let now = clock.millisecondsNow()
+            let runtime = scheduler.runtime.withLock { $0 }
             for fire in fires {
                 guard let schedule = timeline.schedule(named: fire.schedule) else { continue }
+                if let pause = runtime.pause(of: schedule.name, at: fire.due) {
+                    metrics.skippedByPause()
+                    logger.info("fire skipped: the schedule is paused", metadata: [
+                        "schedule": "\(schedule.name)", "task_id": "\(fire.taskID)", "paused_by": "\(pause.by)",
+                    ])
+                    skipped += skippedRecord(fire, of: schedule, reason: "paused" + (pause.reason.map { ": \($0)" } ?? ""), at: now)
+                    continue
+                }
                 if schedule.overlap != .allow, let previous = tracker.openRun(of: schedule.name) {
                     if schedule.overlap == .skip {
                         metrics.skippedByOverlap()
                         logger.info("fire skipped: the previous run has no final result", metadata: [
                             "schedule": "\(schedule.name)", "task_id": "\(fire.taskID)", "previous": "\(previous.taskID)",
                         ])
+                        skipped += skippedRecord(fire, of: schedule, reason: "overlap: \(previous.taskID) has no final result", at: now)
                         continue
                     }
                     try await CancellationStream.append(.cancel(taskID: previous.taskID), on: channel)
@@ -339,6 +371,7 @@ public final class Scheduler: Service, Sendable {
                 messages.append(fire.message(of: schedule).outgoing())
                 sent.append((fire, schedule))
             }
+            messages += skipped
             if let progress { messages.append(progressMessage(watermark: progress, openRuns: openRuns)) }
             let sentAt = clock.nanosecondsNow()
             for (fire, _) in sent { metrics.sentFire(latenessNanoseconds: sentAt - fire.due * 1_000_000) }
@@ -348,7 +381,13 @@ public final class Scheduler: Service, Sendable {
             var nacked: [Fire] = []
             for (index, result) in results.enumerated() {
                 guard index < sent.count else {
-                    if case .failure(let error) = result { try handleProgressFailure(error) }
+                    if case .failure(let error) = result {
+                        if index < sent.count + skipped.count {
+                            try handleRecordFailure(error, what: "record of a skipped fire")
+                        } else {
+                            try handleRecordFailure(error, what: "progress record")
+                        }
+                    }
                     continue
                 }
                 let (fire, schedule) = sent[index]
@@ -379,13 +418,26 @@ public final class Scheduler: Service, Sendable {
             return (nacked, refused && sent.contains { $0.schedule.overlap != .allow })
         }
 
-        private func handleProgressFailure(_ error: AMQPError) throws {
+        private func handleRecordFailure(_ error: AMQPError, what: String) throws {
             switch error {
             case .publishNacked, .returned:
-                logger.warning("progress record refused by the broker: \(error)")
+                logger.warning("\(what) refused by the broker: \(error)")
             default:
                 throw error
             }
+        }
+
+        /// The `skipped` result that records a fire not run, so the backend stores it beside the
+        /// runs (SPEC §7).
+        private func skippedRecord(_ fire: Fire, of schedule: ScheduleDefinition, reason: String, at now: Int64) -> [OutgoingMessage] {
+            let message = fire.message(of: schedule)
+            var result = TaskResult(id: message.id, task: message.task, queue: message.queue, attempt: 1, status: .skipped)
+            result.schedule = schedule.name
+            result.scheduledFor = message.scheduledFor
+            result.finishedAt = TaskResult.timestamp(Date(timeIntervalSince1970: Double(now) / 1000))
+            result.error = reason
+            guard let outgoing = try? result.outgoing() else { return [] }
+            return [outgoing]
         }
 
         private func progressMessage(watermark: Int64, openRuns: [String: OpenRun]) -> OutgoingMessage {

@@ -9,6 +9,7 @@ final class SchedulerMetrics: Sendable {
     private let missedByPolicy = Counter(label: "warren_scheduler_fires_missed_total", dimensions: [("reason", "catchup_policy")])
     private let caughtUp = Counter(label: "warren_scheduler_fires_caught_up_total")
     private let overlapSkipped = Counter(label: "warren_scheduler_fires_skipped_overlap_total")
+    private let pauseSkipped = Counter(label: "warren_scheduler_fires_skipped_paused_total")
     private let overlapReplaced = Counter(label: "warren_scheduler_runs_replaced_total")
     private let lateness = Timer(label: "warren_scheduler_fire_lateness_seconds")
     private let sendLateness = Timer(label: "warren_scheduler_fire_send_lateness_seconds")
@@ -36,6 +37,7 @@ final class SchedulerMetrics: Sendable {
     }
 
     func skippedByOverlap() { overlapSkipped.increment() }
+    func skippedByPause() { pauseSkipped.increment() }
     func replacedRun() { overlapReplaced.increment() }
     func setActive(_ isActive: Bool) { active.record(isActive ? 1 : 0) }
     func setConnected(_ isConnected: Bool) { connected.record(isConnected ? 1 : 0) }

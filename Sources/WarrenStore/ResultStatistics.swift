@@ -9,10 +9,11 @@ public struct ResultStatistics: Sendable, Equatable {
         /// `task` or `schedule`.
         public var kind: String
         public var name: String
+        /// Runs: final results other than `skipped` (a fire that did not run is no run).
         public var total: Int
-        /// Count per final status, e.g. `["succeeded": 98, "failed": 2]`.
+        /// Count per final status, e.g. `["succeeded": 98, "failed": 2, "skipped": 3]`.
         public var byStatus: [String: Int]
-        /// `succeeded` / total, 0…1.
+        /// `succeeded` / total, 0…1 (0 without runs).
         public var successRate: Double
         /// Nearest-rank percentiles of the durations known, in milliseconds.
         public var p50Ms: Int64?
@@ -38,8 +39,9 @@ public struct ResultStatistics: Sendable, Equatable {
         var counts: [String: Int] = [:]
         for sample in samples { counts[sample.status.rawValue, default: 0] += 1 }
         let durations = samples.compactMap(\.durationMs).sorted()
-        return Group(kind: kind, name: name, total: samples.count, byStatus: counts,
-                     successRate: Double(counts[ResultStatus.succeeded.rawValue, default: 0]) / Double(samples.count),
+        let runs = samples.count - counts[ResultStatus.skipped.rawValue, default: 0]
+        return Group(kind: kind, name: name, total: runs, byStatus: counts,
+                     successRate: runs == 0 ? 0 : Double(counts[ResultStatus.succeeded.rawValue, default: 0]) / Double(runs),
                      p50Ms: percentile(0.50, of: durations), p95Ms: percentile(0.95, of: durations))
     }
 

@@ -14,7 +14,7 @@ enum CancellationReader {
         try await channel.setPrefetch(1000)
         let consumer = try await channel.consume(queue: WireNames.cancellationStream, arguments: ["x-stream-offset": .string("first")])
         let marker = "worker \(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier) \(UUID().uuidString)"
-        let (caughtUp, signal) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        let caughtUp = CaughtUpSignal()
         let reading = Task {
             for await batch in consumer.batches {
                 for delivery in batch {
@@ -23,7 +23,7 @@ enum CancellationReader {
                         registry.cancel(id)
                         logger.debug("cancel recorded", metadata: ["task_id": "\(id)"])
                     case .marker(let seen)? where seen == marker:
-                        signal.yield()
+                        caughtUp.signal()
                     default:
                         break
                     }
@@ -32,14 +32,7 @@ enum CancellationReader {
             }
         }
         try await CancellationStream.append(.marker(marker), on: publisher)
-        let timer = Task {
-            try? await Task.sleep(for: timeout)
-            signal.finish()
-        }
-        var iterator = caughtUp.makeAsyncIterator()
-        let arrived = await iterator.next() != nil
-        timer.cancel()
-        guard arrived else {
+        guard await caughtUp.wait(timeout: timeout) else {
             reading.cancel()
             throw CancellationReaderError(message: "the cancellation stream \(WireNames.cancellationStream) did not catch up within \(timeout)")
         }

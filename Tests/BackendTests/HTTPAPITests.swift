@@ -82,7 +82,7 @@ struct HTTPAPITests {
         #expect(attempts.count == 2)
         #expect(latest["attempt"] == .integer(2) && latest["status"] == .string("succeeded"))
         #expect(missing.json == .object(["error": .string("no result stored for task id nope")]))
-        #expect(badStatus.json == .object(["error": .string("status great: expected one of succeeded, failed, retrying, timed_out, cancelled, expired, rejected")]))
+        #expect(badStatus.json == .object(["error": .string("status great: expected one of succeeded, failed, retrying, timed_out, cancelled, expired, rejected, skipped")]))
         guard case .object(let statistics) = stats.json, case .array(let tasks)? = statistics["tasks"] else { Issue.record("\(stats.text)"); return }
         #expect(tasks.count == 2)
     }

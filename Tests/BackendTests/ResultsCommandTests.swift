@@ -155,7 +155,7 @@ struct ResultsCommandTests {
 
     @Test("bad arguments and missing stores get one line: exit 2 for usage, 1 for the store", arguments: [
         (["results", "list", "--status", "great"], 2,
-         "warren: --status great: expected one of succeeded, failed, retrying, timed_out, cancelled, expired, rejected\n"),
+         "warren: --status great: expected one of succeeded, failed, retrying, timed_out, cancelled, expired, rejected, skipped\n"),
         (["results", "list", "--since", "last week"], 2,
          "warren: --since last week: expected a duration such as 1h or an ISO-8601 time such as 2026-11-23T10:00:00Z\n"),
         (["results", "list", "--limit", "0"], 2, "warren: --limit: expected a positive number, got 0\n"),

@@ -122,7 +122,7 @@ struct SchedulesCommandTests {
     func list() async throws {
         let root = try directory(["a.yaml": Self.good])
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let table = try await runWarren(["schedules", "list", "--schedules", root, "--from", "2026-03-07T12:00:00Z"])
+        let table = try await runWarren(["schedules", "list", "--offline", "--schedules", root, "--from", "2026-03-07T12:00:00Z"])
         #expect(table.status == 0)
         #expect(table.stdout == """
             NAME   EXPRESSION  ZONE              NEXT FIRE                  PAUSED
@@ -130,7 +130,7 @@ struct SchedulesCommandTests {
             sync   @every 15m  America/New_York  2026-03-07T07:15:00-05:00  yes
 
             """)
-        let json = try await runWarren(["schedules", "list", "--schedules", root, "--json", "--from", "2026-03-07T12:00:00Z"])
+        let json = try await runWarren(["schedules", "list", "--offline", "--schedules", root, "--json", "--from", "2026-03-07T12:00:00Z"])
         #expect(json.status == 0)
         let rows = try #require(JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]])
         #expect(rows.count == 2)
@@ -147,7 +147,7 @@ struct SchedulesCommandTests {
     func listWithErrors() async throws {
         let root = try directory(["a.yaml": Self.good, "b.yaml": "schedules: [oops"])
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let result = try await runWarren(["schedules", "list", "--schedules", root])
+        let result = try await runWarren(["schedules", "list", "--offline", "--schedules", root])
         #expect(result.status == 1)
         #expect(result.stdout.contains("early"))
         #expect(result.stderr.hasPrefix("\(root)/b.yaml:2:1: not valid YAML"))

@@ -11,6 +11,14 @@ public enum Names {
         ("a"..."z").contains(scalar) || ("A"..."Z").contains(scalar) || ("0"..."9").contains(scalar)
     }
 
+    /// Why `id` cannot be a task id given by a user, or nil when it can: 1 to 200 bytes, no
+    /// control characters.
+    public static func taskIDProblem(_ id: String) -> String? {
+        if id.isEmpty || id.utf8.count > 200 { return "expected 1 to 200 bytes" }
+        if id.unicodeScalars.contains(where: { $0.value < 32 || $0.value == 127 }) { return "control characters are not allowed" }
+        return nil
+    }
+
     /// The longest task queue name: a delayed task travels the delay chain under a routing key of
     /// one word per level (`1.0.….QUEUE`), and AMQP routing keys are at most 255 bytes.
     public static let longestQueueName = 255 - 2 * DelayChainLimit.levels

@@ -51,18 +51,24 @@ public enum ScheduleDirectory {
         return results.values
     }
 
-    /// One file's schedules and errors.
-    public typealias ParsedFile = (file: String, schedules: [ScheduleDefinition], errors: [InputFileError])
+    /// One file's schedules and errors, and the text they were read from (empty when the file
+    /// could not be read).
+    public typealias ParsedFile = (file: String, schedules: [ScheduleDefinition], errors: [InputFileError], text: String)
 
     static func parseFile(_ path: String) -> ParsedFile {
         guard let data = FileManager.default.contents(atPath: path) else {
-            return (path, [], [InputFileError(file: path, line: 1, column: 1, message: "cannot read the file")])
+            return (path, [], [InputFileError(file: path, line: 1, column: 1, message: "cannot read the file")], "")
         }
         guard let text = String(validating: data, as: UTF8.self) else {
-            return (path, [], [InputFileError(file: path, line: 1, column: 1, message: "not UTF-8 text")])
+            return (path, [], [InputFileError(file: path, line: 1, column: 1, message: "not UTF-8 text")], "")
         }
+        return parse(text, file: path)
+    }
+
+    /// One file's schedules and errors, from its text.
+    public static func parse(_ text: String, file path: String) -> ParsedFile {
         let result = ScheduleFileParser.parse(yaml: text, file: path)
-        return (path, result.schedules, result.errors)
+        return (path, result.schedules, result.errors, text)
     }
 
     /// Joins parsed files, rejecting a file that redeclares a name an earlier file declared.

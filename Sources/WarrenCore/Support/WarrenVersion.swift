@@ -2,5 +2,5 @@
 /// process reports about itself.
 public enum WarrenVersion {
     /// The version number (semantic versioning).
-    public static let number = "0.20.0"
+    public static let number = "0.21.0"
 }

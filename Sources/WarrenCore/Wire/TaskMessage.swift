@@ -20,10 +20,13 @@ public struct TaskMessage: Sendable, Equatable {
     /// Not run after this instant; recorded `expired`.
     public var expiresAt: Date?
     public var traceparent: String?
+    /// Why a scheduled task went out outside the schedule's rhythm (`x-warren-trigger`):
+    /// `manual`, `backfill`, `catchup`; nil for a regular fire and for ad-hoc tasks.
+    public var trigger: String?
 
     public init(id: String = TaskMessage.newID(), task: String, args: JSONValue = .object([:]), queue: String = WireNames.defaultQueue,
                 attempt: Int = 1, priority: Int? = nil, schedule: String? = nil, scheduledFor: String? = nil,
-                expiresAt: Date? = nil, traceparent: String? = nil) {
+                expiresAt: Date? = nil, traceparent: String? = nil, trigger: String? = nil) {
         self.id = id
         self.task = task
         self.args = args
@@ -34,6 +37,7 @@ public struct TaskMessage: Sendable, Equatable {
         self.scheduledFor = scheduledFor
         self.expiresAt = expiresAt
         self.traceparent = traceparent
+        self.trigger = trigger
     }
 
     /// A fresh random task id (a lower-case UUID).

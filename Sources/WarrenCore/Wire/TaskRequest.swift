@@ -70,10 +70,7 @@ public struct TaskRequest: Sendable, Equatable {
         }
         if let problem = Names.queueNameProblem(queue) { throw TaskRequestError("queue \(queue): \(problem)") }
         if let priority, !(0...9).contains(priority) { throw TaskRequestError("priority: expected 0 to 9, got \(priority)") }
-        if let id {
-            if id.isEmpty || id.utf8.count > 200 { throw TaskRequestError("id: expected 1 to 200 bytes") }
-            if id.unicodeScalars.contains(where: { $0.value < 32 || $0.value == 127 }) { throw TaskRequestError("id: control characters are not allowed") }
-        }
+        if let id, let problem = Names.taskIDProblem(id) { throw TaskRequestError("id: \(problem)") }
         if delay != nil && at != nil { throw TaskRequestError("give delay or at, not both") }
         var wait = delay ?? .zero
         if let at { wait = .milliseconds(max(0, Int64((at.timeIntervalSince(now) * 1000).rounded(.up)))) }

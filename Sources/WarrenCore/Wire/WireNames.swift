@@ -18,6 +18,12 @@ public enum WireNames {
     public static let cancelExchange = "warren.cancel"
     /// Durable stream (kept 7 days) of cancellation records, read from the start by every worker.
     public static let cancellationStream = "warren.cancellations"
+    /// Durable stream of schedule commands (pause, resume, trigger, backfill; `ScheduleCommand`),
+    /// never trimmed: the runtime state of every schedule is the fold of it from its start.
+    public static let scheduleStateStream = "warren.schedules.state"
+    /// Stream (kept 7 days; the last entry always stays) of the active scheduler's loaded
+    /// schedule files (`LoadedSchedules`), one entry per takeover or change.
+    public static let loadedSchedulesStream = "warren.scheduler.loaded"
     /// Default queue for tasks that name none.
     public static let defaultQueue = "default"
 }
@@ -30,6 +36,10 @@ public enum WireHeaders {
     public static let schedule = "x-warren-schedule"
     /// The instant the schedule fired for (ISO-8601).
     public static let scheduledFor = "x-warren-scheduled-for"
+    /// Why a scheduled task was published outside the schedule's rhythm: `manual`
+    /// (`schedules trigger`), `backfill` (`schedules backfill`) or `catchup`; absent for a
+    /// regular fire.
+    public static let trigger = "x-warren-trigger"
     /// After this instant (ISO-8601) the task is not run and is recorded `expired`.
     public static let expiresAt = "x-warren-expires-at"
     /// The queue a delayed task goes to once its delay is over.

@@ -19,6 +19,7 @@ public enum SchedulerBroker {
         _ = try await channel.declare(QueueSpec(name: SchedulerNames.resultsStream, arguments: results))
         try await channel.bind(QueueBinding(queue: SchedulerNames.resultsStream, exchange: WireNames.resultsExchange, routingKey: ""))
         try await CancellationStream.declare(on: channel)
+        try await ScheduleStreams.declare(on: channel)
     }
 
     /// Tries to become the active instance: true if this connection now holds the lock, false if

@@ -5,7 +5,7 @@ import WarrenCore
 /// and its last good version stays in force; other files are unaffected.
 public final class ScheduleLibrary: Sendable {
     private struct State {
-        var goodVersions: [String: [ScheduleDefinition]] = [:]
+        var goodVersions: [String: ScheduleDirectory.ParsedFile] = [:]
         var schedules: [ScheduleDefinition] = []
         var version = 0
     }
@@ -23,6 +23,11 @@ public final class ScheduleLibrary: Sendable {
 
     /// The schedules in force.
     public var schedules: [ScheduleDefinition] { state.withLock { $0.schedules } }
+
+    /// The text of each file whose schedules are in force (its last good version), by path.
+    public var filesInForce: [String: String] {
+        state.withLock { state in state.goodVersions.mapValues(\.text) }
+    }
 
     /// Bumped by every reload that changed what is in force.
     public var version: Int { state.withLock { $0.version } }
@@ -43,17 +48,17 @@ public final class ScheduleLibrary: Sendable {
         return state.withLock { state in
             var report = ReloadReport()
             var files: [ScheduleDirectory.ParsedFile] = []
-            var goodVersions: [String: [ScheduleDefinition]] = [:]
+            var goodVersions: [String: ScheduleDirectory.ParsedFile] = [:]
             for file in parsed {
                 if file.errors.isEmpty {
-                    goodVersions[file.file] = file.schedules
-                    files.append((file.file, file.schedules, []))
+                    goodVersions[file.file] = file
+                    files.append(file)
                 } else {
                     report.errors += file.errors
                     if let previous = state.goodVersions[file.file] {
                         report.keptPrevious.append(file.file)
                         goodVersions[file.file] = previous
-                        files.append((file.file, previous, []))
+                        files.append(previous)
                     } else {
                         report.rejectedWithoutPrevious.append(file.file)
                     }

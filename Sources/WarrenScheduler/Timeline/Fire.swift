@@ -21,9 +21,7 @@ public struct Fire: Sendable, Hashable {
     public var taskID: String { Fire.taskID(schedule: schedule, scheduledFor: scheduledFor) }
 
     public static func taskID(schedule: String, scheduledFor: Int64) -> String {
-        var instant = Timestamp.format(scheduledFor, in: .utc)
-        if instant.hasSuffix("+00:00") { instant = String(instant.dropLast(6)) + "Z" }
-        return schedule + "@" + instant
+        ScheduleDefinition.fireTaskID(schedule: schedule, scheduledFor: scheduledFor)
     }
 
     /// The delay in [0, jitter] added to this fire, in milliseconds: a hash of the schedule name
@@ -55,9 +53,6 @@ public struct Fire: Sendable, Hashable {
             let (seconds, attoseconds) = expires.components
             expiresAt = Date(timeIntervalSince1970: Double(due) / 1000 + Double(seconds) + Double(attoseconds) / 1e18)
         }
-        return TaskMessage(
-            id: taskID, task: schedule.task, args: schedule.args, queue: schedule.queue, priority: schedule.priority,
-            schedule: schedule.name, scheduledFor: Timestamp.format(scheduledFor, in: schedule.zone), expiresAt: expiresAt
-        )
+        return schedule.fireMessage(for: scheduledFor, expiresAt: expiresAt)
     }
 }

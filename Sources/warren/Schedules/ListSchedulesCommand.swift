@@ -1,15 +1,27 @@
 import ArgumentParser
 import Cron
 import Foundation
+import RabbitMQ
 import WarrenCore
+import WarrenMessaging
 
 /// `warren schedules list`: each schedule with its expression, zone and next fire.
-struct ListSchedulesCommand: ParsableCommand {
+struct ListSchedulesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "list",
-        abstract: "List the schedules with their expression, time zone and next fire.",
-        discussion: "Schedules of files that fail validation are left out; their errors go to stderr and the exit code is 1."
+        abstract: "List the schedules with their expression, time zone, next fire and runtime state.",
+        discussion: """
+            Schedules of files that fail validation are left out; their errors go to stderr and the \
+            exit code is 1. PAUSED is "yes" for a schedule paused in its file, and names the pause \
+            for one paused with warren schedules pause (read from the broker; with --offline, or when \
+            the broker cannot be reached, only the files are read).
+            """
     )
+
+    @OptionGroup var broker: BrokerOptions
+
+    @Flag(help: "Do not read runtime state from the broker.")
+    var offline = false
 
     @Option(name: .customLong("schedules"), help: "The schedules directory.")
     var directory = "schedules"
@@ -30,22 +42,89 @@ struct ListSchedulesCommand: ParsableCommand {
         let paused: Bool
         let task: String
         let queue: String
+        let args: JSONArgs
+        /// The runtime pause (`warren schedules pause`), if one holds now; absent when not read.
+        let runtimePause: RuntimePause??
 
         enum CodingKeys: String, CodingKey {
-            case name, file, expression, zone, paused, task, queue
+            case name, file, expression, zone, paused, task, queue, args
             case nextFire = "next_fire"
+            case runtimePause = "runtime_pause"
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(name, forKey: .name)
+            try container.encode(file, forKey: .file)
+            try container.encode(expression, forKey: .expression)
+            try container.encode(zone, forKey: .zone)
+            try container.encode(nextFire, forKey: .nextFire)
+            try container.encode(paused, forKey: .paused)
+            try container.encode(task, forKey: .task)
+            try container.encode(queue, forKey: .queue)
+            try container.encode(args, forKey: .args)
+            if let runtimePause { try container.encode(runtimePause, forKey: .runtimePause) }
         }
     }
 
-    func run() throws {
+    /// A runtime pause as JSON.
+    struct RuntimePause: Encodable {
+        let until: String?
+        let reason: String?
+        let by: String
+        let since: String
+    }
+
+    /// A schedule's args as their own JSON.
+    struct JSONArgs: Encodable {
+        let value: JSONValue
+
+        func encode(to encoder: any Encoder) throws {
+            switch value {
+            case .array(let items):
+                var container = encoder.unkeyedContainer()
+                for item in items { try container.encode(JSONArgs(value: item)) }
+            case .object(let members):
+                var container = encoder.container(keyedBy: Key.self)
+                for (key, member) in members { try container.encode(JSONArgs(value: member), forKey: Key(stringValue: key)) }
+            default:
+                var container = encoder.singleValueContainer()
+                switch value {
+                case .bool(let flag): try container.encode(flag)
+                case .number(let number): try container.encode(number)
+                case .integer(let number): try container.encode(number)
+                case .string(let text): try container.encode(text)
+                default: try container.encodeNil()
+                }
+            }
+        }
+
+        struct Key: CodingKey {
+            let stringValue: String
+            var intValue: Int? { nil }
+            init(stringValue: String) { self.stringValue = stringValue }
+            init?(intValue: Int) { nil }
+        }
+    }
+
+    func run() async throws {
         let set = try ScheduleInputs.load(directory)
+        let state = offline ? nil : await runtimeState()
+        let now = RuntimeSchedules.milliseconds(Date())
         let rows = try set.schedules.map { schedule in
             let after = try ScheduleInputs.instant(from: from, in: schedule.zone)
+            let pause = state.map { state in
+                state.pause(of: schedule.name, at: now).map {
+                    RuntimePause(until: $0.until.map(Timestamp.formatUTC(milliseconds:)), reason: $0.reason, by: $0.by,
+                                 since: Timestamp.formatUTC(milliseconds: $0.since))
+                }
+            }
             return Row(
                 name: schedule.name, file: schedule.location.file, expression: schedule.recurrence.description,
                 zone: schedule.zone.identifier,
                 nextFire: schedule.timetable.nextFire(after: after).map { Timestamp.format($0, in: schedule.zone) },
-                paused: schedule.paused, task: schedule.task, queue: schedule.queue
+                paused: schedule.paused, task: schedule.task, queue: schedule.queue, args: JSONArgs(value: schedule.args),
+                runtimePause: pause
             )
         }
         if json {
@@ -61,9 +140,29 @@ struct ListSchedulesCommand: ParsableCommand {
         }
     }
 
+    private static func pausedCell(_ row: Row) -> String {
+        if row.paused { return "yes" }
+        guard case let pause?? = row.runtimePause else { return "no" }
+        var text = "yes, " + (pause.until.map { "until \($0)" } ?? "until resumed")
+        if let reason = pause.reason { text += ": \(reason)" }
+        return text + " (by \(pause.by))"
+    }
+
+    /// Every schedule's runtime state, or nil (with a note on stderr) when the broker cannot be read.
+    private func runtimeState() async -> ScheduleRuntimeState? {
+        do {
+            let connection = try await Connection.open(try broker.configuration(connectionName: "warren-schedules-list"))
+            defer { Task { await connection.close() } }
+            return try await Inspector(connection: connection).scheduleState()
+        } catch {
+            FileHandle.standardError.write(Data("warren schedules list: runtime state not read (\(error)); showing the files only\n".utf8))
+            return nil
+        }
+    }
+
     private func printTable(_ rows: [Row]) {
         let header = ["NAME", "EXPRESSION", "ZONE", "NEXT FIRE", "PAUSED"]
-        let cells = rows.map { [$0.name, $0.expression, $0.zone, $0.nextFire ?? "never", $0.paused ? "yes" : "no"] }
+        let cells = rows.map { [$0.name, $0.expression, $0.zone, $0.nextFire ?? "never", Self.pausedCell($0)] }
         let widths = header.indices.map { column in ([header] + cells).map { $0[column].count }.max() ?? 0 }
         for line in [header] + cells {
             let padded = line.enumerated().map { column, cell in

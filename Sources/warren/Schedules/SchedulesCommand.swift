@@ -4,7 +4,9 @@ import ArgumentParser
 struct SchedulesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "schedules",
-        abstract: "Validate schedule files, list schedules and show their next fire times.",
-        subcommands: [ValidateSchedulesCommand.self, ListSchedulesCommand.self, NextFiresCommand.self]
+        abstract: "Validate schedule files, list schedules and their next fire times, and operate them on the running scheduler.",
+        subcommands: [ValidateSchedulesCommand.self, ListSchedulesCommand.self, NextFiresCommand.self,
+                      PauseScheduleCommand.self, ResumeScheduleCommand.self, TriggerScheduleCommand.self,
+                      BackfillScheduleCommand.self, PlanSchedulesCommand.self]
     )
 }

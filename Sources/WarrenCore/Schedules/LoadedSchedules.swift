@@ -1,0 +1,46 @@
+import Foundation
+
+/// What the active scheduler has in force: the text of every schedule file it loaded (each
+/// file's last good version), published on every takeover and every reload that changed
+/// something, so that the CLI acts on the schedules that actually run (`schedules pause`,
+/// `trigger`, `backfill`, `plan`) wherever it is started.
+public struct LoadedSchedules: Sendable, Equatable {
+    public var instance: String
+    /// Milliseconds since the epoch.
+    public var loadedAt: Int64
+    /// File text by path, as the scheduler names the file.
+    public var files: [String: String]
+
+    public init(instance: String, loadedAt: Int64, files: [String: String]) {
+        self.instance = instance
+        self.loadedAt = loadedAt
+        self.files = files
+    }
+
+    public var body: Data {
+        let value = JSONValue.object([
+            "instance": .string(instance), "loaded_at": .integer(loadedAt),
+            "files": .object(files.mapValues { .string($0) }),
+        ])
+        return Data(JSONText.write(value).utf8)
+    }
+
+    /// Reads a snapshot; nil if `data` is not one.
+    public init?(body data: Data) {
+        guard case .object(let fields)? = try? JSONText.parse(data),
+              case .object(let files)? = fields["files"] else { return nil }
+        if case .string(let instance)? = fields["instance"] { self.instance = instance } else { instance = "" }
+        if case .integer(let at)? = fields["loaded_at"] { loadedAt = at } else { loadedAt = 0 }
+        var texts: [String: String] = [:]
+        for (path, text) in files {
+            guard case .string(let text) = text else { return nil }
+            texts[path] = text
+        }
+        self.files = texts
+    }
+
+    /// The schedules in force, parsed as the scheduler parsed them.
+    public func scheduleSet() -> ScheduleSet {
+        ScheduleDirectory.combine(files.keys.sorted().map { ScheduleDirectory.parse(files[$0]!, file: $0) })
+    }
+}
