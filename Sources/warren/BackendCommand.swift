@@ -37,13 +37,25 @@ struct BackendCommand: AsyncParsableCommand {
     @Option(help: "Serve the HTTP API, dashboard and /metrics at HOST:PORT, or \"off\" (default 127.0.0.1:8080).")
     var http = "127.0.0.1:8080"
 
-    @Option(name: .customLong("api-token"), help: "Bearer token POST /api/tasks requires (env WARREN_API_TOKEN; default: none required).")
+    @Option(name: .customLong("api-token"), help: "Admin token: grants every route (env WARREN_API_TOKEN). With any token set, every route but /healthz, /readyz and /signin needs one.")
     var apiToken: String?
+
+    @Option(name: .customLong("api-read-token"), help: "Read token: grants reads only; writes get 403 (env WARREN_API_READ_TOKEN).")
+    var apiReadToken: String?
+
+    @Flag(name: .customLong("metrics-open"), help: "Serve /metrics without a token even when tokens are set.")
+    var metricsOpen = false
+
+    @Flag(name: .customLong("insecure-no-auth"), help: "Allow --http beyond loopback without a token (everyone reachable may read and write).")
+    var insecureNoAuth = false
+
+    @Flag(name: .customLong("trust-forwarded-for"), help: "Rate-limit by X-Forwarded-For's first address (a proxy in front) when no token is used.")
+    var trustForwardedFor = false
 
     @Option(help: "Schedule files the dashboard lists with their next fire (env WARREN_SCHEDULES; default: none).")
     var schedules: String?
 
-    @Option(name: .customLong("api-rate"), help: "POST /api/tasks per client: sustained tasks per second; bursts of twice that (default 10).")
+    @Option(name: .customLong("api-rate"), help: "Writes (POST) per token, or per client address without tokens: sustained per second; bursts of twice that (default 10).")
     var apiRate = 10.0
 
     @OptionGroup var queueTypeOption: QueueTypeOption
@@ -71,10 +83,19 @@ struct BackendCommand: AsyncParsableCommand {
             let (host, port) = try MetricsEndpoint.hostAndPort(http, option: "--http")
             var settings = HTTPConfiguration(host: host, port: port, connection: configuration.connection, metricsText: MetricsEndpoint.text)
             settings.queueOptions = TaskQueueOptions(type: configuration.queueType)
-            settings.apiToken = (apiToken ?? ProcessInfo.processInfo.environment["WARREN_API_TOKEN"]).flatMap { $0.isEmpty ? nil : $0 }
+            let environment = ProcessInfo.processInfo.environment
+            settings.apiToken = (apiToken ?? environment["WARREN_API_TOKEN"]).flatMap { $0.isEmpty ? nil : $0 }
+            settings.readToken = (apiReadToken ?? environment["WARREN_API_READ_TOKEN"]).flatMap { $0.isEmpty ? nil : $0 }
+            settings.metricsOpen = metricsOpen
+            settings.insecureNoAuth = insecureNoAuth
+            settings.trustForwardedFor = trustForwardedFor
             settings.rate = (apiRate, max(1, Int((apiRate * 2).rounded(.up))))
-            settings.schedulesDirectory = schedules ?? ProcessInfo.processInfo.environment["WARREN_SCHEDULES"]
-            httpConfiguration = settings
+            settings.schedulesDirectory = schedules ?? environment["WARREN_SCHEDULES"]
+            do {
+                httpConfiguration = try settings.validated()
+            } catch {
+                throw ValidationError(error.description)
+            }
         }
         // GET /metrics needs the registry whether or not --metrics is given.
         _ = MetricsEndpoint.registry

@@ -79,3 +79,76 @@ struct DashboardTests {
         #expect(try Self.pngSize(taskShot) == (1400, 1000))
     }
 }
+
+/// The dashboard's sign-in and its pause button, clicked in headless Chromium driven by
+/// Selenium (Debian's chromium-driver and python3-selenium), as a user would.
+@Suite("dashboard sign-in and schedule buttons (headless Chromium, Selenium)")
+struct DashboardSignInTests {
+    /// Signs in with `token` on `base`, clicks the pause button of `schedule`, and prints what it
+    /// saw at each step.
+    static let script = #"""
+import sys
+from selenium import webdriver
+from selenium.webdriver.common.by import By
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.support.ui import WebDriverWait
+
+base, token, schedule = sys.argv[1], sys.argv[2], sys.argv[3]
+options = webdriver.ChromeOptions()
+for argument in ["--headless", "--no-sandbox", "--disable-gpu", "--window-size=1400,1000"]:
+    options.add_argument(argument)
+driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+wait = WebDriverWait(driver, 20)
+try:
+    driver.get(base + "/")
+    wait.until(lambda d: d.find_elements(By.ID, "token"))
+    print("redirected to", driver.current_url.replace(base, ""))
+    driver.find_element(By.ID, "token").send_keys("wrong")
+    driver.find_element(By.ID, "signin").click()
+    wait.until(lambda d: d.find_elements(By.CLASS_NAME, "error"))
+    print("wrong token:", driver.find_element(By.CLASS_NAME, "error").text)
+    driver.find_element(By.ID, "token").send_keys(token)
+    driver.find_element(By.ID, "signin").click()
+    selector = 'button.op[data-op="pause"][data-name="%s"]' % schedule
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, selector))
+    cookie = driver.get_cookie("warren_session")
+    print("signed in; cookie httpOnly:", cookie["httpOnly"], "sameSite:", cookie.get("sameSite"))
+    driver.find_element(By.CSS_SELECTOR, selector).click()
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, 'span.paused[data-schedule="%s"]' % schedule))
+    print("paused:", driver.find_element(By.CSS_SELECTOR, 'span.paused[data-schedule="%s"]' % schedule).text)
+    print("button now:", driver.find_element(By.CSS_SELECTOR, 'button.op[data-name="%s"]' % schedule).text)
+finally:
+    driver.quit()
+"""#
+
+    @Test("sign in with the admin token (a wrong one is refused), click pause: the schedule is paused, attributed to the dashboard")
+    func signInAndPause() async throws {
+        let script = FileManager.default.temporaryDirectory.appendingPathComponent("warren-dashboard-\(UUID().uuidString).py")
+        try Data(Self.script.utf8).write(to: script)
+        defer { try? FileManager.default.removeItem(at: script) }
+        try await APIAccessTests.withBackend { harness, base, _ in
+            // The dashboard lists the schedules of --schedules and those with results; give tick a result.
+            var result = TaskResult(id: "tick@2026-03-01T03:00:00Z", task: "warren.echo", queue: "access", attempt: 1, status: .succeeded)
+            result.schedule = "tick"
+            result.finishedAt = TaskResult.timestamp(Date())
+            try await harness.publish([result])
+            try await harness.waitForCounts(tasks: 1, attempts: 1)
+            let output = try await runChecked("/usr/bin/python3", [script.path, base, "admin-t", "tick"], timeout: .seconds(120))
+            let lines = output.split(separator: "\n").map(String.init)
+            #expect(lines == [
+                "redirected to /signin?next=%2F",
+                "wrong token: That token is not valid here.",
+                "signed in; cookie httpOnly: True sameSite: Strict",
+                "paused: paused until resumed: paused from the dashboard",
+                "button now: resume",
+            ])
+            let schedules = try await HTTPAPITests.request("GET", base + "/api/schedules", headers: ["Authorization": "Bearer read-t"])
+            guard case .object(let object) = schedules.json, case .array(let rows)? = object["schedules"],
+                  case .object(let tick)? = rows.first, case .object(let pause)? = tick["runtime_pause"] else {
+                Issue.record("GET /api/schedules: \(schedules.text)")
+                return
+            }
+            #expect(pause["by"] == .string("api:admin-token (dashboard)"))
+        }
+    }
+}

@@ -104,7 +104,7 @@ struct HTTPAPITests {
                                               headers: ["Authorization": "Bearer \(token)", "traceparent": traceparent])
         var stored: Answer?
         try await waitUntil("the task's result stored and served") {
-            stored = try? await Self.request("GET", "\(base)/api/results/api-1")
+            stored = try? await Self.request("GET", "\(base)/api/results/api-1", headers: ["Authorization": "Bearer \(token)"])
             return stored?.status == 200
         }
         worker.signal(SIGTERM)
@@ -148,7 +148,7 @@ struct HTTPAPITests {
         let retryAfter = try #require(limited?.headers["retry-after"].flatMap { Int($0) })
         #expect((1...100).contains(retryAfter))
         #expect(limited?.json == .object(["error": .string(
-            "rate limit: this client sent more than 0.01 tasks per second (bursts of 1); retry after \(retryAfter) s")]))
+            "rate limit: this client sent more than 0.01 writes per second (bursts of 1); retry after \(retryAfter) s")]))
         #expect(document.problems("post", "/api/tasks", status: 429, body: limited?.json ?? .null) == [])
     }
 
@@ -179,6 +179,9 @@ struct HTTPAPITests {
         #expect(dashboard.status == 200)
         #expect(document.problems("get", "/api/dashboard", status: 200, body: dashboard.json) == [], "\(dashboard.text)")
         #expect(document.operations == ["get /api/results", "get /api/results/{id}", "get /api/stats", "post /api/tasks", "get /api/dashboard",
+                                        "get /api/schedules", "post /api/schedules/{name}/pause", "post /api/schedules/{name}/resume",
+                                        "post /api/schedules/{name}/trigger", "post /api/schedules/{name}/backfill", "get /api/whoami",
+                                        "get /signin", "post /signin", "post /signout",
                                         "get /", "get /tasks/{id}", "get /healthz", "get /readyz", "get /metrics"])
     }
 }

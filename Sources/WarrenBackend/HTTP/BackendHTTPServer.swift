@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdAuth
 import Logging
 import ServiceLifecycle
 import Synchronization
@@ -12,9 +13,10 @@ public final class BackendHTTPServer: Sendable {
     let configuration: HTTPConfiguration
     let state: BackendState
     let logger: Logger
-    private let submitter: TaskSubmitter
-    private let buckets: Mutex<TokenBuckets>
+    let submitter: TaskSubmitter
+    let buckets: Mutex<TokenBuckets>
     private let schedules: ScheduleCache
+    let runtimeState = RuntimeStateCache()
 
     public init(configuration: HTTPConfiguration, state: BackendState, logger: Logger) {
         self.configuration = configuration
@@ -25,9 +27,24 @@ public final class BackendHTTPServer: Sendable {
         schedules = ScheduleCache(directory: configuration.schedulesDirectory)
     }
 
-    /// The server as a service to run beside the backend.
+    /// The server as a service to run beside the backend. Every request passes the sign-in
+    /// session, then the bearer token, then `APIAccess` (SPEC §9).
     public func service() -> some Service {
         let router = Router(context: APIRequestContext.self)
+        let sessions = MemoryPersistDriver()
+        router.add(middleware: SessionMiddleware(storage: sessions, configuration: SessionMiddlewareConfiguration(
+            sessionCookieParameters: SessionCookieParameters(name: "warren_session", sameSite: .strict), keyPrefix: "warren.session.")))
+        router.add(middleware: SessionAuthenticator(context: APIRequestContext.self) { (role: APIRole, _) in APIIdentity(role: role, via: .session) })
+        router.add(middleware: BearerTokenAuthenticator(adminToken: configuration.apiToken, readToken: configuration.readToken))
+        router.add(middleware: AccessMiddleware(server: self))
+        router.get("signin") { request, _ in self.signInPage(request) }
+        router.post("signin") { request, context in await self.signIn(request, context: context) }
+        router.post("signout") { _, context in self.signOut(context: context) }
+        router.get("api/whoami") { _, context in
+            let role = context.identity?.role.rawValue ?? (self.configuration.authRequired ? "none" : "open")
+            return JSONResponse.make(.ok, .object(["role": .string(role)]))
+        }
+        addScheduleRoutes(to: router)
         router.get("api/results") { request, _ in await self.listResults(request) }
         router.get("api/results/:id") { _, context in
             let raw = context.parameters.get("id") ?? ""
@@ -35,9 +52,9 @@ public final class BackendHTTPServer: Sendable {
         }
         router.get("api/stats") { request, _ in await self.statistics(request) }
         router.post("api/tasks") { request, context in await self.submitTask(request, context: context) }
-        router.get("api/dashboard") { _, _ in await self.dashboard() }
+        router.get("api/dashboard") { _, context in await self.dashboard(viewer: context.identity) }
         router.get("healthz") { _, _ in JSONResponse.make(.ok, .object(["status": .string("ok")])) }
-        router.get("readyz") { _, _ in self.readiness() }
+        router.get("readyz") { _, context in self.readiness(detailed: !self.configuration.authRequired || context.identity != nil) }
         router.get("/") { _, _ in Self.page }
         router.get("tasks/:id") { _, _ in Self.page }
         router.get("metrics") { _, _ in
@@ -46,8 +63,10 @@ public final class BackendHTTPServer: Sendable {
         }
         var serverLogger = logger
         serverLogger.logLevel = max(logger.logLevel, .warning)
-        return Application(router: router, configuration: ApplicationConfiguration(
+        var application = Application(router: router, configuration: ApplicationConfiguration(
             address: .hostname(configuration.host, port: configuration.port), serverName: "warren"), logger: serverLogger)
+        application.addServices(sessions)
+        return application
     }
 
     private func openStore() -> (any ResultStore)? { state.store }
@@ -115,21 +134,6 @@ public final class BackendHTTPServer: Sendable {
     }
 
     func submitTask(_ request: Request, context: APIRequestContext) async -> Response {
-        if let token = configuration.apiToken {
-            let given = request.headers[.authorization] ?? ""
-            guard Self.constantTimeEquals(given, "Bearer \(token)") else {
-                return JSONResponse.error(.unauthorized, "missing or wrong bearer token (Authorization: Bearer TOKEN)",
-                                          headers: [.wwwAuthenticate: "Bearer"])
-            }
-        }
-        let now = ContinuousClock.now - Self.epoch
-        let wait = buckets.withLock { $0.take(client: context.clientKey, now: Double(now.components.seconds) + Double(now.components.attoseconds) / 1e18) }
-        if let wait {
-            let seconds = max(1, Int(wait.rounded(.up)))
-            return JSONResponse.error(.tooManyRequests,
-                                      "rate limit: this client sent more than \(Self.number(configuration.rate.perSecond)) tasks per second (bursts of \(configuration.rate.burst)); retry after \(seconds) s",
-                                      headers: [.retryAfter: "\(seconds)"])
-        }
         var request = request
         let body: ByteBuffer
         do {
@@ -159,14 +163,19 @@ public final class BackendHTTPServer: Sendable {
             logger.warning("POST /api/tasks: publish failed: \(error)", metadata: ["task_id": "\(message.id)"])
             return JSONResponse.error(.serviceUnavailable, "the broker did not take the task: \(error)")
         }
-        logger.info("task published from the HTTP API", metadata: ["task_id": "\(message.id)", "task": "\(message.task)", "queue": "\(message.queue)"])
+        logger.info("task published from the HTTP API", metadata: [
+            "task_id": "\(message.id)", "task": "\(message.task)", "queue": "\(message.queue)",
+            "by": "\(context.identity?.name ?? "api:anonymous (no token configured)")",
+        ])
         return JSONResponse.make(.accepted, .object(["id": .string(message.id), "queue": .string(message.queue), "task": .string(message.task)]))
     }
 
-    func dashboard() async -> Response {
+    func dashboard(viewer: APIIdentity?) async -> Response {
         guard let store = openStore() else { return Self.storeNotOpen }
+        let runtime = try? await runtimeState.current(on: submitter.connection())
+        let role = viewer?.role.rawValue ?? (configuration.authRequired ? "none" : "open")
         do {
-            return JSONResponse.make(.ok, try await DashboardData(store: store, broker: submitter, schedules: schedules).json())
+            return JSONResponse.make(.ok, try await DashboardData(store: store, broker: submitter, schedules: schedules, runtime: runtime, viewer: role).json())
         } catch {
             return JSONResponse.error(.serviceUnavailable, "result store: \(error)")
         }
@@ -178,20 +187,21 @@ public final class BackendHTTPServer: Sendable {
     }
 
     /// Ready when the store is open and available, the broker connected and results consumed;
-    /// `problems` lists every part that is not.
-    func readiness() -> Response {
+    /// `problems` lists every part that is not (left empty for a request without a token when
+    /// tokens are set: probes need no token, the details do).
+    func readiness(detailed: Bool) -> Response {
         let store = state.store != nil && state.storeAvailable
         let broker = state.brokerConnected
         let unready = state.readiness.unready
         let ready = store && broker && unready.isEmpty
         let body: JSONValue = .object(["status": .string(ready ? "ok" : "unavailable"),
                                        "store": .string(store ? "ok" : "unavailable"), "broker": .string(broker ? "ok" : "unavailable"),
-                                       "problems": .array(unready.map(JSONValue.string))])
+                                       "problems": .array(detailed ? unready.map(JSONValue.string) : [])])
         return JSONResponse.make(ready ? .ok : .serviceUnavailable, body)
     }
 
     private static let storeNotOpen = JSONResponse.error(.serviceUnavailable, "the result store is not open yet")
-    private static let epoch = ContinuousClock.now
+    static let epoch = ContinuousClock.now
 
     /// `10` rather than `10.0`.
     static func number(_ value: Double) -> String {

@@ -10,6 +10,10 @@ struct DashboardData: Sendable {
     let store: any ResultStore
     let broker: TaskSubmitter
     let schedules: ScheduleCache
+    /// Runtime pauses (nil when the broker could not be read).
+    let runtime: ScheduleRuntimeState?
+    /// The viewer's role: `admin`, `read`, `open` (no token configured).
+    let viewer: String
 
     /// Runs per minute over the last hour (every minute present), each schedule's last run and
     /// next fire, recent failures, queue depths, dead letters and delayed tasks.
@@ -39,6 +43,7 @@ struct DashboardData: Sendable {
                 "name": .string(name), "task": definition.map { .string($0.task) } ?? last.map { .string($0.task) } ?? .null,
                 "queue": definition.map { .string($0.queue) } ?? .null, "paused": definition.map { .bool($0.paused) } ?? .null,
                 "next_fire": next.map(JSONValue.string) ?? .null, "last": last.map(Self.value) ?? .null,
+                "runtime_pause": BackendHTTPServer.pauseJSON(runtime?.pause(of: name, at: nowMs)),
             ]))
         }
         var failures: [TaskResult] = []
@@ -58,7 +63,7 @@ struct DashboardData: Sendable {
         let deadLetters = inspected.first { $0.name == WireNames.deadLetterQueue }?.state?.messageCount
         let delayed = inspected.isEmpty ? nil : inspected.filter { chain.contains($0.name) }.reduce(0) { $0 + ($1.state?.messageCount ?? 0) }
         return .object([
-            "generated_at": .string(TaskResult.timestamp(now)), "since": .string(TaskResult.timestamp(hourAgo)),
+            "generated_at": .string(TaskResult.timestamp(now)), "viewer": .string(viewer), "since": .string(TaskResult.timestamp(hourAgo)),
             "runs_per_minute": .array(minutes), "schedules": .array(scheduleRows),
             "failures": .array(failures.prefix(10).map(Self.value)), "queues": .array(queues),
             "dead_letters": deadLetters.map { .integer(Int64($0)) } ?? .null, "delayed": delayed.map { .integer(Int64($0)) } ?? .null,

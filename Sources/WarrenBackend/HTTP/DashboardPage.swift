@@ -1,6 +1,7 @@
 /// The dashboard (`GET /`) and the page of one task (`GET /tasks/ID`): one HTML document with
 /// its CSS and script inline (no CDN, works offline), reading `/api/dashboard` and
-/// `/api/results/ID` and refreshing itself every 5 seconds.
+/// `/api/results/ID` and refreshing itself every 5 seconds. A viewer signed in with the admin
+/// token gets pause and resume buttons per schedule.
 enum DashboardPage {
     static let html = #"""
 <!doctype html>
@@ -36,10 +37,12 @@ enum DashboardPage {
   .big { font-size: 26px; font-weight: 700; } .tiles { display: flex; gap: 28px; margin-bottom: 10px; }
   .tiles div span { display: block; font-size: 12px; color: var(--muted); }
   a { color: #1f5fbf; }
+  button.op { font-size: 12px; padding: 1px 8px; margin-left: 6px; }
+  header form { margin: 0; } header button { font-size: 12px; }
 </style>
 </head>
 <body>
-<header><h1><a href="/">Warren</a></h1><span id="title">dashboard</span><span class="meta" id="updated">loading…</span></header>
+<header><h1><a href="/">Warren</a></h1><span id="title">dashboard</span><span class="meta" id="updated">loading…</span><form method="post" action="/signout" id="signout" hidden><button>sign out</button></form></header>
 <main id="main"><section class="wide"><p class="empty">Loading…</p></section></main>
 <script>
 "use strict";
@@ -73,8 +76,14 @@ function chart(minutes) {
 function dashboard(d) {
   const total = d.runs_per_minute.reduce((a, m) => a + m.succeeded + m.failed, 0);
   const failed = d.runs_per_minute.reduce((a, m) => a + m.failed, 0);
+  const operable = d.viewer === "admin";
+  document.getElementById("signout").hidden = d.viewer === "open";
+  const pause = (s) => s.runtime_pause ? ` <span class="paused error" data-schedule="${esc(s.name)}">paused ${s.runtime_pause.until ? "until " + time(s.runtime_pause.until) : "until resumed"}${s.runtime_pause.reason ? ": " + esc(s.runtime_pause.reason) : ""}</span>` : "";
+  const button = (s) => !operable ? "" : s.runtime_pause
+    ? `<button class="op" data-op="resume" data-name="${esc(s.name)}">resume</button>`
+    : `<button class="op" data-op="pause" data-name="${esc(s.name)}">pause</button>`;
   const schedules = d.schedules.length ? `<table><tr><th>schedule</th><th>task</th><th>last run</th><th>status</th><th>took</th><th>next fire</th></tr>` +
-    d.schedules.map((s) => `<tr><td>${esc(s.name)}${s.paused ? " <span class=\"empty\">(paused)</span>" : ""}</td><td>${esc(s.task)}</td>` +
+    d.schedules.map((s) => `<tr><td>${esc(s.name)}${s.paused ? " <span class=\"empty\">(paused)</span>" : ""}${pause(s)}${button(s)}</td><td>${esc(s.task)}</td>` +
       `<td>${s.last ? taskLink(s.last.id) + "<br>" + time(s.last.finished_at) : "<span class=\"empty\">never ran</span>"}</td>` +
       `<td>${s.last ? badge(s.last.status) : ""}</td><td class="num">${s.last ? took(s.last.duration_ms) : ""}</td><td>${time(s.next_fire)}</td></tr>`).join("") + "</table>"
     : `<p class="empty">No schedules known (start the backend with --schedules DIR).</p>`;
@@ -114,10 +123,25 @@ function task(t) {
   document.getElementById("updated").textContent = "updated " + new Date().toISOString().replace("T", " ").slice(0, 19) + "Z";
 }
 
+main.addEventListener("click", async (event) => {
+  const target = event.target.closest("button.op");
+  if (!target) return;
+  target.disabled = true;
+  const body = target.dataset.op === "pause" ? JSON.stringify({reason: "paused from the dashboard"}) : "{}";
+  const answer = await fetch(`/api/schedules/${encodeURIComponent(target.dataset.name)}/${target.dataset.op}`,
+    {method: "POST", headers: {"Content-Type": "application/json", "X-Warren-Request": "dashboard"}, body});
+  if (!answer.ok) {
+    const problem = await answer.json().catch(() => ({}));
+    alert(problem.error || answer.statusText);
+  }
+  refresh();
+});
+
 async function refresh() {
   const id = location.pathname.startsWith("/tasks/") ? decodeURIComponent(location.pathname.slice(7)) : null;
   try {
     const answer = await fetch(id ? "/api/results/" + encodeURIComponent(id) : "/api/dashboard");
+    if (answer.status === 401) { location.href = "/signin?next=" + encodeURIComponent(location.pathname); return; }
     const body = await answer.json();
     if (!answer.ok) throw new Error(body.error || answer.statusText);
     id ? task(body) : dashboard(body);

@@ -40,6 +40,11 @@ actor TaskSubmitter {
         return states
     }
 
+    /// The connection, for the schedule operations (`TaskClient`, `Inspector`).
+    func connection() async throws -> Connection {
+        try await open().0
+    }
+
     private func open() async throws -> (Connection, Channel) {
         if let opening, let opened = try? await opening.value { return opened }
         let configuration = self.configuration

@@ -1,0 +1,75 @@
+import Foundation
+
+/// What a token allows (SPEC §9): `--api-token` everything, `--api-read-token` reads only.
+public enum APIRole: String, Sendable, Codable {
+    case read, admin
+}
+
+/// Who sent a request: the role of the token it carried, and how it carried it.
+public struct APIIdentity: Sendable, Codable, Equatable {
+    public enum Via: String, Sendable, Codable {
+        /// `Authorization: Bearer TOKEN`.
+        case bearer
+        /// The dashboard's sign-in cookie.
+        case session
+    }
+
+    public var role: APIRole
+    public var via: Via
+
+    public init(role: APIRole, via: Via) {
+        self.role = role
+        self.via = via
+    }
+
+    /// How writes are attributed in logs and in the schedule state stream: `api:admin-token`.
+    public var name: String { "api:\(role.rawValue)-token" + (via == .session ? " (dashboard)" : "") }
+}
+
+/// Which routes need which role, and what a request gets: one rule for every route. Pure.
+public enum APIAccess {
+    public enum Need: Sendable, Equatable {
+        case open, read, admin
+    }
+
+    public enum Decision: Sendable, Equatable {
+        case allow
+        /// No token, or a wrong one: 401 (an API route) or the sign-in page (a dashboard page).
+        case unauthorized
+        /// A read token on a write route: 403.
+        case forbidden
+        /// A write through the dashboard's cookie without the dashboard's request header: 403
+        /// (a page elsewhere cannot forge it; the cookie is also `SameSite=Strict`).
+        case crossSite
+    }
+
+    /// The header the dashboard sends with every write it makes through its cookie.
+    public static let dashboardHeader = "X-Warren-Request"
+
+    /// What `method` on `path` needs. Open: `/healthz`, `/readyz` (probes), the sign-in page and
+    /// `/metrics` with `--metrics-open`; any other GET or HEAD reads; everything else writes.
+    public static func need(method: String, path: String, metricsOpen: Bool) -> Need {
+        switch path {
+        case "/healthz", "/readyz", "/signin", "/signout": return .open
+        case "/metrics" where metricsOpen: return .open
+        default: return method == "GET" || method == "HEAD" ? .read : .admin
+        }
+    }
+
+    /// The decision for a request needing `need` from `identity` (nil: no valid token), when
+    /// `authRequired` (some token is configured); `dashboardHeader` whether the request carried it.
+    public static func decide(_ need: Need, identity: APIIdentity?, authRequired: Bool, dashboardHeader: Bool) -> Decision {
+        guard authRequired, need != .open else { return .allow }
+        guard let identity else { return .unauthorized }
+        if need == .admin {
+            if identity.role != .admin { return .forbidden }
+            if identity.via == .session, !dashboardHeader { return .crossSite }
+        }
+        return .allow
+    }
+
+    /// Whether a page (not an API route) is asked for: unauthenticated, it gets the sign-in page.
+    public static func isPage(_ path: String) -> Bool {
+        path == "/" || path.hasPrefix("/tasks/")
+    }
+}
