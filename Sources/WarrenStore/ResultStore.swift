@@ -63,8 +63,10 @@ public struct ResultCursor: Sendable, Equatable {
     }
 
     public init?(text: String) {
-        guard let dot = text.firstIndex(of: "."), let atMs = Int64(text[..<dot]) else { return nil }
-        self.init(atMs: atMs, id: String(text[text.index(after: dot)...]))
+        // By bytes: an id may start with a combining mark, which joins the dot into one Character.
+        let bytes = Array(text.utf8)
+        guard let dot = bytes.firstIndex(of: UInt8(ascii: ".")), let atMs = Int64(String(decoding: bytes[..<dot], as: UTF8.self)) else { return nil }
+        self.init(atMs: atMs, id: String(decoding: bytes[(dot + 1)...], as: UTF8.self))
     }
 
     public var text: String { "\(atMs).\(id)" }

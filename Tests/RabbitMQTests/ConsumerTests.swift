@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import RabbitMQ
 
@@ -168,6 +169,52 @@ struct ConsumerTests {
         try collector.deliveries[0].nack(requeue: true)
         try await waitUntil("message requeued") { try await channel.inspectQueue(queue).messageCount == 1 }
         #expect(try await channel.inspectQueue(queue).consumerCount == 0)
+    }
+
+    @Test("a stream consumer given up while deliveries are in flight does not cost the connection (a stream refuses reject with 540)",
+          arguments: 0..<3)
+    func streamConsumerGivenUp(round: Int) async throws {
+        let connection = try await TestBroker.connect()
+        defer { Task { await connection.close() } }
+        let lost = Mutex<String?>(nil)
+        let watching = Task {
+            for await event in connection.events {
+                if case .disconnected(let error) = event { lost.withLock { $0 = "\(error)" } }
+            }
+        }
+        defer { watching.cancel() }
+        let setup = try await connection.openChannel(confirms: true)
+        let stream = TestBroker.unique("stream-given-up")
+        _ = try await setup.declare(QueueSpec(name: stream, arguments: QueueArguments(type: .stream)))
+        defer { Task { try? await setup.deleteQueue(stream) } }
+        let body = Data(repeating: UInt8(ascii: "x"), count: 2000)
+        for _ in 0..<4 {
+            let outcomes = await setup.publishBatch((0..<5000).map { _ in OutgoingMessage(body: body, routingKey: stream) })
+            for outcome in outcomes { try outcome.get() }
+        }
+        let channel = try await connection.openChannel()
+        try await channel.setPrefetch(100)
+        let consumer = try await channel.consume(queue: stream, arguments: ["x-stream-offset": .string("first")])
+        // Read and ack batches in a task, and cancel the task while the stream keeps delivering
+        // (as a reader that has read what it needs does).
+        let seen = Mutex(0)
+        let reading = Task {
+            for await batch in consumer.batches {
+                try? batch.last?.ack(multiple: true)
+                seen.withLock { $0 += 1 }
+            }
+        }
+        try await waitUntil("a few batches read") { seen.withLock { $0 } >= 3 + round }
+        reading.cancel()
+        // The connection must still work: a declare and a publish after the deliveries that
+        // arrived for the given-up consumer.
+        try await Task.sleep(for: .milliseconds(300))
+        let probe = TestBroker.unique("after-stream")
+        try await setup.declare(QueueSpec(name: probe, durable: false, autoDelete: false))
+        defer { Task { try? await setup.deleteQueue(probe) } }
+        try await setup.publish(Data("still here".utf8), routingKey: probe)
+        #expect(try await setup.inspectQueue(probe).messageCount == 1)
+        #expect(lost.withLock { $0 } == nil, "the connection was lost")
     }
 
     @Test("a delivery held unacked for more than ten heartbeat intervals does not cost the connection", .timeLimit(.minutes(1)))

@@ -79,9 +79,10 @@ import Testing
         #expect(try BackfillPlan.plan(schedule, from: from, to: all.publish[0]).publish.isEmpty, "to is excluded")
     }
 
-    @Test func backfillRefusesAnEmptyRangeAndMoreThanATousandFires() throws {
+    @Test func backfillRefusesAReversedRangeAndMoreThanAThousandFires() throws {
         let every = try Self.schedule("schedules:\n  tick:\n    every: 1m\n    task: t\n")
-        #expect(throws: BackfillRangeError.emptyRange) { try BackfillPlan.plan(every, from: 100, to: 100) }
+        #expect(throws: BackfillRangeError.reversedRange) { try BackfillPlan.plan(every, from: 101, to: 100) }
+        #expect(try BackfillPlan.plan(every, from: 120, to: 120).publish.isEmpty, "an empty range plans nothing")
         #expect(try BackfillPlan.plan(every, from: 0, to: 60_000).publish.count == 1000)
         #expect(throws: BackfillRangeError.tooMany(limit: 1000)) { try BackfillPlan.plan(every, from: 0, to: 60_001) }
     }

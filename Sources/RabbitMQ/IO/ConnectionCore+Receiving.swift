@@ -102,8 +102,11 @@ extension ConnectionCore {
         case .deliver(let consumerTag, let deliveryTag, let redelivered, let exchange, let routingKey):
             channel.ackTracker.delivered(deliveryTag)
             guard let sink = channel.sink(forConsumer: consumerTag) else {
-                // Arrived after this client cancelled the consumer: give it back to the queue.
-                if let frame = channel.ackTracker.settle(deliveryTag, .reject(requeue: true)), let encoder {
+                // Arrived after this client cancelled the consumer: give it back to the queue. A
+                // stream keeps every message anyway and closes the connection over a reject or
+                // nack (540 NOT_IMPLEMENTED); its deliveries, which carry `x-stream-offset`, are acked.
+                let fromStream = properties.headers?["x-stream-offset"] != nil
+                if let frame = channel.ackTracker.settle(deliveryTag, fromStream ? .ack : .reject(requeue: true)), let encoder {
                     _ = encoder.send(frame, on: channel.number)
                     sentThisTurn = true
                 }

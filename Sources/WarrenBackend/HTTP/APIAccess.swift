@@ -68,6 +68,27 @@ public enum APIAccess {
         return .allow
     }
 
+    /// The methods `path` answers to, or nil for a path the server does not serve: a request
+    /// with another method gets 405 with `Allow` (docs/openapi.yaml lists the same).
+    public static func methods(for path: String) -> [String]? {
+        let parts = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map(String.init)
+        switch parts.count {
+        case 1 where ["healthz", "readyz", "metrics", ""].contains(parts[0]): return ["GET"]
+        case 1 where parts[0] == "signin": return ["GET", "POST"]
+        case 1 where parts[0] == "signout": return ["POST"]
+        case 2 where parts[0] == "tasks" && !parts[1].isEmpty: return ["GET"]
+        case 2 where parts[0] == "api":
+            switch parts[1] {
+            case "results", "stats", "dashboard", "schedules", "whoami": return ["GET"]
+            case "tasks": return ["POST"]
+            default: return nil
+            }
+        case 3 where parts[0] == "api" && parts[1] == "results" && !parts[2].isEmpty: return ["GET"]
+        case 4 where parts[0] == "api" && parts[1] == "schedules" && ["pause", "resume", "trigger", "backfill"].contains(parts[3]): return ["POST"]
+        default: return nil
+        }
+    }
+
     /// Whether a page (not an API route) is asked for: unauthenticated, it gets the sign-in page.
     public static func isPage(_ path: String) -> Bool {
         path == "/" || path.hasPrefix("/tasks/")

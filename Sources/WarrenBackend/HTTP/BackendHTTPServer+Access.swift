@@ -16,6 +16,19 @@ struct BearerTokenAuthenticator: AuthenticatorMiddleware {
     }
 }
 
+/// 405 with `Allow` for a path the server serves asked with another method.
+struct MethodMiddleware: RouterMiddleware {
+    typealias Context = APIRequestContext
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if let methods = APIAccess.methods(for: request.uri.path), !methods.contains(request.method.rawValue) {
+            return JSONResponse.error(.methodNotAllowed, "\(request.uri.path) answers \(methods.joined(separator: " and ")) only",
+                                      headers: [.allow: methods.joined(separator: ", ")])
+        }
+        return try await next(request, context)
+    }
+}
+
 /// Applies `APIAccess` to every request, then the rate limit to writes.
 struct AccessMiddleware: RouterMiddleware {
     typealias Context = APIRequestContext

@@ -117,8 +117,8 @@ extension BackendHTTPServer {
             guard let duration = try? DurationSyntax.parse(text), duration > .zero else { throw OperationInputError("for: expected a duration such as 2h, got \(text)") }
             until = now + Int64(duration.seconds * 1000)
         case (nil, .string(let text)?):
-            guard let date = TaskResult.parseTimestamp(text) else { throw OperationInputError("until: expected an ISO-8601 instant, got \(text)") }
-            until = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+            guard let seconds = try? Timestamp.parse(text, in: .utc) else { throw OperationInputError("until: expected an ISO-8601 instant, got \(text)") }
+            until = seconds * 1000
             guard until! > now else { throw OperationInputError("until: \(text) is not in the future") }
         case (nil, nil): break
         default: throw OperationInputError("for and until must be strings")

@@ -32,6 +32,7 @@ public final class BackendHTTPServer: Sendable {
     public func service() -> some Service {
         let router = Router(context: APIRequestContext.self)
         let sessions = MemoryPersistDriver()
+        router.add(middleware: MethodMiddleware())
         router.add(middleware: SessionMiddleware(storage: sessions, configuration: SessionMiddlewareConfiguration(
             sessionCookieParameters: SessionCookieParameters(name: "warren_session", sameSite: .strict), keyPrefix: "warren.session.")))
         router.add(middleware: SessionAuthenticator(context: APIRequestContext.self) { (role: APIRole, _) in APIIdentity(role: role, via: .session) })
@@ -93,7 +94,7 @@ public final class BackendHTTPServer: Sendable {
             guard let value = Int(limit), (1...1000).contains(value) else { return JSONResponse.error(.badRequest, "limit \(limit): expected 1 to 1000") }
             query.limit = value
         }
-        if let after = parameters.get("after") {
+        if let after = parameters.get("after"), !after.isEmpty {
             guard let cursor = ResultCursor(text: after) else { return JSONResponse.error(.badRequest, "after \(after): not a cursor from \"next\"") }
             query.after = cursor
         }

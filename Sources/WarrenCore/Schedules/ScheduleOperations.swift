@@ -37,10 +37,10 @@ public struct BackfillPlan: Sendable, Equatable {
 
     /// Plans a backfill of `schedule` over `[from, to)` (seconds). Unless `rerun`, an instant whose
     /// task id is in `succeededIDs` or `backfilledIDs` is left out. Throws when the range holds more
-    /// than `limit` fires or is empty.
+    /// than `limit` fires or ends before it starts (an empty range, `from == to`, plans nothing).
     public static func plan(_ schedule: ScheduleDefinition, from: Int64, to: Int64, succeededIDs: Set<String> = [],
                             backfilledIDs: Set<String> = [], rerun: Bool = false) throws(BackfillRangeError) -> BackfillPlan {
-        guard from < to else { throw .emptyRange }
+        guard from <= to else { throw .reversedRange }
         let instants = instants(of: schedule, from: from, to: to)
         guard instants.count <= limit else { throw .tooMany(limit: limit) }
         var plan = BackfillPlan(publish: [], succeeded: [], backfilledBefore: [])
@@ -65,12 +65,12 @@ public struct BackfillPlan: Sendable, Equatable {
 
 /// Why a backfill range is refused.
 public enum BackfillRangeError: Error, Sendable, Equatable, CustomStringConvertible {
-    case emptyRange
+    case reversedRange
     case tooMany(limit: Int)
 
     public var description: String {
         switch self {
-        case .emptyRange: "--from must be before --to"
+        case .reversedRange: "--from must not be after --to"
         case .tooMany(let limit): "the range holds more than \(limit) fires; backfill it in parts (--from/--to)"
         }
     }
