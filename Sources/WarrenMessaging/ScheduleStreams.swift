@@ -28,19 +28,26 @@ public enum ScheduleStreams {
     /// Reads the state stream from its start until everything appended before the call is read
     /// (a marker this call appends came back), then keeps following it: `changed` is called
     /// with the new state after each batch that changed what fires. Returns the state read and
-    /// the task that follows (cancel it, or close `connection`, to stop).
-    public static func follow(on connection: Connection, timeout: Duration = .seconds(15),
+    /// the task that follows; cancelling it (or closing `connection`) stops the reading and
+    /// closes its channel. Gives up when `stall` passes without a delivery before the marker.
+    public static func follow(on connection: Connection, stall: Duration = .seconds(15),
                               changed: @escaping @Sendable (ScheduleRuntimeState) -> Void = { _ in })
         async throws -> (state: ScheduleRuntimeState, following: Task<Void, Never>) {
         let channel = try await connection.openChannel(confirms: false)
-        try await declare(on: channel)
-        try await channel.setPrefetch(1000)
+        do {
+            try await declare(on: channel)
+            try await channel.setPrefetch(1000)
+        } catch {
+            try? await channel.close()
+            throw error
+        }
         let consumer = try await channel.consume(queue: WireNames.scheduleStateStream, arguments: ["x-stream-offset": .string("first")])
         let marker = "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier) \(UUID().uuidString)"
-        let state = Mutex(ScheduleRuntimeState())
+        let reader = StreamReaderState()
         let caughtUp = CaughtUpSignal()
         let following = Task {
             for await batch in consumer.batches {
+                reader.lastProgress.withLock { $0 = .now }
                 var changes = false
                 for delivery in batch {
                     guard let command = ScheduleCommand(body: delivery.body) else { continue }
@@ -48,33 +55,48 @@ public enum ScheduleStreams {
                         if command.schedule == marker { caughtUp.signal() }
                         continue
                     }
-                    changes = state.withLock { $0.apply(command) } || changes
+                    changes = reader.state.withLock { $0.apply(command) } || changes
                 }
                 try? batch.last?.ack(multiple: true)
-                if changes { changed(state.withLock { $0 }) }
+                if changes { changed(reader.state.withLock { $0 }) }
             }
             caughtUp.finish()
+            // Closing the channel (not only cancelling the consumer) leaves nothing behind.
+            try? await channel.close()
+        }
+        let publisher: Channel
+        do {
+            publisher = try await connection.openChannel(confirms: true)
+        } catch {
+            following.cancel()
+            throw error
         }
         do {
-            let publisher = try await connection.openChannel(confirms: true)
             try await append(ScheduleCommand(.marker, schedule: marker, by: "", at: 0), on: publisher)
             try? await publisher.close()
         } catch {
+            try? await publisher.close()
             following.cancel()
-            try? await channel.close()
             throw error
         }
-        guard await caughtUp.wait(timeout: timeout) else {
-            following.cancel()
-            try? await channel.close()
-            throw ScheduleStreamError(message: "the schedule state stream \(WireNames.scheduleStateStream) was not read to its end within \(timeout)")
+        // A long stream may take a while; only a stream that stops delivering is given up on.
+        let watchdog = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(500))
+                if ContinuousClock.now - reader.lastProgress.withLock({ $0 }) > stall { caughtUp.finish() }
+            }
         }
-        return (state.withLock { $0 }, following)
+        defer { watchdog.cancel() }
+        guard await caughtUp.wait(timeout: .seconds(86_400)) else {
+            following.cancel()
+            throw ScheduleStreamError(message: "the schedule state stream \(WireNames.scheduleStateStream) delivered nothing for \(stall) before it was read to its end")
+        }
+        return (reader.state.withLock { $0 }, following)
     }
 
     /// Every schedule's runtime state now (reads the state stream to its end, then stops).
-    public static func readState(on connection: Connection, timeout: Duration = .seconds(15)) async throws -> ScheduleRuntimeState {
-        let (state, following) = try await follow(on: connection, timeout: timeout)
+    public static func readState(on connection: Connection) async throws -> ScheduleRuntimeState {
+        let (state, following) = try await follow(on: connection)
         following.cancel()
         return state
     }
@@ -116,6 +138,12 @@ public enum ScheduleStreams {
         }
         return loaded
     }
+}
+
+/// What a state stream reader shares between its reading task and its caller.
+private final class StreamReaderState: Sendable {
+    let state = Mutex(ScheduleRuntimeState())
+    let lastProgress = Mutex(ContinuousClock.now)
 }
 
 /// A schedule stream that could not be read.

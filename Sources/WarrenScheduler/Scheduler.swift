@@ -166,6 +166,7 @@ public final class Scheduler: Service, Sendable {
         var ensuredQueues = Set<String>()
         var follower: Task<Void, Never>?
         var stateFollower: Task<Void, Never>?
+        var loadedPublisher: Task<Void, Never>?
         /// Every fire due at or before this instant (milliseconds) is published.
         var watermark: Int64 = 0
 
@@ -189,14 +190,16 @@ public final class Scheduler: Service, Sendable {
             let followFrom = Date(timeIntervalSince1970: Double(min(oldestOpen, now) - 60_000) / 1000)
             follower = try await ResultFollower.start(on: try await connection.openChannel(confirms: false), since: followFrom,
                                                       tracker: tracker, logger: logger) { [wake = scheduler.wake] in wake.signal() }
+            // The state is read again from the stream's start; of the state returned and the
+            // ones the follower reports, whichever has applied more commands is the newer.
+            scheduler.runtime.withLock { $0 = ScheduleRuntimeState() }
             let (state, following) = try await ScheduleStreams.follow(on: connection) { [scheduler] state in
-                scheduler.runtime.withLock { $0 = state }
+                scheduler.runtime.withLock { if state.applied >= $0.applied { $0 = state } }
                 scheduler.wake.signal()
             }
-            scheduler.runtime.withLock { $0 = state }
+            scheduler.runtime.withLock { if state.applied >= $0.applied { $0 = state } }
             stateFollower = following
             libraryVersion = scheduler.library.version
-            try await publishLoaded()
             let schedules = scheduler.library.schedules
             try await ensureQueues(of: schedules)
             var catchup: [Fire] = []
@@ -216,6 +219,7 @@ public final class Scheduler: Service, Sendable {
             } else {
                 try await publish(catchup, upTo: now)
             }
+            publishLoaded()
         }
 
         private func planCatchup(_ schedules: [ScheduleDefinition], after watermark: Int64, upTo now: Int64) -> [Fire] {
@@ -229,7 +233,11 @@ public final class Scheduler: Service, Sendable {
                     "older_than_window": "\(plan.tooOld)", "skipped_by_policy": "\(plan.skipped)",
                     "published_now": "\(plan.run.count)", "catchup": "\(schedule.catchup.rawValue)",
                 ])
-                fires += plan.run
+                fires += plan.run.map { fire in
+                    var fire = fire
+                    fire.trigger = "catchup"
+                    return fire
+                }
             }
             return fires.sorted { ($0.due, $0.schedule) < ($1.due, $1.schedule) }
         }
@@ -239,6 +247,7 @@ public final class Scheduler: Service, Sendable {
             defer {
                 follower?.cancel()
                 stateFollower?.cancel()
+                loadedPublisher?.cancel()
             }
             while true {
                 let version = scheduler.library.version
@@ -272,18 +281,35 @@ public final class Scheduler: Service, Sendable {
             let changes = timeline.apply(schedules, after: clock.millisecondsNow())
             tracker.keep(only: Set(schedules.filter { $0.overlap != .allow }.map(\.name)))
             guard !changes.isEmpty else { return }
-            try await publishLoaded()
+            publishLoaded()
             logger.notice("schedules reloaded", metadata: [
                 "added": "\(changes.added)", "changed": "\(changes.changed)", "removed": "\(changes.removed)",
                 "paused": "\(changes.paused)", "resumed": "\(changes.resumed)",
             ])
         }
 
-        /// Tells the CLI what is in force now (`schedules trigger`, `backfill`, `plan` act on it).
-        private func publishLoaded() async throws {
+        /// Tells the CLI what is in force now (`schedules trigger`, `backfill`, `plan` act on it),
+        /// in the background on a channel of its own: fires never wait for it, and a failure is
+        /// logged, not fatal. A newer record replaces one still being sent.
+        private mutating func publishLoaded() {
             let loaded = LoadedSchedules(instance: scheduler.configuration.instance, loadedAt: clock.millisecondsNow(),
                                          files: scheduler.library.filesInForce)
-            try await ScheduleStreams.publishLoaded(loaded, on: channel)
+            loadedPublisher?.cancel()
+            loadedPublisher = Task { [connection, logger] in
+                let body = loaded.body
+                guard body.count <= LoadedSchedules.largestBody else {
+                    logger.error("the schedule files in force are \(body.count / 1_048_576) MiB, over the \(LoadedSchedules.largestBody / 1_048_576) MiB a broker takes by default; warren schedules trigger, backfill and plan see the previous record")
+                    return
+                }
+                do {
+                    let channel = try await connection.openChannel(confirms: true)
+                    try await ScheduleStreams.publishLoaded(loaded, on: channel)
+                    try? await channel.close()
+                    logger.info("schedules in force published for the CLI", metadata: ["files": "\(loaded.files.count)", "bytes": "\(body.count)"])
+                } catch {
+                    if !Task.isCancelled { logger.warning("cannot publish the schedules in force for the CLI: \(error)") }
+                }
+            }
         }
 
         private mutating func ensureQueues(of schedules: [ScheduleDefinition]) async throws {

@@ -5,7 +5,10 @@ import WarrenCore
 /// A result as it is written: the message's fields plus what storage derives from them.
 struct StoredRow: Sendable {
     var result: TaskResult
-    /// Whether no further attempt follows (`retrying` is the only non-final status).
+    /// Whether this is a run's final outcome (column `final`): not `retrying`, and not `skipped`.
+    /// A skipped fire's record ranks with `retrying`, below any run of the same id (a run of the
+    /// same fire by a scheduler that crashed before recording it, or a backfill): the run is
+    /// what happened. Statistics and runs per minute count final rows only.
     var isFinal: Bool
     /// The time rows are sorted, filtered and retained by, in milliseconds since the epoch:
     /// the finish time, else the start time, else when the row was stored.
@@ -27,7 +30,7 @@ struct StoredRow: Sendable {
             result[keyPath: field] = result[keyPath: field].map(Self.withoutNUL)
         }
         self.result = result
-        isFinal = result.status.isFinal
+        isFinal = result.status.isFinal && result.status != .skipped
         atMs = result.finishedAt.flatMap(ResultTime.milliseconds) ?? result.startedAt.flatMap(ResultTime.milliseconds) ?? storedAtMs
         resultJSON = result.result.map(JSONText.write)
     }

@@ -63,7 +63,7 @@ struct APIAccessTests {
         let scheduler = try WarrenProcess(["scheduler", "--schedules", directory], environment: harness.environment)
         let (backend, base) = try await HTTPAPITests.start(harness, ["--api-token", "admin-t", "--api-read-token", "read-t"] + arguments)
         do {
-            try await waitUntil("the scheduler active") { scheduler.output.contains("active scheduler") }
+            try await waitUntil("the scheduler to publish its schedules") { scheduler.output.contains("schedules in force published") }
             try await body(harness, base, backend)
         } catch {
             await ScheduleOperationsTests.stop([scheduler, backend])

@@ -126,7 +126,7 @@ struct ScheduleOperationsTests {
         let scheduler = try WarrenProcess(["scheduler", "--schedules", schedules], environment: harness.environment)
         var processes = [backend, scheduler]
         do {
-            try await waitUntil("the scheduler to publish its schedules") { scheduler.output.contains("active scheduler") }
+            try await waitUntil("the scheduler to publish its schedules") { scheduler.output.contains("schedules in force published") }
 
             // Trigger with no worker yet: the message carries the manual trigger and the schedule.
             let triggered = try await harness.warren(["schedules", "trigger", "nightly", "--id", "nightly-now"])

@@ -64,27 +64,33 @@ import Testing
         let schedule = try Self.schedule()
         let from: Int64 = 1_774_569_600  // 2026-03-27T00:00:00Z
         let to: Int64 = 1_774_915_200  // 2026-03-31T00:00:00Z
-        let all = try BackfillPlan.plan(schedule, from: from, to: to)
+        let now: Int64 = 1_800_000_000
+        let all = try BackfillPlan.plan(schedule, from: from, to: to, now: now)
         #expect(all.publish.map { ScheduleDefinition.fireTaskID(schedule: "nightly", scheduledFor: $0) } == [
             "nightly@2026-03-27T01:30:00Z", "nightly@2026-03-28T01:30:00Z", "nightly@2026-03-29T01:00:00Z", "nightly@2026-03-30T00:30:00Z",
         ])
-        let plan = try BackfillPlan.plan(schedule, from: from, to: to, succeededIDs: ["nightly@2026-03-28T01:30:00Z"],
-                                         backfilledIDs: ["nightly@2026-03-30T00:30:00Z"])
+        // 28th succeeded; 29th backfilled before and failed (published again); 30th backfilled
+        // before, no result yet (left out).
+        let plan = try BackfillPlan.plan(schedule, from: from, to: to, now: now,
+                                         stored: ["nightly@2026-03-28T01:30:00Z": .succeeded, "nightly@2026-03-29T01:00:00Z": .failed],
+                                         backfilledIDs: ["nightly@2026-03-29T01:00:00Z", "nightly@2026-03-30T00:30:00Z"])
         #expect(plan.publish == [all.publish[0], all.publish[2]])
         #expect(plan.succeeded == [all.publish[1]])
         #expect(plan.backfilledBefore == [all.publish[3]])
-        let rerun = try BackfillPlan.plan(schedule, from: from, to: to, succeededIDs: ["nightly@2026-03-28T01:30:00Z"], rerun: true)
+        let rerun = try BackfillPlan.plan(schedule, from: from, to: to, now: now, stored: ["nightly@2026-03-28T01:30:00Z": .succeeded], rerun: true)
         #expect(rerun.publish == all.publish)
-        #expect(try BackfillPlan.plan(schedule, from: all.publish[0], to: all.publish[0] + 1).publish == [all.publish[0]], "from is included")
-        #expect(try BackfillPlan.plan(schedule, from: from, to: all.publish[0]).publish.isEmpty, "to is excluded")
+        #expect(try BackfillPlan.plan(schedule, from: all.publish[0], to: all.publish[0] + 1, now: now).publish == [all.publish[0]], "from is included")
+        #expect(try BackfillPlan.plan(schedule, from: from, to: all.publish[0], now: now).publish.isEmpty, "to is excluded")
+        #expect(throws: BackfillRangeError.future) { try BackfillPlan.plan(schedule, from: from, to: to, now: to - 10) }
     }
 
     @Test func backfillRefusesAReversedRangeAndMoreThanAThousandFires() throws {
         let every = try Self.schedule("schedules:\n  tick:\n    every: 1m\n    task: t\n")
-        #expect(throws: BackfillRangeError.reversedRange) { try BackfillPlan.plan(every, from: 101, to: 100) }
-        #expect(try BackfillPlan.plan(every, from: 120, to: 120).publish.isEmpty, "an empty range plans nothing")
-        #expect(try BackfillPlan.plan(every, from: 0, to: 60_000).publish.count == 1000)
-        #expect(throws: BackfillRangeError.tooMany(limit: 1000)) { try BackfillPlan.plan(every, from: 0, to: 60_001) }
+        let now: Int64 = 1_800_000_000
+        #expect(throws: BackfillRangeError.reversedRange) { try BackfillPlan.plan(every, from: 101, to: 100, now: now) }
+        #expect(try BackfillPlan.plan(every, from: 120, to: 120, now: now).publish.isEmpty, "an empty range plans nothing")
+        #expect(try BackfillPlan.plan(every, from: 0, to: 60_000, now: now).publish.count == 1000)
+        #expect(throws: BackfillRangeError.tooMany(limit: 1000)) { try BackfillPlan.plan(every, from: 0, to: 60_001, now: now) }
     }
 
     @Test func anUnknownNameSuggestsTheClosestLoadedOne() throws {

@@ -33,7 +33,7 @@ extension BackendHTTPServer {
                     "zone": .string(schedule.zone.identifier), "task": .string(schedule.task), "queue": .string(schedule.queue),
                     "args": schedule.args, "paused": .bool(schedule.paused),
                     "next_fire": schedule.timetable.nextFire(after: now).map { .string(Timestamp.format($0, in: schedule.zone)) } ?? .null,
-                    "runtime_pause": Self.pauseJSON(state.pause(of: schedule.name, at: now * 1000)),
+                    "runtime_pause": Self.pauseJSON(state.currentPause(of: schedule.name, at: now * 1000)),
                 ])
             }
             return JSONResponse.make(.ok, .object([
@@ -125,9 +125,11 @@ extension BackendHTTPServer {
         }
         var reason: String?
         switch fields["reason"] {
-        case .string(let text)? where !text.isEmpty && text.utf8.count <= 500: reason = text
+        case .string(let text)?:
+            if let problem = ScheduleCommand.reasonProblem(text) { throw OperationInputError("reason: \(problem)") }
+            reason = text
         case nil, .null?: break
-        default: throw OperationInputError("reason: expected a string of 1 to 500 bytes")
+        default: throw OperationInputError("reason: expected a string")
         }
         let change = try await client.pause(schedule.name, until: until, reason: reason)
         return JSONResponse.make(.ok, .object([
@@ -168,17 +170,19 @@ extension BackendHTTPServer {
             }
         }
         let (from, to, dryRun, rerun) = (try instant("from"), try instant("to"), try flag("dry_run"), try flag("rerun"))
-        var succeeded = Set<String>()
-        if !rerun, let store = state.store {
+        var stored: [String: ResultStatus] = [:]
+        if !rerun {
+            guard let store = state.store else { throw OperationInputError("the result store is not open yet; without it only rerun is possible") }
             for instant in BackfillPlan.instants(of: schedule, from: from, to: to).prefix(BackfillPlan.limit) {
                 let id = ScheduleDefinition.fireTaskID(schedule: schedule.name, scheduledFor: instant)
-                if try await store.latest(of: id)?.status == .succeeded { succeeded.insert(id) }
+                if let status = try await store.latest(of: id)?.status { stored[id] = status }
             }
         }
         let backfilled = rerun ? [] : try await client.backfilledIDs(of: schedule.name)
         let plan: BackfillPlan
         do {
-            plan = try BackfillPlan.plan(schedule, from: from, to: to, succeededIDs: succeeded, backfilledIDs: backfilled, rerun: rerun)
+            plan = try BackfillPlan.plan(schedule, from: from, to: to, now: Int64(Date().timeIntervalSince1970), stored: stored,
+                                         backfilledIDs: backfilled, rerun: rerun)
         } catch {
             throw OperationInputError("from/to: \(error)")
         }
@@ -222,7 +226,9 @@ final class RuntimeStateCache: Sendable {
         if let current = following.withLock({ $0 }), current.connection == id, !current.ended {
             return state.withLock { $0 }
         }
-        let (read, task) = try await ScheduleStreams.follow(on: connection) { [self] new in self.state.withLock { $0 = new } }
+        let (read, task) = try await ScheduleStreams.follow(on: connection) { [self] new in
+            self.state.withLock { if new.applied >= $0.applied { $0 = new } }
+        }
         state.withLock { $0 = read }
         following.withLock { $0?.task.cancel(); $0 = Following(connection: id, task: task, ended: false) }
         Task { [self] in

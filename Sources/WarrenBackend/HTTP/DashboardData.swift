@@ -43,7 +43,7 @@ struct DashboardData: Sendable {
                 "name": .string(name), "task": definition.map { .string($0.task) } ?? last.map { .string($0.task) } ?? .null,
                 "queue": definition.map { .string($0.queue) } ?? .null, "paused": definition.map { .bool($0.paused) } ?? .null,
                 "next_fire": next.map(JSONValue.string) ?? .null, "last": last.map(Self.value) ?? .null,
-                "runtime_pause": BackendHTTPServer.pauseJSON(runtime?.pause(of: name, at: nowMs)),
+                "runtime_pause": BackendHTTPServer.pauseJSON(runtime?.currentPause(of: name, at: nowMs)),
             ]))
         }
         var failures: [TaskResult] = []

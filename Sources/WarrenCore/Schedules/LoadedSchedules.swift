@@ -11,6 +11,10 @@ public struct LoadedSchedules: Sendable, Equatable {
     /// File text by path, as the scheduler names the file.
     public var files: [String: String]
 
+    /// The largest record published: under the 16 MiB `max_message_size` of RabbitMQ 4's default
+    /// configuration (3.10's is 128 MiB), with room for the frame.
+    public static let largestBody = 16 * 1_048_576 - 65_536
+
     public init(instance: String, loadedAt: Int64, files: [String: String]) {
         self.instance = instance
         self.loadedAt = loadedAt

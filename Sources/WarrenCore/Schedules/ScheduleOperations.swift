@@ -22,33 +22,39 @@ extension ScheduleSet {
 }
 
 /// What `warren schedules backfill` publishes: every fire instant of a schedule in `[from, to)`,
-/// in order, less those already done. Pure; the CLI supplies what the store and the state stream
-/// know.
+/// in order, less those already done. Pure; the CLI and the API supply what the store and the
+/// state stream know.
 public struct BackfillPlan: Sendable, Equatable {
     /// At most this many fires per command.
     public static let limit = 1000
 
     /// Instants (seconds since the epoch) to publish, in order.
     public var publish: [Int64]
-    /// Instants left out because their task already has a stored final `succeeded` result.
+    /// Instants left out because their task's latest stored result is `succeeded`.
     public var succeeded: [Int64]
-    /// Instants left out because an earlier backfill published them.
+    /// Instants left out because an earlier backfill published them and they have no final
+    /// result yet (still queued or running). One that failed is published again.
     public var backfilledBefore: [Int64]
 
-    /// Plans a backfill of `schedule` over `[from, to)` (seconds). Unless `rerun`, an instant whose
-    /// task id is in `succeededIDs` or `backfilledIDs` is left out. Throws when the range holds more
-    /// than `limit` fires or ends before it starts (an empty range, `from == to`, plans nothing).
-    public static func plan(_ schedule: ScheduleDefinition, from: Int64, to: Int64, succeededIDs: Set<String> = [],
+    /// Plans a backfill of `schedule` over `[from, to)` (seconds). `stored` is the latest stored
+    /// status of each fire's task id that has one; `backfilledIDs` the ids earlier backfills
+    /// published. Unless `rerun`, a fire that succeeded, or that an earlier backfill published
+    /// and that has no final result yet, is left out. Throws when the range ends before it
+    /// starts, reaches past `now` (the scheduler publishes those fires itself, with the same
+    /// ids), or holds more than `limit` fires.
+    public static func plan(_ schedule: ScheduleDefinition, from: Int64, to: Int64, now: Int64, stored: [String: ResultStatus] = [:],
                             backfilledIDs: Set<String> = [], rerun: Bool = false) throws(BackfillRangeError) -> BackfillPlan {
         guard from <= to else { throw .reversedRange }
+        guard to <= now + 1 else { throw .future }
         let instants = instants(of: schedule, from: from, to: to)
         guard instants.count <= limit else { throw .tooMany(limit: limit) }
         var plan = BackfillPlan(publish: [], succeeded: [], backfilledBefore: [])
         for instant in instants {
             let id = ScheduleDefinition.fireTaskID(schedule: schedule.name, scheduledFor: instant)
-            if !rerun, succeededIDs.contains(id) {
+            let status = stored[id]
+            if !rerun, status == .succeeded {
                 plan.succeeded.append(instant)
-            } else if !rerun, backfilledIDs.contains(id) {
+            } else if !rerun, backfilledIDs.contains(id), status == nil || status == .retrying {
                 plan.backfilledBefore.append(instant)
             } else {
                 plan.publish.append(instant)
@@ -66,11 +72,13 @@ public struct BackfillPlan: Sendable, Equatable {
 /// Why a backfill range is refused.
 public enum BackfillRangeError: Error, Sendable, Equatable, CustomStringConvertible {
     case reversedRange
+    case future
     case tooMany(limit: Int)
 
     public var description: String {
         switch self {
         case .reversedRange: "--from must not be after --to"
+        case .future: "--to is in the future; the scheduler publishes those fires itself"
         case .tooMany(let limit): "the range holds more than \(limit) fires; backfill it in parts (--from/--to)"
         }
     }

@@ -10,6 +10,9 @@ public struct Fire: Sendable, Hashable {
     public let scheduledFor: Int64
     /// When it is published: the scheduled instant plus its jitter, in milliseconds.
     public let due: Int64
+    /// `catchup` for a fire published late by the catch-up policy (`x-warren-trigger`); nil for
+    /// a fire published when due.
+    public var trigger: String?
 
     public init(schedule: String, scheduledFor: Int64, jitter: Duration) {
         self.schedule = schedule
@@ -53,6 +56,6 @@ public struct Fire: Sendable, Hashable {
             let (seconds, attoseconds) = expires.components
             expiresAt = Date(timeIntervalSince1970: Double(due) / 1000 + Double(seconds) + Double(attoseconds) / 1e18)
         }
-        return schedule.fireMessage(for: scheduledFor, expiresAt: expiresAt)
+        return schedule.fireMessage(for: scheduledFor, expiresAt: expiresAt, trigger: trigger)
     }
 }

@@ -13,11 +13,13 @@ struct BackfillScheduleCommand: AsyncParsableCommand {
         abstract: "Publish every fire of a schedule in [--from, --to), in order, with the task ids of regular fires.",
         discussion: """
             Each task carries x-warren-trigger: backfill. Left out unless --rerun: instants whose \
-            task already has a final succeeded result in the store (when --store or WARREN_STORE is \
-            given), and instants an earlier backfill published (recorded in warren.schedules.state), \
-            so the same backfill twice publishes nothing new. At most 1000 fires per command. \
-            Instants without a UTC offset are read in the schedule's time zone. Prints the task ids \
-            published (with --dry-run, the instants), then a summary on stderr.
+            task's latest result in the store (--store or WARREN_STORE, required without --rerun) \
+            is succeeded, and instants an earlier backfill published that have no final result yet \
+            (recorded in warren.schedules.state), so the same backfill twice publishes nothing new; \
+            one that failed is published again. --to may not be in the future (the scheduler \
+            publishes those fires). At most 1000 fires per command. Instants without a UTC offset \
+            are read in the schedule's time zone. Prints the task ids published (with --dry-run, \
+            the instants), then a summary on stderr.
             """
     )
 
@@ -42,20 +44,26 @@ struct BackfillScheduleCommand: AsyncParsableCommand {
 
     func run() async throws {
         let options = TaskQueueOptions(type: try queueTypeOption.resolve())
-        let consultStore = storeOptions.store != nil || ProcessInfo.processInfo.environment["WARREN_STORE"] != nil
-        if consultStore { _ = try storeOptions.address() }
+        let consultStore = !rerun
+        if consultStore {
+            guard storeOptions.store != nil || ProcessInfo.processInfo.environment["WARREN_STORE"] != nil else {
+                throw ValidationError("--store: backfill needs the result store (--store or WARREN_STORE) to leave out fires that already succeeded; --rerun publishes every instant")
+            }
+            _ = try storeOptions.address()
+        }
         let runtime = try await RuntimeSchedules.open(broker, queueOptions: options, command: "backfill")
         let schedule = try await runtime.schedule(name)
         let start = try instant(from, option: "--from", in: schedule.zone)
         let end = try instant(to, option: "--to", in: schedule.zone)
         var instants = BackfillPlan.instants(of: schedule, from: start, to: end)
         if instants.count > BackfillPlan.limit { instants = [] }  // refused by the plan below
-        let succeeded = try await succeededIDs(of: schedule, instants: instants, consult: consultStore && !rerun, runtime: runtime)
+        let stored = try await storedStatuses(of: schedule, instants: instants, consult: consultStore, runtime: runtime)
         let plan: BackfillPlan = try await runtime.run {
             let backfilled = rerun ? [] : try await runtime.client.backfilledIDs(of: schedule.name)
             let plan: BackfillPlan
             do {
-                plan = try BackfillPlan.plan(schedule, from: start, to: end, succeededIDs: succeeded, backfilledIDs: backfilled, rerun: rerun)
+                plan = try BackfillPlan.plan(schedule, from: start, to: end, now: Int64(Date().timeIntervalSince1970), stored: stored,
+                                             backfilledIDs: backfilled, rerun: rerun)
             } catch {
                 throw ValidationError("--from/--to: \(error)")
             }
@@ -67,8 +75,7 @@ struct BackfillScheduleCommand: AsyncParsableCommand {
         }
         var summary = "\(schedule.name): \(plan.publish.count) \(dryRun ? "to publish" : "published")"
         if !plan.succeeded.isEmpty { summary += ", \(plan.succeeded.count) left out (already succeeded)" }
-        if !plan.backfilledBefore.isEmpty { summary += ", \(plan.backfilledBefore.count) left out (backfilled before; --rerun publishes them again)" }
-        if !consultStore, !rerun { summary += "; no --store given, so fires that already ran were not looked up" }
+        if !plan.backfilledBefore.isEmpty { summary += ", \(plan.backfilledBefore.count) left out (backfilled before, no final result yet)" }
         FileHandle.standardError.write(Data((summary + "\n").utf8))
     }
 
@@ -80,10 +87,10 @@ struct BackfillScheduleCommand: AsyncParsableCommand {
         }
     }
 
-    /// The task ids among `instants`' fires whose latest stored state is `succeeded`.
-    private func succeededIDs(of schedule: ScheduleDefinition, instants: [Int64], consult: Bool,
-                              runtime: RuntimeSchedules) async throws -> Set<String> {
-        guard consult, !instants.isEmpty else { return [] }
+    /// The latest stored status of each of `instants`' fires that has one.
+    private func storedStatuses(of schedule: ScheduleDefinition, instants: [Int64], consult: Bool,
+                                runtime: RuntimeSchedules) async throws -> [String: ResultStatus] {
+        guard consult, !instants.isEmpty else { return [:] }
         let store: any ResultStore
         do {
             store = try await storeOptions.openForReading(command: "schedules backfill")
@@ -91,11 +98,11 @@ struct BackfillScheduleCommand: AsyncParsableCommand {
             await runtime.connection.close()
             throw error
         }
-        var ids = Set<String>()
+        var statuses: [String: ResultStatus] = [:]
         do {
             for instant in instants {
                 let id = ScheduleDefinition.fireTaskID(schedule: schedule.name, scheduledFor: instant)
-                if try await store.latest(of: id)?.status == .succeeded { ids.insert(id) }
+                if let status = try await store.latest(of: id)?.status { statuses[id] = status }
             }
         } catch {
             await store.close()
@@ -104,6 +111,6 @@ struct BackfillScheduleCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
         await store.close()
-        return ids
+        return statuses
     }
 }

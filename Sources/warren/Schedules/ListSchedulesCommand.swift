@@ -114,7 +114,7 @@ struct ListSchedulesCommand: AsyncParsableCommand {
         let rows = try set.schedules.map { schedule in
             let after = try ScheduleInputs.instant(from: from, in: schedule.zone)
             let pause = state.map { state in
-                state.pause(of: schedule.name, at: now).map {
+                state.currentPause(of: schedule.name, at: now).map {
                     RuntimePause(until: $0.until.map(Timestamp.formatUTC(milliseconds:)), reason: $0.reason, by: $0.by,
                                  since: Timestamp.formatUTC(milliseconds: $0.since))
                 }

@@ -45,7 +45,7 @@ struct PauseScheduleCommand: AsyncParsableCommand {
             guard instant > Date() else { throw ValidationError("--until: \(until) is not in the future") }
             end = RuntimeSchedules.milliseconds(instant)
         }
-        if let reason, reason.isEmpty || reason.utf8.count > 500 { throw ValidationError("--reason: expected 1 to 500 bytes") }
+        if let reason, let problem = ScheduleCommand.reasonProblem(reason) { throw ValidationError("--reason: \(problem)") }
         let runtime = try await RuntimeSchedules.open(broker, command: "pause")
         let schedule = try await runtime.schedule(name)
         let change = try await runtime.run { try await runtime.client.pause(schedule.name, until: end, reason: reason) }
@@ -71,10 +71,15 @@ struct ResumeScheduleCommand: AsyncParsableCommand {
 
     func run() async throws {
         let runtime = try await RuntimeSchedules.open(broker, command: "resume")
-        let schedule = try await runtime.schedule(name)
-        switch try await runtime.run({ try await runtime.client.resume(schedule.name) }) {
-        case .applied: print("\(schedule.name): resumed")
-        case .unchanged: print("\(schedule.name): not paused; nothing changed")
+        // A schedule removed from the files while paused can still be resumed, so that its pause
+        // does not come back if the name is used again.
+        if runtime.loaded.schedule(named: name) == nil {
+            let state = try await runtime.run(close: false) { try await Inspector(connection: runtime.connection).scheduleState() }
+            if state.pauses[name] == nil { _ = try await runtime.schedule(name) }
+        }
+        switch try await runtime.run({ try await runtime.client.resume(name) }) {
+        case .applied: print("\(name): resumed")
+        case .unchanged: print("\(name): not paused; nothing changed")
         }
     }
 }

@@ -42,11 +42,12 @@ struct RuntimeSchedules {
         }
     }
 
-    /// Runs `body`; a broker failure is one line on stderr and exit 1. Closes the connection.
-    func run<T>(_ body: () async throws -> T) async throws -> T {
+    /// Runs `body`; a broker failure is one line on stderr and exit 1. Closes the connection
+    /// afterwards (on success only when `close`).
+    func run<T>(close: Bool = true, _ body: () async throws -> T) async throws -> T {
         do {
             let value = try await body()
-            await connection.close()
+            if close { await connection.close() }
             return value
         } catch let exit as ExitCode {
             await connection.close()
