@@ -22,6 +22,23 @@ import Testing
         #expect(state.pause(of: "s", at: 10_000) == nil, "a pause with an end no longer holds at its end")
     }
 
+    @Test func aResumedPauseStillHoldsTheFiresDueWhileItHeldAndNoneBeforeIt() {
+        var state = ScheduleRuntimeState()
+        state.apply(Self.command(.pause, reason: "r", at: 10_000))
+        #expect(state.pause(of: "s", at: 9_999) == nil, "a fire due before the pause follows the catch-up policy")
+        state.apply(Self.command(.resume, at: 20_000))
+        // A scheduler that takes over after the resume must not catch up what the pause held.
+        #expect(state.pause(of: "s", at: 15_000)?.reason == "r")
+        #expect(state.pause(of: "s", at: 20_000) == nil)
+        #expect(state.currentPause(of: "s", at: 15_000) == nil, "not paused now")
+        for index in 0..<30 {
+            state.apply(Self.command(.pause, at: 100_000 + Int64(index) * 10))
+            state.apply(Self.command(.resume, at: 100_005 + Int64(index) * 10))
+        }
+        #expect(state.endedPauses["s"]?.count == ScheduleRuntimeState.keptPauses)
+        #expect(state.applied == 62)
+    }
+
     @Test func theSameCommandTwiceIsOneChange() {
         var state = ScheduleRuntimeState()
         #expect(state.apply(Self.command(.pause, reason: "r")) == true)
