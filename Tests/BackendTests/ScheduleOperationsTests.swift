@@ -70,6 +70,10 @@ struct ScheduleOperationsTests {
             let list = try await harness.warren(["schedules", "list", "--schedules", schedules])
             #expect(list.stdout.contains("tick  @every 1s   UTC"))
             #expect(list.stdout.contains("yes, until resumed: drill (by cli:"))
+            // With the store (WARREN_STORE here), the last fire and its status: a skipped one by now.
+            #expect(list.stdout.hasPrefix("NAME  EXPRESSION  ZONE  NEXT FIRE"))
+            #expect(list.stdout.contains("LAST FIRE"))
+            #expect(list.stdout.contains(" skipped "), "\(list.stdout)")
 
             // The active scheduler dies; the standby takes over and keeps the schedule paused.
             let first = try #require(active())

@@ -4,6 +4,7 @@ import Foundation
 import RabbitMQ
 import WarrenCore
 import WarrenMessaging
+import WarrenStore
 
 /// `warren schedules list`: each schedule with its expression, zone and next fire.
 struct ListSchedulesCommand: AsyncParsableCommand {
@@ -22,6 +23,8 @@ struct ListSchedulesCommand: AsyncParsableCommand {
 
     @Flag(help: "Do not read runtime state from the broker.")
     var offline = false
+
+    @OptionGroup var storeOptions: StoreOptions
 
     @Option(name: .customLong("schedules"), help: "The schedules directory.")
     var directory = "schedules"
@@ -45,11 +48,14 @@ struct ListSchedulesCommand: AsyncParsableCommand {
         let args: JSONArgs
         /// The runtime pause (`warren schedules pause`), if one holds now; absent when not read.
         let runtimePause: RuntimePause??
+        /// The newest stored result of the schedule; absent when no store was read.
+        let lastFire: LastFire??
 
         enum CodingKeys: String, CodingKey {
             case name, file, expression, zone, paused, task, queue, args
             case nextFire = "next_fire"
             case runtimePause = "runtime_pause"
+            case lastFire = "last_fire"
         }
 
         func encode(to encoder: any Encoder) throws {
@@ -64,6 +70,19 @@ struct ListSchedulesCommand: AsyncParsableCommand {
             try container.encode(queue, forKey: .queue)
             try container.encode(args, forKey: .args)
             if let runtimePause { try container.encode(runtimePause, forKey: .runtimePause) }
+            if let lastFire { try container.encode(lastFire, forKey: .lastFire) }
+        }
+    }
+
+    /// A schedule's newest stored result, as JSON.
+    struct LastFire: Encodable {
+        let id: String
+        let scheduledFor: String?
+        let status: String
+
+        enum CodingKeys: String, CodingKey {
+            case id, status
+            case scheduledFor = "scheduled_for"
         }
     }
 
@@ -110,6 +129,7 @@ struct ListSchedulesCommand: AsyncParsableCommand {
     func run() async throws {
         let set = try ScheduleInputs.load(directory)
         let state = offline ? nil : await runtimeState()
+        let lastFires = try await lastFires(of: set.schedules.map(\.name))
         let now = RuntimeSchedules.milliseconds(Date())
         let rows = try set.schedules.map { schedule in
             let after = try ScheduleInputs.instant(from: from, in: schedule.zone)
@@ -124,7 +144,7 @@ struct ListSchedulesCommand: AsyncParsableCommand {
                 zone: schedule.zone.identifier,
                 nextFire: schedule.timetable.nextFire(after: after).map { Timestamp.format($0, in: schedule.zone) },
                 paused: schedule.paused, task: schedule.task, queue: schedule.queue, args: JSONArgs(value: schedule.args),
-                runtimePause: pause
+                runtimePause: pause, lastFire: lastFires.map { $0[schedule.name] }
             )
         }
         if json {
@@ -160,9 +180,38 @@ struct ListSchedulesCommand: AsyncParsableCommand {
         }
     }
 
+    /// Each schedule's newest stored result, when a store is given (`--store` or
+    /// `WARREN_STORE`); nil when none is.
+    private func lastFires(of names: [String]) async throws -> [String: LastFire]? {
+        guard storeOptions.store != nil || ProcessInfo.processInfo.environment["WARREN_STORE"] != nil else { return nil }
+        let store = try await storeOptions.openForReading(command: "schedules list")
+        var fires: [String: LastFire] = [:]
+        do {
+            for name in names {
+                if let last = try await store.list(ResultQuery(schedule: name, limit: 1)).first {
+                    fires[name] = LastFire(id: last.id, scheduledFor: last.scheduledFor, status: last.status.rawValue)
+                }
+            }
+        } catch {
+            await store.close()
+            FileHandle.standardError.write(Data("warren schedules list: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+        await store.close()
+        return fires
+    }
+
     private func printTable(_ rows: [Row]) {
-        let header = ["NAME", "EXPRESSION", "ZONE", "NEXT FIRE", "PAUSED"]
-        let cells = rows.map { [$0.name, $0.expression, $0.zone, $0.nextFire ?? "never", Self.pausedCell($0)] }
+        let withLast = rows.contains { $0.lastFire != nil }
+        let header = ["NAME", "EXPRESSION", "ZONE", "NEXT FIRE"] + (withLast ? ["LAST FIRE", "STATUS"] : []) + ["PAUSED"]
+        let cells = rows.map { row -> [String] in
+            var last: [String] = []
+            if withLast {
+                let fire = row.lastFire ?? nil
+                last = [fire.map { $0.scheduledFor ?? $0.id } ?? "none", fire?.status ?? "-"]
+            }
+            return [row.name, row.expression, row.zone, row.nextFire ?? "never"] + last + [Self.pausedCell(row)]
+        }
         let widths = header.indices.map { column in ([header] + cells).map { $0[column].count }.max() ?? 0 }
         for line in [header] + cells {
             let padded = line.enumerated().map { column, cell in
