@@ -1,15 +1,23 @@
 import Foundation
 import RabbitMQ
+import Synchronization
 import WarrenCore
 
-/// The way in for a program that acts on Warren over AMQP: the schedule operations of SPEC §6
-/// (pause, resume, trigger, backfill), each recorded in the schedule state stream with who gave
-/// it. `warren schedules …` is argument parsing around this type.
-public struct TaskClient: Sendable {
+/// The way in for a program that puts tasks on the wire or acts on them: publish one task or a
+/// batch with confirms (creating a missing queue the way every publisher does), wait for a
+/// result, cancel, and the schedule operations of SPEC §6 (`TaskClient+Schedules.swift`).
+/// `warren publish`, `warren cancel`, `warren schedules …` and the HTTP API go through it; the
+/// scheduler uses it for its queues and publishes its fires with its progress record itself
+/// (docs/scheduler.md).
+public final class TaskClient: Sendable {
     public let connection: Connection
     public let queueOptions: TaskQueueOptions
-    /// Who acts, as recorded with every write (`cli:USER@HOST`, `api:TOKEN`).
+    /// Who acts, as recorded with every schedule operation (`cli:USER@HOST`, `api:admin-token`).
     public let actor: String
+    /// Queues known to exist (or created) through this client.
+    private let ensured = Mutex<Set<String>>([])
+    /// The confirm channel publishes go over, opened on first use.
+    private let publishing = Mutex<Task<Channel, any Error>?>(nil)
 
     public init(connection: Connection, queueOptions: TaskQueueOptions = TaskQueueOptions(), actor: String) {
         self.connection = connection
@@ -17,105 +25,75 @@ public struct TaskClient: Sendable {
         self.actor = actor
     }
 
-    /// What a pause or resume did.
-    public enum Change: Sendable, Equatable {
-        /// Recorded; the active scheduler applies it within a second.
-        case applied
-        /// The state already was so: nothing was recorded (the same command twice is one change).
-        case unchanged
+    /// Makes sure `queue` can take tasks: declares the shared topology, and the queue unless it
+    /// exists (`TaskPublisher.ensureQueue`); once per queue for this client.
+    public func ensureQueue(_ queue: String, priority: Int? = nil) async throws {
+        if ensured.withLock({ $0.contains(queue) }) { return }
+        try await TaskPublisher.ensureQueue(queue, options: queueOptions, priority: priority, on: connection)
+        ensured.withLock { _ = $0.insert(queue) }
     }
 
-    /// Pauses `schedule` until resumed, or until `until` (milliseconds since the epoch).
-    public func pause(_ schedule: String, until: Int64? = nil, reason: String? = nil) async throws -> Change {
-        try await record(ScheduleCommand(.pause, schedule: schedule, until: until, reason: reason, by: actor, at: Self.now()))
+    /// Publishes one task; returns once the broker confirmed it. A positive `delay` sends it
+    /// through the delay chain.
+    public func publish(_ message: TaskMessage, delay: Duration = .zero) async throws {
+        try await ensureQueue(message.queue, priority: message.priority)
+        let outgoing = message.outgoing(delay: delay)
+        try await channel().publish(outgoing.body, exchange: outgoing.exchange, routingKey: outgoing.routingKey,
+                                    properties: outgoing.properties, mandatory: outgoing.mandatory)
     }
 
-    /// Resumes `schedule` from its next instant; fires during the pause are not caught up.
-    public func resume(_ schedule: String) async throws -> Change {
-        try await record(ScheduleCommand(.resume, schedule: schedule, by: actor, at: Self.now()))
+    /// Publishes many tasks, `window` at a time, each confirmed; returns each one's outcome in
+    /// order (a refusal by the broker is that task's failure, not the call's). A queue some task
+    /// gives a priority is created with priorities.
+    public func publish(batch: [(message: TaskMessage, delay: Duration)], window: Int = 1000) async throws -> [Result<Void, AMQPError>] {
+        let priorities = Dictionary(batch.map { ($0.message.queue, $0.message.priority ?? 0) }, uniquingKeysWith: max)
+        for (queue, priority) in priorities.sorted(by: { $0.key < $1.key }) { try await ensureQueue(queue, priority: priority) }
+        let channel = try await channel()
+        var outcomes: [Result<Void, AMQPError>] = []
+        outcomes.reserveCapacity(batch.count)
+        var start = 0
+        while start < batch.count {
+            let slice = batch[start..<min(start + window, batch.count)]
+            outcomes += await channel.publishBatch(slice.map { $0.message.outgoing(delay: $0.delay) })
+            start += window
+        }
+        return outcomes
     }
 
-    private func record(_ command: ScheduleCommand) async throws -> Change {
-        let state = try await ScheduleStreams.readState(on: connection)
-        guard state.changes(command) else { return .unchanged }
-        let channel = try await connection.openChannel(confirms: true)
-        defer { Task { try? await channel.close() } }
-        try await ScheduleStreams.append(command, on: channel)
-        return .applied
+    /// Starts waiting for the final result of task `id`; start it before publishing the task so
+    /// no result slips past.
+    public func waitForResult(of id: String) async throws -> ResultWaiter {
+        try await ResultWaiter.start(id: id, on: connection)
     }
 
-    /// Publishes one run of `schedule` now, outside its rhythm (`x-warren-trigger: manual`),
-    /// attributed to it; with `args` instead of the schedule's. The task id is `id`, or
-    /// `NAME@manual-<instant>`: giving the same `id` again is the same task. Returns the id.
-    public func trigger(_ schedule: ScheduleDefinition, args: JSONValue? = nil, id: String? = nil) async throws -> String {
-        let now = Self.now()
-        var message = TaskMessage(id: id ?? "\(schedule.name)@manual-\(TaskResult.timestamp(Date(timeIntervalSince1970: Double(now) / 1000)))", task: schedule.task,
-                                  args: args ?? schedule.args, queue: schedule.queue, priority: schedule.priority,
-                                  schedule: schedule.name, trigger: "manual")
-        message.expiresAt = Self.expiry(of: schedule, from: now)
-        try await publish([message], of: schedule)
-        try await appendRecord(ScheduleCommand(.trigger, schedule: schedule.name, by: actor, at: now, taskIDs: [message.id]))
-        return message.id
+    /// Cancels task `id`: appended to the cancellation stream (confirmed), which every worker
+    /// reads; a queued task never runs, a running one is stopped.
+    public func cancel(_ id: String) async throws {
+        let setup = try await connection.openChannel(confirms: false)
+        try await CancellationStream.declare(on: setup)
+        try? await setup.close()
+        try await CancellationStream.append(.cancel(taskID: id), on: channel())
     }
 
-    /// Publishes the fires of `schedule` for `instants` (seconds), in order, with the task ids of
-    /// regular fires (`x-warren-trigger: backfill`), and records them; see `BackfillPlan`.
-    public func backfill(_ schedule: ScheduleDefinition, instants: [Int64]) async throws {
-        guard !instants.isEmpty else { return }
-        let now = Self.now()
-        let expiresAt = Self.expiry(of: schedule, from: now)
-        let messages = instants.map { schedule.fireMessage(for: $0, expiresAt: expiresAt, trigger: "backfill") }
-        try await publish(messages, of: schedule)
-        try await appendRecord(ScheduleCommand(.backfill, schedule: schedule.name, by: actor, at: now, taskIDs: messages.map(\.id)))
+    /// Closes the publishing channel (the connection stays the caller's).
+    public func close() async {
+        if let opening = publishing.withLock({ $0 }), let channel = try? await opening.value { try? await channel.close() }
     }
 
-    /// Task ids published by earlier backfills of `schedule`.
-    public func backfilledIDs(of schedule: String) async throws -> Set<String> {
-        try await ScheduleStreams.readState(on: connection).backfilled[schedule] ?? []
-    }
-
-    private func publish(_ messages: [TaskMessage], of schedule: ScheduleDefinition) async throws {
-        try await TaskPublisher.ensureQueue(schedule.queue, options: queueOptions, priority: schedule.priority, on: connection)
-        let channel = try await connection.openChannel(confirms: true)
-        defer { Task { try? await channel.close() } }
-        for result in await channel.publishBatch(messages.map { $0.outgoing() }) {
-            try result.get()
+    func channel() async throws -> Channel {
+        let opening = publishing.withLock { current -> Task<Channel, any Error> in
+            if let current { return current }
+            let task = Task { [connection] in try await connection.openChannel(confirms: true) }
+            current = task
+            return task
+        }
+        do {
+            return try await opening.value
+        } catch {
+            publishing.withLock { $0 = nil }
+            throw error
         }
     }
 
-    private func appendRecord(_ command: ScheduleCommand) async throws {
-        let setup = try await connection.openChannel(confirms: true)
-        defer { Task { try? await setup.close() } }
-        try await ScheduleStreams.declare(on: setup)
-        try await ScheduleStreams.append(command, on: setup)
-    }
-
-    /// A manual or backfilled run's expiry counts from when it is published, not from the
-    /// (possibly long past) instant it is for.
-    private static func expiry(of schedule: ScheduleDefinition, from now: Int64) -> Date? {
-        schedule.expires.map { Date(timeIntervalSince1970: Double(now) / 1000) + $0.seconds }
-    }
-
     static func now() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
-}
-
-/// The way in for reading Warren's state over AMQP without changing it: the schedules the
-/// active scheduler has in force and their runtime state.
-public struct Inspector: Sendable {
-    public let connection: Connection
-
-    public init(connection: Connection) {
-        self.connection = connection
-    }
-
-    /// The schedules the active scheduler has in force, or nil when no scheduler has published
-    /// them yet (none ever ran against this broker).
-    public func loadedSchedules() async throws -> LoadedSchedules? {
-        try await ScheduleStreams.lastLoaded(on: connection)
-    }
-
-    /// Every schedule's runtime state (pauses, last command).
-    public func scheduleState() async throws -> ScheduleRuntimeState {
-        try await ScheduleStreams.readState(on: connection)
-    }
 }

@@ -316,7 +316,8 @@ public final class Scheduler: Service, Sendable {
             // A queue some schedule gives a priority is created with priorities.
             let priorities = Dictionary(schedules.map { ($0.queue, $0.priority ?? 0) }, uniquingKeysWith: max)
             for (queue, priority) in priorities.filter({ !ensuredQueues.contains($0.key) }).sorted(by: { $0.key < $1.key }) {
-                try await TaskPublisher.ensureQueue(queue, options: scheduler.configuration.queueOptions, priority: priority, on: connection)
+                try await TaskClient(connection: connection, queueOptions: scheduler.configuration.queueOptions,
+                                     actor: "scheduler \(scheduler.configuration.instance)").ensureQueue(queue, priority: priority)
                 ensuredQueues.insert(queue)
             }
         }

@@ -37,7 +37,7 @@ struct BackendCommand: AsyncParsableCommand {
     @Option(help: "Serve the HTTP API, dashboard and /metrics at HOST:PORT, or \"off\" (default 127.0.0.1:8080).")
     var http = "127.0.0.1:8080"
 
-    @Option(name: .customLong("api-token"), help: "Admin token: grants every route (env WARREN_API_TOKEN). With any token set, every route but /healthz, /readyz and /signin needs one.")
+    @Option(name: .customLong("api-token"), help: "Admin token: grants every route (env WARREN_API_TOKEN). With any token set, every route but /healthz and /signin needs one.")
     var apiToken: String?
 
     @Option(name: .customLong("api-read-token"), help: "Read token: grants reads only; writes get 403 (env WARREN_API_READ_TOKEN).")

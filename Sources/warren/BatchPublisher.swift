@@ -29,20 +29,10 @@ struct BatchPublisher {
         let connection = try await broker.connect(command: "publish")
         var refused: [(line: Int, error: String)] = []
         do {
-            // A queue some line gives a priority is created with priorities.
-            let priorities = Dictionary(lines.map { ($0.message.queue, $0.message.priority ?? 0) }, uniquingKeysWith: max)
-            for (queue, priority) in priorities.sorted(by: { $0.key < $1.key }) {
-                try await TaskPublisher.ensureQueue(queue, options: queueOptions, priority: priority, on: connection)
-            }
-            let channel = try await connection.openChannel(confirms: true)
-            var start = 0
-            while start < lines.count {
-                let window = lines[start..<min(start + Self.window, lines.count)]
-                let outcomes = await channel.publishBatch(window.map { $0.message.outgoing(delay: $0.delay) })
-                for (line, outcome) in zip(window, outcomes) {
-                    if case .failure(let error) = outcome { refused.append((line.number, "\(error)")) }
-                }
-                start += Self.window
+            let client = TaskClient(connection: connection, queueOptions: queueOptions, actor: RuntimeSchedules.actor())
+            let outcomes = try await client.publish(batch: lines.map { ($0.message, $0.delay) }, window: Self.window)
+            for (line, outcome) in zip(lines, outcomes) {
+                if case .failure(let error) = outcome { refused.append((line.number, "\(error)")) }
             }
             await connection.close()
         } catch {

@@ -27,10 +27,7 @@ struct CancelCommand: AsyncParsableCommand {
         guard !id.isEmpty, id.utf8.count <= 255 else { throw ValidationError("ID: expected a task id of 1 to 255 bytes") }
         let connection = try await broker.connect(command: "cancel")
         do {
-            let setup = try await connection.openChannel(confirms: false)
-            try await CancellationStream.declare(on: setup)
-            let channel = try await connection.openChannel(confirms: true)
-            try await CancellationStream.append(.cancel(taskID: id), on: channel)
+            try await TaskClient(connection: connection, actor: RuntimeSchedules.actor()).cancel(id)
             await connection.close()
         } catch {
             await connection.close()

@@ -90,14 +90,11 @@ struct PublishCommand: AsyncParsableCommand {
             throw ValidationError(Self.optionNamed(error))
         }
         let connection = try await broker.connect(command: "publish")
+        let client = TaskClient(connection: connection, queueOptions: queueOptions, actor: RuntimeSchedules.actor())
         let waiter: ResultWaiter?
         do {
-            waiter = wait ? try await ResultWaiter.start(id: message.id, on: connection) : nil
-            try await TaskPublisher.ensureQueue(message.queue, options: queueOptions, priority: message.priority, on: connection)
-            let channel = try await connection.openChannel(confirms: true)
-            let outgoing = message.outgoing(delay: delay)
-            try await channel.publish(outgoing.body, exchange: outgoing.exchange, routingKey: outgoing.routingKey,
-                                      properties: outgoing.properties, mandatory: outgoing.mandatory)
+            waiter = wait ? try await client.waitForResult(of: message.id) : nil
+            try await client.publish(message, delay: delay)
         } catch {
             await connection.close()
             FileHandle.standardError.write(Data("warren publish: \(error)\n".utf8))

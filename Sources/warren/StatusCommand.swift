@@ -47,16 +47,11 @@ struct StatusCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("warren status: broker unreachable: \(error)\n".utf8))
             throw ExitCode(1)
         }
-        let channel = try await connection.openChannel(confirms: false)
-        let scheduler = try await activeScheduler(on: channel)
-        var rows: [QueueRow] = []
-        for name in try queueNames() {
-            rows.append(QueueRow(name: name, state: try? await channel.inspectQueue(name)))
-        }
-        var delayed = 0
-        for queue in DelayChain.queues {
-            delayed += (try? await channel.inspectQueue(queue))?.messageCount ?? 0
-        }
+        let inspector = Inspector(connection: connection)
+        let found = try await inspector.activeScheduler()
+        let scheduler = SchedulerState(active: found.active, instance: found.instance, since: found.since)
+        let rows = try await inspector.queues(try queueNames()).map { QueueRow(name: $0.name, state: $0.state) }
+        let delayed = try await inspector.delayedTasks()
         await connection.close()
         let endpoint = connection.endpoint.map { "\($0)" } ?? "?"
         if json {
@@ -131,11 +126,5 @@ struct StatusCommand: AsyncParsableCommand {
             guard let instance else { return "active: (instance unknown)" }
             return "active: \(instance) (since \(since ?? "?"))"
         }
-    }
-
-    private func activeScheduler(on channel: Channel) async throws -> SchedulerState {
-        guard try await SchedulerBroker.lockIsHeld(on: channel) else { return SchedulerState(active: false) }
-        guard let leader = try await SchedulerBroker.lastLeader(on: channel.connection) else { return SchedulerState(active: true) }
-        return SchedulerState(active: true, instance: leader.instance, since: "\(leader.since)")
     }
 }

@@ -11,7 +11,7 @@ import WarrenTestSupport
 struct APIAccessTests {
     @Test func theRuleForEachKindOfRoute() {
         #expect(APIAccess.need(method: "GET", path: "/healthz", metricsOpen: false) == .open)
-        #expect(APIAccess.need(method: "GET", path: "/readyz", metricsOpen: false) == .open)
+        #expect(APIAccess.need(method: "GET", path: "/readyz", metricsOpen: false) == .read)
         #expect(APIAccess.need(method: "POST", path: "/signin", metricsOpen: false) == .open)
         #expect(APIAccess.need(method: "GET", path: "/metrics", metricsOpen: false) == .read)
         #expect(APIAccess.need(method: "GET", path: "/metrics", metricsOpen: true) == .open)
@@ -82,7 +82,7 @@ struct APIAccessTests {
             // (method, path, body, status without a token, with the read token, with the admin token)
             let table: [(String, String, String?, Int, Int, Int)] = [
                 ("GET", "/healthz", nil, 200, 200, 200),
-                ("GET", "/readyz", nil, 200, 200, 200),
+                ("GET", "/readyz", nil, 401, 200, 200),
                 ("GET", "/api/results", nil, 401, 200, 200),
                 ("GET", "/api/results/nothing-here", nil, 401, 404, 404),
                 ("GET", "/api/stats", nil, 401, 200, 200),

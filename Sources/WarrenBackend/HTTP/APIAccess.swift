@@ -46,11 +46,12 @@ public enum APIAccess {
     /// The header the dashboard sends with every write it makes through its cookie.
     public static let dashboardHeader = "X-Warren-Request"
 
-    /// What `method` on `path` needs. Open: `/healthz`, `/readyz` (probes), the sign-in page and
-    /// `/metrics` with `--metrics-open`; any other GET or HEAD reads; everything else writes.
+    /// What `method` on `path` needs. Open: `/healthz`, the sign-in page and `/metrics` with
+    /// `--metrics-open`; any other GET or HEAD reads; everything else writes. (A probe that sends
+    /// no token reads `/readyz` on the `--metrics` endpoint, as for every process.)
     public static func need(method: String, path: String, metricsOpen: Bool) -> Need {
         switch path {
-        case "/healthz", "/readyz", "/signin", "/signout": return .open
+        case "/healthz", "/signin", "/signout": return .open
         case "/metrics" where metricsOpen: return .open
         default: return method == "GET" || method == "HEAD" ? .read : .admin
         }

@@ -55,7 +55,7 @@ public final class BackendHTTPServer: Sendable {
         router.post("api/tasks") { request, context in await self.submitTask(request, context: context) }
         router.get("api/dashboard") { _, context in await self.dashboard(viewer: context.identity) }
         router.get("healthz") { _, _ in JSONResponse.make(.ok, .object(["status": .string("ok")])) }
-        router.get("readyz") { _, context in self.readiness(detailed: !self.configuration.authRequired || context.identity != nil) }
+        router.get("readyz") { _, _ in self.readiness() }
         router.get("/") { _, _ in Self.page }
         router.get("tasks/:id") { _, _ in Self.page }
         router.get("metrics") { _, _ in
@@ -188,16 +188,15 @@ public final class BackendHTTPServer: Sendable {
     }
 
     /// Ready when the store is open and available, the broker connected and results consumed;
-    /// `problems` lists every part that is not (left empty for a request without a token when
-    /// tokens are set: probes need no token, the details do).
-    func readiness(detailed: Bool) -> Response {
+    /// `problems` lists every part that is not.
+    func readiness() -> Response {
         let store = state.store != nil && state.storeAvailable
         let broker = state.brokerConnected
         let unready = state.readiness.unready
         let ready = store && broker && unready.isEmpty
         let body: JSONValue = .object(["status": .string(ready ? "ok" : "unavailable"),
                                        "store": .string(store ? "ok" : "unavailable"), "broker": .string(broker ? "ok" : "unavailable"),
-                                       "problems": .array(detailed ? unready.map(JSONValue.string) : [])])
+                                       "problems": .array(unready.map(JSONValue.string))])
         return JSONResponse.make(ready ? .ok : .serviceUnavailable, body)
     }
 

@@ -18,6 +18,11 @@ public enum WireNames {
     public static let cancelExchange = "warren.cancel"
     /// Durable stream (kept 7 days) of cancellation records, read from the start by every worker.
     public static let cancellationStream = "warren.cancellations"
+    /// Exclusive, non-durable queue: whichever scheduler instance's connection declared it is the
+    /// active one (docs/scheduler.md).
+    public static let schedulerLock = "warren.scheduler.lock"
+    /// Stream of `{"instance", "since"}` records, one per scheduler takeover.
+    public static let schedulerLeaders = "warren.scheduler.leaders"
     /// Durable stream of schedule commands (pause, resume, trigger, backfill; `ScheduleCommand`),
     /// never trimmed: the runtime state of every schedule is the fold of it from its start.
     public static let scheduleStateStream = "warren.schedules.state"

@@ -33,18 +33,6 @@ public enum SchedulerBroker {
         }
     }
 
-    /// Whether some connection holds the lock.
-    public static func lockIsHeld(on channel: Channel) async throws -> Bool {
-        do {
-            _ = try await channel.inspectQueue(SchedulerNames.lockQueue)
-            return true  // only visible to the holder itself
-        } catch let error as AMQPError where error.replyCode == 405 {
-            return true
-        } catch let error as AMQPError where error.replyCode == 404 {
-            return false
-        }
-    }
-
     /// The message writing `record`; once confirmed it replaces the previous record.
     public static func progressMessage(_ record: ProgressRecord) -> OutgoingMessage {
         OutgoingMessage(body: record.body, exchange: "", routingKey: SchedulerNames.progressQueue,
@@ -78,50 +66,14 @@ public enum SchedulerBroker {
                                   properties: BasicProperties(contentType: "application/json", deliveryMode: 2, timestamp: since))
     }
 
-    /// The last instance that announced itself active, and since when, or nil if none ever did.
-    public static func lastLeader(on connection: Connection, timeout: Duration = .seconds(3)) async throws -> (instance: String, since: String)? {
-        let channel = try await connection.openChannel(confirms: false)
-        defer { Task { try? await channel.close() } }  // nothing is held: stream reads take nothing away
-        do {
-            _ = try await channel.inspectQueue(SchedulerNames.leadersStream)
-        } catch let error as AMQPError where error.replyCode == 404 {
-            return nil
-        }
-        try await channel.setPrefetch(10)
-        let consumer = try await channel.consume(queue: SchedulerNames.leadersStream, arguments: ["x-stream-offset": .string("last")])
-        guard let delivery = try await firstDelivery(of: consumer, timeout: timeout),
-              case .object(let fields)? = try? JSONText.parse(delivery.body),
-              case .string(let instance)? = fields["instance"] else { return nil }
-        try? await consumer.cancel()
-        if case .string(let since)? = fields["since"] { return (instance, since) }
-        return (instance, "")
-    }
-
     private static func takeFirst(of channel: Channel, timeout: Duration) async throws -> Delivery? {
         guard try await channel.inspectQueue(SchedulerNames.progressQueue).messageCount > 0 else { return nil }
         try await channel.setPrefetch(1)
         let consumer = try await channel.consume(queue: SchedulerNames.progressQueue)
-        guard let delivery = try await firstDelivery(of: consumer, timeout: timeout) else {
+        guard let delivery = try await consumer.firstDelivery(within: timeout) else {
             throw SchedulerBrokerError(message: "the progress record in \(SchedulerNames.progressQueue) was not delivered within \(timeout)")
         }
         return delivery
-    }
-
-    /// The first delivery of `consumer`, or nil if none came within `timeout`.
-    static func firstDelivery(of consumer: Consumer, timeout: Duration) async throws -> Delivery? {
-        try await withThrowingTaskGroup(of: Delivery?.self) { group in
-            group.addTask {
-                for await delivery in consumer { return delivery }
-                return nil
-            }
-            group.addTask {
-                try await Task.sleep(for: timeout)
-                return nil
-            }
-            let first = try await group.next() ?? nil
-            group.cancelAll()
-            return first
-        }
     }
 }
 
