@@ -139,6 +139,11 @@ public struct Backend: Service {
                 }
             }
             if let retention { group.addTask { await retention.run() } }
+            if let directory = configuration.schedulesDirectory {
+                let watch = ScheduleWatch(store: store, schedules: ScheduleCache(directory: directory), interval: configuration.healthInterval,
+                                          state: state, logger: logger)
+                group.addTask { await watch.run() }
+            }
             try await withGracefulShutdownHandler {
                 try await ingest.run(consumer)
             } onGracefulShutdown: {

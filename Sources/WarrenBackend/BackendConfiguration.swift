@@ -20,6 +20,10 @@ public struct BackendConfiguration: Sendable {
     public var retentionInterval: Duration = .seconds(600)
     /// Rows deleted per transaction, so ingest never waits long behind retention.
     public var retentionChunk: Int = 5000
+    /// Schedule files whose `alert_after` and `alert_failures` the backend evaluates; nil: none.
+    public var schedulesDirectory: String?
+    /// How often the schedules' health is evaluated.
+    public var healthInterval: Duration = .seconds(5)
     /// First and longest wait between attempts to reach an unavailable store.
     public var retryBackoff: (first: Duration, longest: Duration) = (.milliseconds(200), .seconds(30))
 

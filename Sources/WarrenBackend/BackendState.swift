@@ -7,6 +7,7 @@ import WarrenStore
 /// whether the store and the broker are reachable.
 public final class BackendState: Sendable {
     private let state = Mutex<(store: (any ResultStore)?, storeAvailable: Bool, brokerConnected: Bool)>((nil, false, false))
+    private let health = Mutex<[String: ScheduleHealth]>([:])
 
     /// What `/readyz` reports: the store open and available, the broker connected, results
     /// consumed.
@@ -18,6 +19,10 @@ public final class BackendState: Sendable {
     public var store: (any ResultStore)? { state.withLock { $0.store } }
     public var storeAvailable: Bool { state.withLock { $0.storeAvailable } }
     public var brokerConnected: Bool { state.withLock { $0.brokerConnected } }
+
+    /// The last evaluation of each watched schedule (`alert_after`, `alert_failures`), by name.
+    public var scheduleHealth: [String: ScheduleHealth] { health.withLock { $0 } }
+    func setScheduleHealth(_ healths: [String: ScheduleHealth]) { health.withLock { $0 = healths } }
 
     func opened(_ store: (any ResultStore)?) {
         state.withLock { $0.store = store }

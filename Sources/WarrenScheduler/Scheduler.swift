@@ -208,7 +208,9 @@ public final class Scheduler: Service, Sendable {
                     "published_up_to": "\(Timestamp.formatUTC(milliseconds: progress.watermark))",
                     "written_by": "\(progress.instance)",
                 ])
-                catchup = planCatchup(schedules, after: progress.watermark, upTo: now)
+                let records: [OutgoingMessage]
+                (catchup, records) = planCatchup(schedules, after: progress.watermark, upTo: now)
+                try await publishRecords(records)
             } else {
                 logger.info("no progress record in the broker: starting from now, nothing to catch up")
             }
@@ -222,8 +224,11 @@ public final class Scheduler: Service, Sendable {
             publishLoaded()
         }
 
-        private func planCatchup(_ schedules: [ScheduleDefinition], after watermark: Int64, upTo now: Int64) -> [Fire] {
+        /// The missed fires to publish now, and the `skipped` and `missed` records of the others.
+        private func planCatchup(_ schedules: [ScheduleDefinition], after watermark: Int64, upTo now: Int64)
+            -> (fires: [Fire], records: [OutgoingMessage]) {
             var fires: [Fire] = []
+            var records: [OutgoingMessage] = []
             for schedule in schedules {
                 let plan = CatchupPlan(schedule: schedule, after: watermark, upTo: now)
                 guard plan.missed > 0 else { continue }
@@ -233,13 +238,41 @@ public final class Scheduler: Service, Sendable {
                     "older_than_window": "\(plan.tooOld)", "skipped_by_policy": "\(plan.skipped)",
                     "published_now": "\(plan.run.count)", "catchup": "\(schedule.catchup.rawValue)",
                 ])
+                let unrecorded = plan.tooOld - plan.tooOldFires.count + plan.skipped - plan.skippedFires.count
+                if unrecorded > 0 {
+                    logger.warning("missed fires beyond the \(CatchupPlan.recordLimit) recorded one by one are only counted",
+                                   metadata: ["schedule": "\(schedule.name)", "not_recorded": "\(unrecorded)\(plan.countIncomplete ? "+" : "")"])
+                }
+                let window = DurationSyntax.format(schedule.catchupWindow)
+                for var fire in plan.tooOldFires {
+                    fire.trigger = "catchup"
+                    records += fireRecord(fire, of: schedule, status: .missed, reason: "older than catchup_window \(window)", at: now)
+                }
+                for var fire in plan.skippedFires {
+                    fire.trigger = "catchup"
+                    records += fireRecord(fire, of: schedule, status: .skipped,
+                                          reason: "catchup-skip: catchup \(schedule.catchup.rawValue) runs \(plan.run.count) of \(plan.missed - plan.tooOld)", at: now)
+                }
                 fires += plan.run.map { fire in
                     var fire = fire
                     fire.trigger = "catchup"
                     return fire
                 }
             }
-            return fires.sorted { ($0.due, $0.schedule) < ($1.due, $1.schedule) }
+            return (fires.sorted { ($0.due, $0.schedule) < ($1.due, $1.schedule) }, records)
+        }
+
+        /// Publishes the records of fires that did not run, in confirmed batches; a record the
+        /// broker refuses is logged, not retried.
+        private func publishRecords(_ records: [OutgoingMessage]) async throws {
+            var start = 0
+            while start < records.count {
+                let end = min(records.count, start + ActiveRun.batchLimit)
+                for result in await channel.publishBatch(Array(records[start..<end])) {
+                    if case .failure(let error) = result { try handleRecordFailure(error, what: "record of a fire that did not run") }
+                }
+                start = end
+            }
         }
 
         /// Sleeps until the next due fire, publishes what is due, records progress; forever.
@@ -376,7 +409,7 @@ public final class Scheduler: Service, Sendable {
                     logger.info("fire skipped: the schedule is paused", metadata: [
                         "schedule": "\(schedule.name)", "task_id": "\(fire.taskID)", "paused_by": "\(pause.by)",
                     ])
-                    skipped += skippedRecord(fire, of: schedule, reason: "paused" + (pause.reason.map { ": \($0)" } ?? ""), at: now)
+                    skipped += fireRecord(fire, of: schedule, status: .skipped, reason: "paused" + (pause.reason.map { ": \($0)" } ?? ""), at: now)
                     continue
                 }
                 if schedule.overlap != .allow, let previous = tracker.openRun(of: schedule.name) {
@@ -385,7 +418,7 @@ public final class Scheduler: Service, Sendable {
                         logger.info("fire skipped: the previous run has no final result", metadata: [
                             "schedule": "\(schedule.name)", "task_id": "\(fire.taskID)", "previous": "\(previous.taskID)",
                         ])
-                        skipped += skippedRecord(fire, of: schedule, reason: "overlap: \(previous.taskID) has no final result", at: now)
+                        skipped += fireRecord(fire, of: schedule, status: .skipped, reason: "overlap: \(previous.taskID) has no final result", at: now)
                         continue
                     }
                     try await CancellationStream.append(.cancel(taskID: previous.taskID), on: channel)
@@ -454,13 +487,15 @@ public final class Scheduler: Service, Sendable {
             }
         }
 
-        /// The `skipped` result that records a fire not run, so the backend stores it beside the
-        /// runs (SPEC §7).
-        private func skippedRecord(_ fire: Fire, of schedule: ScheduleDefinition, reason: String, at now: Int64) -> [OutgoingMessage] {
+        /// The `skipped` or `missed` result that records a fire not run, so the backend stores it
+        /// beside the runs (SPEC §7); `error` says why.
+        private func fireRecord(_ fire: Fire, of schedule: ScheduleDefinition, status: ResultStatus, reason: String,
+                                at now: Int64) -> [OutgoingMessage] {
             let message = fire.message(of: schedule)
-            var result = TaskResult(id: message.id, task: message.task, queue: message.queue, attempt: 1, status: .skipped)
+            var result = TaskResult(id: message.id, task: message.task, queue: message.queue, attempt: 1, status: status)
             result.schedule = schedule.name
             result.scheduledFor = message.scheduledFor
+            result.trigger = message.trigger
             result.finishedAt = TaskResult.timestamp(Date(timeIntervalSince1970: Double(now) / 1000))
             result.error = reason
             guard let outgoing = try? result.outgoing() else { return [] }

@@ -9,7 +9,7 @@ public struct ResultStatistics: Sendable, Equatable {
         /// `task` or `schedule`.
         public var kind: String
         public var name: String
-        /// Runs: final results other than `skipped` (a fire that did not run is no run).
+        /// Runs: final results other than `skipped` and `missed` (a fire that did not run is no run).
         public var total: Int
         /// Count per final status, e.g. `["succeeded": 98, "failed": 2, "skipped": 3]`.
         public var byStatus: [String: Int]
@@ -39,7 +39,7 @@ public struct ResultStatistics: Sendable, Equatable {
         var counts: [String: Int] = [:]
         for sample in samples { counts[sample.status.rawValue, default: 0] += 1 }
         let durations = samples.compactMap(\.durationMs).sorted()
-        let runs = samples.count - counts[ResultStatus.skipped.rawValue, default: 0]
+        let runs = samples.count - counts[ResultStatus.skipped.rawValue, default: 0] - counts[ResultStatus.missed.rawValue, default: 0]
         return Group(kind: kind, name: name, total: runs, byStatus: counts,
                      successRate: runs == 0 ? 0 : Double(counts[ResultStatus.succeeded.rawValue, default: 0]) / Double(runs),
                      p50Ms: percentile(0.50, of: durations), p95Ms: percentile(0.95, of: durations))

@@ -26,11 +26,11 @@ struct StoredRow: Sendable {
         result.id = Self.withoutNUL(result.id)
         result.task = Self.withoutNUL(result.task)
         result.queue = Self.withoutNUL(result.queue)
-        for field in [\TaskResult.schedule, \.scheduledFor, \.worker, \.startedAt, \.finishedAt, \.output, \.error, \.traceparent, \.runID] {
+        for field in [\TaskResult.schedule, \.scheduledFor, \.worker, \.startedAt, \.finishedAt, \.output, \.error, \.traceparent, \.runID, \.trigger] {
             result[keyPath: field] = result[keyPath: field].map(Self.withoutNUL)
         }
         self.result = result
-        isFinal = result.status.isFinal && result.status != .skipped
+        isFinal = result.status.isFinal && !result.status.isFireRecord
         atMs = result.finishedAt.flatMap(ResultTime.milliseconds) ?? result.startedAt.flatMap(ResultTime.milliseconds) ?? storedAtMs
         resultJSON = result.result.map(JSONText.write)
     }

@@ -183,6 +183,7 @@ extension TaskResult {
         self.scheduledFor = message.scheduledFor
         self.worker = worker
         self.traceparent = message.traceparent
+        self.trigger = message.trigger
     }
 
     /// Marks the result as this handling of `delivery`: a new run id, and whether the broker

@@ -52,7 +52,7 @@ struct BackendCommand: AsyncParsableCommand {
     @Flag(name: .customLong("trust-forwarded-for"), help: "Rate-limit by X-Forwarded-For's first address (a proxy in front) when no token is used.")
     var trustForwardedFor = false
 
-    @Option(help: "Schedule files the dashboard lists with their next fire (env WARREN_SCHEDULES; default: none).")
+    @Option(help: "Schedule files: the dashboard lists them with their next fire, and alert_after and alert_failures are evaluated (env WARREN_SCHEDULES; default: none).")
     var schedules: String?
 
     @Option(name: .customLong("api-rate"), help: "Writes (POST) per token, or per client address without tokens: sustained per second; bursts of twice that (default 10).")
@@ -77,6 +77,7 @@ struct BackendCommand: AsyncParsableCommand {
         if let retain = configuration.retain, retain < .seconds(60) {
             throw ValidationError("--retain: at least 1m, or \"off\"")
         }
+        configuration.schedulesDirectory = schedules ?? ProcessInfo.processInfo.environment["WARREN_SCHEDULES"]
         guard apiRate > 0 else { throw ValidationError("--api-rate: expected a positive number, got \(apiRate)") }
         var httpConfiguration: HTTPConfiguration?
         if http != "off" {

@@ -39,16 +39,32 @@ struct DashboardTests {
         _ = try await harness.warren(["publish", "warren.fail", "--args-json", #"{"message": "upstream answered 502 Bad Gateway"}"#, "--id", "failing-task"])
         var fire = makeResult("inventory-sync@2026-11-23T10:00:00Z", task: "inventory.sync", schedule: "inventory-sync", finishedAt: isoAgo(30), durationMs: 1234)
         fire.output = "synced 42 items\n<script>alert('not run')</script>"
-        try await harness.publish([fire])
-        try await harness.waitForCounts(tasks: 7, attempts: 7)
+        // Two earlier fires of the same schedule that did not run, and one that failed.
+        func earlier(_ hour: Int, _ status: ResultStatus, _ reason: String?, ago: Double) -> TaskResult {
+            var result = makeResult("inventory-sync@2026-11-23T0\(hour):00:00Z", task: "inventory.sync", status: status,
+                                    schedule: "inventory-sync", finishedAt: isoAgo(ago), durationMs: status.isFireRecord ? nil : 2100)
+            result.scheduledFor = "2026-11-23T0\(hour):00:00Z"
+            result.startedAt = status.isFireRecord ? nil : "2026-11-23T0\(hour):00:00.200Z"
+            result.error = reason
+            result.trigger = status == .missed ? "catchup" : nil
+            return result
+        }
+        fire.scheduledFor = "2026-11-23T10:00:00Z"
+        fire.startedAt = "2026-11-23T10:00:00.350Z"
+        try await harness.publish([fire, earlier(7, .failed, "exited with status 1", ago: 300), earlier(8, .skipped, "paused: deploy freeze", ago: 200),
+                                   earlier(9, .missed, "older than catchup_window 1h", ago: 100)])
+        try await harness.waitForCounts(tasks: 10, attempts: 10)
         let base = "http://127.0.0.1:\(port)"
         let dashboard = try await Self.chromium("\(base)/")
         let taskPage = try await Self.chromium("\(base)/tasks/inventory-sync@2026-11-23T10:00:00Z")
         let failedPage = try await Self.chromium("\(base)/tasks/failing-task")
+        let schedulePage = try await Self.chromium("\(base)/schedules/inventory-sync")
         try FileManager.default.createDirectory(atPath: Self.screenshots, withIntermediateDirectories: true)
         let dashboardShot = "\(Self.screenshots)/dashboard.png", taskShot = "\(Self.screenshots)/task.png"
         _ = try await Self.chromium("\(base)/", screenshot: dashboardShot)
         _ = try await Self.chromium("\(base)/tasks/inventory-sync@2026-11-23T10:00:00Z", screenshot: taskShot)
+        let scheduleShot = "\(Self.screenshots)/schedule.png"
+        _ = try await Self.chromium("\(base)/schedules/inventory-sync", screenshot: scheduleShot)
         let source = try await HTTPAPITests.request("GET", "\(base)/")
         worker.signal(SIGTERM)
         backend.signal(SIGTERM)
@@ -57,12 +73,23 @@ struct DashboardTests {
         await harness.close()
         // The script ran and filled the sections.
         #expect(dashboard.contains("Runs per minute, last hour"))
-        #expect(dashboard.contains(#"<b class="big" id="runs">7</b>"#))
-        #expect(dashboard.contains(#"<b class="big error" id="failed">1</b>"#))
+        #expect(dashboard.contains(#"<b class="big" id="runs">8</b>"#), "skipped and missed fires are no runs")
+        #expect(dashboard.contains(#"<b class="big error" id="failed">2</b>"#))
         #expect(dashboard.contains("<svg"), "the chart is drawn")
-        #expect(dashboard.contains("<td>inventory-sync</td><td>inventory.sync</td>"))
-        #expect(dashboard.contains("<td>nightly-report</td><td>reports.generate</td>"))
-        #expect(dashboard.contains("legacy-export <span class=\"empty\">(paused)</span>"))
+        #expect(dashboard.contains(#"<td><a href="/schedules/inventory-sync">inventory-sync</a></td><td>inventory.sync</td>"#))
+        #expect(dashboard.contains(#"<td><a href="/schedules/nightly-report">nightly-report</a></td><td>reports.generate</td>"#))
+        #expect(dashboard.contains(#"<a href="/schedules/legacy-export">legacy-export</a> <span class="empty">(paused)</span>"#))
+        // The schedule page: definition, the chart with each fire that did not run or failed marked, the fires.
+        #expect(schedulePage.contains("schedule inventory-sync"))
+        #expect(schedulePage.contains(#"<svg id="fire-chart""#), "the chart is drawn")
+        #expect(schedulePage.contains(#"<g class="fire mark skipped" data-status="skipped">"#), "the skipped fire is marked")
+        #expect(schedulePage.contains(#"<g class="fire mark missed" data-status="missed">"#))
+        #expect(schedulePage.contains(#"<g class="fire mark failed" data-status="failed">"#))
+        #expect(schedulePage.contains(#"<circle class="fire succeeded""#))
+        #expect(schedulePage.contains("paused: deploy freeze"))
+        #expect(schedulePage.contains(#"<tr class="fire-row missed"><td>2026-11-23 09:00:00Z</td><td>catchup</td>"#))
+        #expect(schedulePage.contains("<th>task</th><td>inventory.sync</td>"), "the definition from the schedule files")
+        #expect(schedulePage.contains("Not watched"))
         #expect(dashboard.contains("2026-11-"), "next fires are shown")
         #expect(dashboard.contains("upstream answered 502 Bad Gateway"))
         #expect(dashboard.contains(#"<a href="/tasks/failing-task">failing-task</a>"#))
@@ -77,6 +104,7 @@ struct DashboardTests {
         #expect(!source.text.contains("http://") && !source.text.contains("https://") && !source.text.contains("src="))
         #expect(try Self.pngSize(dashboardShot) == (1400, 1000))
         #expect(try Self.pngSize(taskShot) == (1400, 1000))
+        #expect(try Self.pngSize(scheduleShot) == (1400, 1000))
     }
 }
 

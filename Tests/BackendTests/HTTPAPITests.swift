@@ -82,7 +82,7 @@ struct HTTPAPITests {
         #expect(attempts.count == 2)
         #expect(latest["attempt"] == .integer(2) && latest["status"] == .string("succeeded"))
         #expect(missing.json == .object(["error": .string("no result stored for task id nope")]))
-        #expect(badStatus.json == .object(["error": .string("status great: expected one of succeeded, failed, retrying, timed_out, cancelled, expired, rejected, skipped")]))
+        #expect(badStatus.json == .object(["error": .string("status great: expected one of succeeded, failed, retrying, timed_out, cancelled, expired, rejected, skipped, missed")]))
         guard case .object(let statistics) = stats.json, case .array(let tasks)? = statistics["tasks"] else { Issue.record("\(stats.text)"); return }
         #expect(tasks.count == 2)
     }
@@ -180,8 +180,8 @@ struct HTTPAPITests {
         #expect(document.problems("get", "/api/dashboard", status: 200, body: dashboard.json) == [], "\(dashboard.text)")
         #expect(document.operations == ["get /api/results", "get /api/results/{id}", "get /api/stats", "post /api/tasks", "get /api/dashboard",
                                         "get /api/schedules", "post /api/schedules/{name}/pause", "post /api/schedules/{name}/resume",
-                                        "post /api/schedules/{name}/trigger", "post /api/schedules/{name}/backfill", "get /api/whoami",
-                                        "get /signin", "post /signin", "post /signout",
-                                        "get /", "get /tasks/{id}", "get /healthz", "get /readyz", "get /metrics"])
+                                        "post /api/schedules/{name}/trigger", "post /api/schedules/{name}/backfill",
+                                        "get /api/schedules/{name}/history", "get /api/whoami",
+                                        "get /", "get /tasks/{id}", "get /schedules/{name}", "get /signin", "post /signin", "post /signout", "get /healthz", "get /readyz", "get /metrics"])
     }
 }

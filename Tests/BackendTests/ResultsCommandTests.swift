@@ -22,7 +22,7 @@ struct ResultsCommandTests {
 
     static let fields: Set<String> = ["id", "task", "queue", "schedule", "scheduled_for", "attempt", "status", "worker", "started_at",
                                       "finished_at", "duration_ms", "exit_code", "output", "error", "result", "traceparent", "run_id",
-                                      "redelivered"]
+                                      "redelivered", "trigger"]
 
     @Test("list: a table, newest first, one row per task id; --json has every field; filters apply", arguments: StoreKind.allCases)
     func list(kind: StoreKind) async throws {
@@ -155,7 +155,7 @@ struct ResultsCommandTests {
 
     @Test("bad arguments and missing stores get one line: exit 2 for usage, 1 for the store", arguments: [
         (["results", "list", "--status", "great"], 2,
-         "warren: --status great: expected one of succeeded, failed, retrying, timed_out, cancelled, expired, rejected, skipped\n"),
+         "warren: --status great: expected one of succeeded, failed, retrying, timed_out, cancelled, expired, rejected, skipped, missed\n"),
         (["results", "list", "--since", "last week"], 2,
          "warren: --since last week: expected a duration such as 1h or an ISO-8601 time such as 2026-11-23T10:00:00Z\n"),
         (["results", "list", "--limit", "0"], 2, "warren: --limit: expected a positive number, got 0\n"),

@@ -4,9 +4,14 @@ import Foundation
 /// The slow, obviously-correct definition of when a cron expression fires, checked against
 /// `CronSchedule`: walk real time minute by minute (second by second inside selected minutes),
 /// reading offsets from Foundation's `TimeZone` directly rather than from `ZoneRules`.
+///
+/// For fixed-time jobs the policy decides: `shift` fires at the first instant after a gap that
+/// hides a selected time, `skip` does not; `first` drops an instant whose wall-clock time an
+/// earlier instant had, `last` one whose wall-clock time a later instant has, `both` neither.
 struct BruteForceOracle {
     let expression: CronExpression
     let zone: TimeZone
+    var policy: DaylightSavingPolicy = .default
 
     func offset(_ instant: Int64) -> Int64 {
         Int64(zone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(instant))))
@@ -36,7 +41,9 @@ struct BruteForceOracle {
         if !minuteSelected && !offsetChangesNearby { return [] }
         for instant in minute..<(minute + 60) {
             let instantOffset = offset(instant)
-            if instantOffset != offset(instant - 1), !expression.isWildcardJob, instantOffset > offset(instant - 1) {
+            if instantOffset != offset(instant - 1), !expression.isWildcardJob, policy.gap == .shift,
+                instantOffset > offset(instant - 1)
+            {
                 // A gap ends here: a fixed-time job fires for any selected time inside it.
                 if gapHasSelectedTime(from: instant + offset(instant - 1), to: instant + instantOffset) {
                     fires.append(instant)
@@ -46,7 +53,13 @@ struct BruteForceOracle {
             guard minuteSelected || instantOffset != minuteOffset else { continue }
             let local = LocalDateTime(localSeconds: instant + instantOffset)
             guard expression.matches(local) else { continue }
-            if !expression.isWildcardJob && isSecondPass(instant, local: instant + instantOffset) { continue }
+            if !expression.isWildcardJob {
+                switch policy.overlap {
+                case .first: if isSecondPass(instant, local: instant + instantOffset) { continue }
+                case .last: if isFirstPass(instant, local: instant + instantOffset) { continue }
+                case .both: break
+                }
+            }
             fires.append(instant)
         }
         return fires
@@ -67,6 +80,16 @@ struct BruteForceOracle {
         for other in Set([offset(instant - 86_400), offset(instant + 86_400)]) where other != current {
             let earlier = local - other
             if earlier < instant, offset(earlier) == other { return true }
+        }
+        return false
+    }
+
+    /// Whether a later instant has the same wall-clock time.
+    func isFirstPass(_ instant: Int64, local: Int64) -> Bool {
+        let current = offset(instant)
+        for other in Set([offset(instant - 86_400), offset(instant + 86_400)]) where other != current {
+            let later = local - other
+            if later > instant, offset(later) == other { return true }
         }
         return false
     }

@@ -124,3 +124,162 @@ import Testing
         ])
     }
 }
+
+/// `dst_gap` and `dst_overlap`, and the `--explain` phrases, for fixed-time jobs.
+@Suite struct DaylightSavingPolicyTests {
+    // Europe/Berlin, 2026: spring forward 29 March 02:00 CET → 03:00 CEST;
+    // fall back 25 October 03:00 CEST → 02:00 CET.
+    static let skip = DaylightSavingPolicy(gap: .skip)
+    static let last = DaylightSavingPolicy(overlap: .last)
+    static let both = DaylightSavingPolicy(overlap: .both)
+
+    @Test func gapShiftIsTheDefaultAndSaysWhichTimeMoved() throws {
+        #expect(try explainedFires("30 2 * * *", in: "Europe/Berlin", from: "2026-03-28T12:00:00Z", count: 2) == [
+            "2026-03-29T03:00:00+02:00 # 02:30 does not exist: shifted to the end of the gap",
+            "2026-03-30T02:30:00+02:00",
+        ])
+        // The first selected time inside the gap is named, with seconds when the expression has them.
+        #expect(try explainedFires("0,15 2 * * *", in: "Europe/Berlin", from: "2026-03-28T12:00:00Z", count: 1) == [
+            "2026-03-29T03:00:00+02:00 # 02:00 does not exist: shifted to the end of the gap",
+        ])
+        #expect(try explainedFires("15 30 2 * * *", in: "Europe/Berlin", from: "2026-03-28T12:00:00Z", count: 1) == [
+            "2026-03-29T03:00:00+02:00 # 02:30:15 does not exist: shifted to the end of the gap",
+        ])
+        #expect(try explainedFires("30 2 * * *", in: "America/New_York", from: "2026-03-07T12:00:00Z", count: 1) == [
+            "2026-03-08T03:00:00-04:00 # 02:30 does not exist: shifted to the end of the gap",
+        ])
+    }
+
+    @Test func gapSkipDropsTheSkippedTimes() throws {
+        #expect(try fires("30 2 * * *", in: "Europe/Berlin", from: "2026-03-28T12:00:00Z", count: 2, policy: Self.skip) == [
+            "2026-03-30T02:30:00+02:00", "2026-03-31T02:30:00+02:00",
+        ])
+        // A selected time after the gap still fires, on its own.
+        #expect(try fires("0,30 2,3 * * *", in: "Europe/Berlin", from: "2026-03-29T00:00:00+01:00", policy: Self.skip) == [
+            "2026-03-29T03:00:00+02:00", "2026-03-29T03:30:00+02:00", "2026-03-30T02:00:00+02:00",
+        ])
+        #expect(try explainedFires("0 3 * * *", in: "Europe/Berlin", from: "2026-03-28T12:00:00Z", count: 1, policy: Self.skip) == [
+            "2026-03-29T03:00:00+02:00",
+        ])
+        #expect(try fires("30 2 * * *", in: "America/New_York", from: "2026-03-07T12:00:00Z", count: 2, policy: Self.skip) == [
+            "2026-03-09T02:30:00-04:00", "2026-03-10T02:30:00-04:00",
+        ])
+    }
+
+    @Test func overlapFirstIsTheDefault() throws {
+        #expect(try explainedFires("30 2 * * *", in: "Europe/Berlin", from: "2026-10-24T12:00:00Z", count: 2) == [
+            "2026-10-25T02:30:00+02:00 # 02:30 happens twice: first pass (dst_overlap: first)",
+            "2026-10-26T02:30:00+01:00",
+        ])
+        #expect(try explainedFires("30 1 * * *", in: "America/New_York", from: "2026-11-01T00:00:00-04:00", count: 2) == [
+            "2026-11-01T01:30:00-04:00 # 01:30 happens twice: first pass (dst_overlap: first)",
+            "2026-11-02T01:30:00-05:00",
+        ])
+    }
+
+    @Test func overlapLastFiresInTheSecondPassOnly() throws {
+        #expect(try explainedFires("30 2 * * *", in: "Europe/Berlin", from: "2026-10-24T12:00:00Z", count: 2, policy: Self.last) == [
+            "2026-10-25T02:30:00+01:00 # 02:30 happens twice: second pass (dst_overlap: last)",
+            "2026-10-26T02:30:00+01:00",
+        ])
+        // Every hour: 02:00 waits for the second pass; 01:00 and 03:00 happen once.
+        #expect(try fires("0 0-23 * * *", in: "Europe/Berlin", from: "2026-10-25T00:30:00+02:00", policy: Self.last) == [
+            "2026-10-25T01:00:00+02:00", "2026-10-25T02:00:00+01:00", "2026-10-25T03:00:00+01:00",
+        ])
+        #expect(try explainedFires("30 1 * * *", in: "America/New_York", from: "2026-11-01T00:00:00-04:00", count: 2, policy: Self.last) == [
+            "2026-11-01T01:30:00-05:00 # 01:30 happens twice: second pass (dst_overlap: last)",
+            "2026-11-02T01:30:00-05:00",
+        ])
+    }
+
+    @Test func overlapBothFiresInEachPass() throws {
+        #expect(try explainedFires("30 2 * * *", in: "Europe/Berlin", from: "2026-10-24T12:00:00Z", policy: Self.both) == [
+            "2026-10-25T02:30:00+02:00 # 02:30 happens twice: first pass (dst_overlap: both)",
+            "2026-10-25T02:30:00+01:00 # 02:30 happens twice: second pass (dst_overlap: both)",
+            "2026-10-26T02:30:00+01:00",
+        ])
+        // Starting inside the second pass, before its 02:30.
+        #expect(try fires("30 2 * * *", in: "Europe/Berlin", from: "2026-10-25T02:10:00+01:00", count: 1, policy: Self.both) == [
+            "2026-10-25T02:30:00+01:00",
+        ])
+        #expect(try fires("0 0-23 * * *", in: "Europe/Berlin", from: "2026-10-25T00:30:00+02:00", count: 4, policy: Self.both) == [
+            "2026-10-25T01:00:00+02:00", "2026-10-25T02:00:00+02:00", "2026-10-25T02:00:00+01:00", "2026-10-25T03:00:00+01:00",
+        ])
+        #expect(try fires("30 1 * * *", in: "America/New_York", from: "2026-11-01T00:00:00-04:00", policy: Self.both) == [
+            "2026-11-01T01:30:00-04:00", "2026-11-01T01:30:00-05:00", "2026-11-02T01:30:00-05:00",
+        ])
+    }
+
+    @Test func lordHoweMovesHalfAnHour() throws {
+        // Spring forward 4 October 2026 02:00 → 02:30 (+10:30 → +11:00): only 02:00–02:29 is skipped.
+        #expect(try explainedFires("15 2 * * *", in: "Australia/Lord_Howe", from: "2026-10-03T12:00:00+10:30", count: 1) == [
+            "2026-10-04T02:30:00+11:00 # 02:15 does not exist: shifted to the end of the gap",
+        ])
+        #expect(try fires("15 2 * * *", in: "Australia/Lord_Howe", from: "2026-10-03T12:00:00+10:30", count: 2, policy: Self.skip) == [
+            "2026-10-05T02:15:00+11:00", "2026-10-06T02:15:00+11:00",
+        ])
+        #expect(try fires("45 2 * * *", in: "Australia/Lord_Howe", from: "2026-10-03T12:00:00+10:30", count: 1, policy: Self.skip) == [
+            "2026-10-04T02:45:00+11:00",
+        ])
+        // Fall back 5 April 2026 02:00 → 01:30 (+11:00 → +10:30): only 01:30–01:59 repeats.
+        #expect(try explainedFires("45 1 * * *", in: "Australia/Lord_Howe", from: "2026-04-04T12:00:00+11:00", count: 2, policy: Self.last) == [
+            "2026-04-05T01:45:00+10:30 # 01:45 happens twice: second pass (dst_overlap: last)",
+            "2026-04-06T01:45:00+10:30",
+        ])
+        #expect(try fires("45 1 * * *", in: "Australia/Lord_Howe", from: "2026-04-04T12:00:00+11:00", policy: Self.both) == [
+            "2026-04-05T01:45:00+11:00", "2026-04-05T01:45:00+10:30", "2026-04-06T01:45:00+10:30",
+        ])
+        for policy in [DaylightSavingPolicy.default, Self.last, Self.both] {
+            #expect(try explainedFires("15 1 * * *", in: "Australia/Lord_Howe", from: "2026-04-04T12:00:00+11:00", count: 2, policy: policy) == [
+                "2026-04-05T01:15:00+11:00", "2026-04-06T01:15:00+10:30",
+            ])
+        }
+    }
+
+    @Test func saoPauloChangesAtMidnight() throws {
+        // 4 November 2018: 00:00 → 01:00; 17 February 2019: 00:00 → 23:00 the day before.
+        #expect(try explainedFires("0 0 * * *", in: "America/Sao_Paulo", from: "2018-11-03T12:00:00-03:00", count: 1) == [
+            "2018-11-04T01:00:00-02:00 # 00:00 does not exist: shifted to the end of the gap",
+        ])
+        #expect(try fires("0 0 * * *", in: "America/Sao_Paulo", from: "2018-11-03T12:00:00-03:00", count: 1, policy: Self.skip) == [
+            "2018-11-05T00:00:00-02:00",
+        ])
+        #expect(try explainedFires("30 23 * * *", in: "America/Sao_Paulo", from: "2019-02-16T12:00:00-02:00", count: 2, policy: Self.last) == [
+            "2019-02-16T23:30:00-03:00 # 23:30 happens twice: second pass (dst_overlap: last)",
+            "2019-02-17T23:30:00-03:00",
+        ])
+    }
+
+    @Test(arguments: DaylightSavingPolicy.allCases)
+    func wildcardJobsFollowRealTimeWhateverThePolicy(policy: DaylightSavingPolicy) throws {
+        #expect(try fires("*/30 2 * * *", in: "Europe/Berlin", from: "2026-03-28T12:00:00Z", count: 1, policy: policy) == [
+            "2026-03-30T02:00:00+02:00",
+        ])
+        #expect(try explainedFires("0 * * * *", in: "Europe/Berlin", from: "2026-10-25T01:30:00+02:00", policy: policy) == [
+            "2026-10-25T02:00:00+02:00 # 02:00 happens twice: first pass (wildcard jobs fire in both)",
+            "2026-10-25T02:00:00+01:00 # 02:00 happens twice: second pass (wildcard jobs fire in both)",
+            "2026-10-25T03:00:00+01:00",
+        ])
+    }
+
+    @Test func onlyDaylightSavingFiresAreExplained() throws {
+        #expect(try explainedFires("30 2 * * *", in: "Europe/Berlin", from: "2026-06-01T00:00:00Z", count: 1) == [
+            "2026-06-01T02:30:00+02:00",
+        ])
+        let berlin = try #require(ZoneRules.named("Europe/Berlin"))
+        let every = Timetable(recurrence: try Recurrence(parsing: "@every 30m"), zone: berlin)
+        #expect(every.explain(fire: try Timestamp.parse("2026-10-25T02:30:00+02:00", in: berlin)) == nil)
+        // Instants that are not fires of the schedule.
+        let schedule = CronSchedule(expression: try CronExpression(parsing: "30 2 * * *"), zone: berlin)
+        #expect(schedule.explain(fire: try Timestamp.parse("2026-10-25T02:30:00+01:00", in: berlin)) == nil)
+        #expect(schedule.explain(fire: try Timestamp.parse("2026-10-25T02:45:00+02:00", in: berlin)) == nil)
+    }
+
+    @Test func policyNamesAndDefault() {
+        #expect(DaylightSavingPolicy.default == DaylightSavingPolicy(gap: .shift, overlap: .first))
+        #expect(DaylightSavingPolicy.Gap.allCases.map(\.rawValue) == ["shift", "skip"])
+        #expect(DaylightSavingPolicy.Overlap.allCases.map(\.rawValue) == ["first", "last", "both"])
+        #expect(DaylightSavingPolicy.allCases.count == 6)
+        #expect(Self.skip.description == "dst_gap: skip, dst_overlap: first")
+    }
+}

@@ -13,6 +13,8 @@ import WarrenCore
         #expect(plan.run.count == runs)
         #expect(plan.skipped == 6 - runs)
         #expect(plan.tooOld == 0)
+        #expect(plan.skippedFires.count == plan.skipped, "each fire the policy does not run is recorded")
+        #expect(Set(plan.skippedFires).isDisjoint(with: plan.run))
         if policy == "latest" { #expect(plan.run.map(\.taskID) == ["job@2026-05-01T10:30:00Z"]) }
         if policy == "all" { #expect(plan.run.first?.taskID == "job@2026-05-01T10:05:00Z") }
     }
@@ -22,6 +24,9 @@ import WarrenCore
         let plan = CatchupPlan(schedule: schedule("every: 5m\ncatchup: all\ncatchup_window: 1h"), after: watermark, upTo: milliseconds("2026-05-01T13:00:00Z"))
         #expect(plan.missed == 36)
         #expect(plan.tooOld == 23)
+        #expect(plan.tooOldFires.count == 23, "each recorded as missed")
+        #expect(plan.tooOldFires.first?.taskID == "job@2026-05-01T10:05:00Z")
+        #expect(plan.tooOldFires.last?.taskID == "job@2026-05-01T11:55:00Z")
         #expect(plan.run.count == 13)
         #expect(plan.run.first?.taskID == "job@2026-05-01T12:00:00Z")
         #expect(plan.run.last?.taskID == "job@2026-05-01T13:00:00Z")
@@ -32,6 +37,8 @@ import WarrenCore
         #expect(plan.missed == 180)
         #expect(plan.run.count == CatchupPlan.allLimit)
         #expect(plan.skipped == 80)
+        #expect(plan.skippedFires.first?.taskID == "job@2026-05-01T10:01:00Z")
+        #expect(plan.skippedFires.last?.taskID == "job@2026-05-01T11:20:00Z")
         #expect(plan.run.last?.taskID == "job@2026-05-01T13:00:00Z")
         #expect(plan.run.map(\.due) == plan.run.map(\.due).sorted())
     }
@@ -56,6 +63,8 @@ import WarrenCore
         let plan = CatchupPlan(schedule: schedule("every: 1s\ncatchup: latest"), after: watermark, upTo: watermark + 30 * 86_400_000)
         #expect(plan.countIncomplete)
         #expect(plan.tooOld == 10_000)
+        #expect(plan.tooOldFires.count == CatchupPlan.recordLimit, "recorded one by one up to the limit, the newest")
+        #expect(plan.tooOldFires.last?.taskID == "job@2026-05-01T12:46:40Z")
         #expect(plan.run.map(\.taskID) == ["job@2026-05-31T10:00:00Z"])
     }
 }

@@ -36,6 +36,26 @@ struct SchedulesCommandTests {
         #expect(result.stderr == "")
     }
 
+    @Test("next --explain says why a time differs from the wall-clock reading; --dst-gap and --dst-overlap choose the policy; NAME uses the schedule's")
+    func nextDaylightSaving() async throws {
+        let base = ["schedules", "next", "--cron", "30 2 * * *", "--tz", "Europe/Berlin", "--count", "3"]
+        let spring = ["--from", "2026-03-28T00:00"], autumn = ["--from", "2026-10-24T00:00"]
+        let plain = try await runWarren(base + spring)
+        #expect(plain.stdout == "2026-03-28T02:30:00+01:00\n2026-03-29T03:00:00+02:00\n2026-03-30T02:30:00+02:00\n", "without --explain, exactly as before")
+        let explained = try await runWarren(base + spring + ["--explain"])
+        #expect(explained.stdout == "2026-03-28T02:30:00+01:00\n2026-03-29T03:00:00+02:00  # 02:30 does not exist: shifted to the end of the gap\n2026-03-30T02:30:00+02:00\n")
+        let skipped = try await runWarren(base + spring + ["--dst-gap", "skip", "--explain"])
+        #expect(skipped.stdout == "2026-03-28T02:30:00+01:00\n2026-03-30T02:30:00+02:00\n2026-03-31T02:30:00+02:00\n")
+        let first = try await runWarren(base + autumn + ["--explain"])
+        #expect(first.stdout == "2026-10-24T02:30:00+02:00\n2026-10-25T02:30:00+02:00  # 02:30 happens twice: first pass (dst_overlap: first)\n2026-10-26T02:30:00+01:00\n")
+        let both = try await runWarren(base + autumn + ["--dst-overlap", "both", "--explain"])
+        #expect(both.stdout == "2026-10-24T02:30:00+02:00\n2026-10-25T02:30:00+02:00  # 02:30 happens twice: first pass (dst_overlap: both)\n2026-10-25T02:30:00+01:00  # 02:30 happens twice: second pass (dst_overlap: both)\n")
+        let root = try directory(["a.yaml": "schedules:\n  late:\n    cron: \"30 2 * * *\"\n    timezone: Europe/Berlin\n    task: t\n    dst_overlap: last\n"])
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let named = try await runWarren(["schedules", "next", "late", "--schedules", root, "--count", "2", "--explain"] + autumn)
+        #expect(named.stdout == "2026-10-24T02:30:00+02:00\n2026-10-25T02:30:00+01:00  # 02:30 happens twice: second pass (dst_overlap: last)\n")
+    }
+
     @Test("next defaults: UTC, one fire")
     func nextDefaults() async throws {
         let result = try await runWarren(["schedules", "next", "--cron", "@daily", "--from", "2026-11-23T10:00:00Z"])
@@ -67,6 +87,8 @@ struct SchedulesCommandTests {
         (["--cron", "0 2 * * *", "--count", "0"], "warren: --count: expected 1 to 10000, got 0\n"),
         ([], "warren: give --cron EXPR or the NAME of a schedule\n"),
         (["x", "--cron", "@daily"], "warren: give either --cron or NAME, not both\n"),
+        (["--cron", "30 2 * * *", "--dst-gap", "later"], "warren: --dst-gap later: expected one of shift, skip\n"),
+        (["x", "--dst-overlap", "both"], "warren: --dst-gap and --dst-overlap apply to --cron only; a schedule has its own (dst_gap, dst_overlap)\n"),
     ])
     func badNextArguments(arguments: [String], message: String) async throws {
         let result = try await runWarren(["schedules", "next"] + arguments)

@@ -87,14 +87,15 @@ import Testing
         let data = try result.jsonData()
         #expect(try TaskResult.decode(data) == result)
         let fields = try #require(JSONSerialization.jsonObject(with: data) as? [String: Any])
-        #expect(fields.count == 18, "every field of SPEC §3a, traceparent, run_id and redelivered")
+        #expect(fields.count == 19, "every field of SPEC §3a, traceparent, trigger, run_id and redelivered")
+        #expect(fields["trigger"] is NSNull)
         #expect(fields["schedule"] is NSNull)
         #expect(fields["traceparent"] is NSNull)
         #expect(fields["run_id"] is NSNull)
         #expect(fields["redelivered"] as? Bool == false)
         let text = String(decoding: data, as: UTF8.self)
         #expect(text.hasPrefix(#"{"attempt":2,"duration_ms":12,"error":null,"exit_code":0,"finished_at":null,"id":"id-1","output":"line\n","#))
-        #expect(text.hasSuffix(#""task":"warren.echo","traceparent":null,"worker":"host:1"}"#))
+        #expect(text.hasSuffix(#""task":"warren.echo","traceparent":null,"trigger":null,"worker":"host:1"}"#))
     }
 
     @Test("a result carries its run: run_id and redelivered round-trip; results of older workers without them still read")

@@ -82,7 +82,7 @@ import Testing
         ("timezon: UTC\nschedules: {}\n",
          "s.yaml:1:1: unknown key \"timezon\" at the top level (did you mean \"timezone\"?)"),
         ("schedules:\n  a:\n    cron: \"* * * * *\"\n    task: t\n    colour: red\n",
-         "s.yaml:5:5: unknown key \"colour\" in schedule \"a\"; known keys: cron, every, task, args, queue, timezone, catchup, catchup_window, overlap, jitter, priority, expires, paused, start, end"),
+         "s.yaml:5:5: unknown key \"colour\" in schedule \"a\"; known keys: cron, every, task, args, queue, timezone, catchup, catchup_window, overlap, jitter, priority, expires, paused, start, end, alert_after, alert_failures, dst_gap, dst_overlap"),
         ("schedules:\n  a:\n    task: t\n",
          "s.yaml:2:3: schedule \"a\" needs cron or every (exactly one)"),
         ("schedules:\n  a:\n    cron: \"* * * * *\"\n    every: 5m\n    task: t\n",
@@ -137,7 +137,26 @@ import Testing
         ("timezone: UTC\n", "s.yaml:1:1: missing \"schedules:\"; a schedule file declares its schedules under it"),
         ("schedules: [a, b]\n", "s.yaml:1:12: schedules: expected a mapping from schedule names to schedules"),
         ("schedules:\n  a: 5\n", "s.yaml:2:6: schedule \"a\": expected a mapping with cron or every, and task"),
+        ("schedules:\n  a:\n    every: 1h\n    task: t\n    dst_gap: skip\n",
+         "s.yaml:5:14: dst_gap: applies to cron schedules only; every follows real time"),
+        ("schedules:\n  a:\n    cron: \"30 2 * * *\"\n    task: t\n    dst_overlap: second\n",
+         "s.yaml:5:18: dst_overlap: expected one of first, last, both, got \"second\""),
+        ("schedules:\n  a:\n    cron: \"30 2 * * *\"\n    task: t\n    alert_after: 0s\n    alert_failures: 0\n",
+         "s.yaml:5:18: alert_after: must be longer than 0s\ns.yaml:6:21: alert_failures: expected a whole number from 1 to 1000, got the number 0"),
     ]
+
+    @Test func daylightSavingAndAlertSettings() throws {
+        let result = parse("defaults:\n  dst_gap: skip\nschedules:\n  a:\n    cron: \"30 2 * * *\"\n    task: t\n    dst_overlap: both\n    alert_after: 15m\n    alert_failures: 3\n  b:\n    every: 1h\n    task: t\n")
+        #expect(result.errors.isEmpty, "\(result.errors)")
+        let a = try #require(result.schedules.first { $0.name == "a" })
+        #expect(a.dstPolicy == DaylightSavingPolicy(gap: .skip, overlap: .both))
+        #expect(a.alertAfter == .seconds(900))
+        #expect(a.alertFailures == 3)
+        #expect(a.isWatched)
+        let b = try #require(result.schedules.first { $0.name == "b" })
+        #expect(b.dstPolicy.overlap == .first, "an every schedule takes dst_gap from defaults without complaint; it follows real time")
+        #expect(!b.isWatched)
+    }
 
     @Test(arguments: badFiles.indices)
     func badInput(index: Int) {

@@ -1,13 +1,15 @@
 /// A cron expression in a time zone: computes fire instants following cronie's
-/// daylight-saving rules.
+/// daylight-saving rules, adjusted by a `DaylightSavingPolicy`.
 ///
 /// - Wildcard jobs (`CronExpression.isWildcardJob`) follow real time: wall-clock times skipped
 ///   by a spring-forward never fire, and times repeated by a fall-back fire in both passes.
-/// - Fixed-time jobs fire once at the first instant after a gap for any selected time inside
-///   it, and only in the first pass of a repeated hour.
+/// - Fixed-time jobs follow the policy. By default they fire once at the first instant after a
+///   gap for any selected time inside it, and only in the first pass of a repeated hour.
 public struct CronSchedule: Sendable {
     public let expression: CronExpression
     public let zone: ZoneRules
+    /// What fixed-time fires do at daylight-saving changes.
+    public let policy: DaylightSavingPolicy
 
     /// Searches give up after this long without a fire (one Gregorian cycle and a day).
     static let horizon: Int64 = ZoneRules.cycle + 86_400
@@ -16,9 +18,10 @@ public struct CronSchedule: Sendable {
     /// Searches start no earlier than 0001-01-01T00:00:00Z.
     public static let earliestInstant: Int64 = -62_135_596_800
 
-    public init(expression: CronExpression, zone: ZoneRules) {
+    public init(expression: CronExpression, zone: ZoneRules, policy: DaylightSavingPolicy = .default) {
         self.expression = expression
         self.zone = zone
+        self.policy = policy
     }
 
     /// The first fire strictly after `instant` (seconds since the epoch), or nil if there is
@@ -31,8 +34,8 @@ public struct CronSchedule: Sendable {
             let segment = zone.segment(containing: from)
             let offset = segment.offset
             var lowerLocal = from + offset
-            let upperLocal = min(segment.end, stop) + offset
-            if !expression.isWildcardJob, segment.start == from {
+            var upperLocal = min(segment.end, stop) + offset
+            if !expression.isWildcardJob, policy.gap == .shift, segment.start == from {
                 let previous = segment.previousOffset
                 if previous < offset {
                     // Spring forward: wall-clock times [start+previous, start+offset) never
@@ -42,9 +45,14 @@ public struct CronSchedule: Sendable {
                     }
                 }
             }
-            if !expression.isWildcardJob, segment.start != .min, segment.previousOffset > offset {
+            if !expression.isWildcardJob, policy.overlap == .first, segment.start != .min, segment.previousOffset > offset {
                 // Fall back: wall-clock times before start+previous were had in the first pass.
                 lowerLocal = max(lowerLocal, segment.start + segment.previousOffset)
+            }
+            if !expression.isWildcardJob, policy.overlap == .last, segment.end != .max {
+                // Fall back at the end: wall-clock times from end+next on come again after it.
+                let next = zone.segment(containing: segment.end).offset
+                if next < offset { upperLocal = min(upperLocal, segment.end + next) }
             }
             if lowerLocal < upperLocal, let local = expression.firstMatch(atOrAfter: lowerLocal, before: upperLocal) {
                 return local - offset

@@ -6,6 +6,8 @@ public struct Timetable: Sendable {
     public let start: Int64?
     /// No fire at or after this instant (exclusive).
     public let end: Int64?
+    /// What fixed-time cron fires do at daylight-saving changes; interval schedules ignore it.
+    public let policy: DaylightSavingPolicy
 
     private enum Engine: Sendable {
         case cron(CronSchedule)
@@ -13,14 +15,18 @@ public struct Timetable: Sendable {
     }
     private let engine: Engine
 
-    public init(recurrence: Recurrence, zone: ZoneRules = .utc, start: Int64? = nil, end: Int64? = nil) {
+    public init(
+        recurrence: Recurrence, zone: ZoneRules = .utc, start: Int64? = nil, end: Int64? = nil,
+        policy: DaylightSavingPolicy = .default
+    ) {
         self.recurrence = recurrence
         self.zone = zone
         self.start = start
         self.end = end
+        self.policy = policy
         switch recurrence {
         case .cron(let expression):
-            engine = .cron(CronSchedule(expression: expression, zone: zone))
+            engine = .cron(CronSchedule(expression: expression, zone: zone, policy: policy))
         case .every(let interval):
             engine = .interval(IntervalSchedule(seconds: interval.components.seconds, anchor: start ?? 0))
         }
@@ -38,6 +44,15 @@ public struct Timetable: Sendable {
         guard let fire else { return nil }
         if let end, fire >= end { return nil }
         return fire
+    }
+
+    /// Why `fire` differs from the plain wall-clock reading, or nil; see `CronSchedule.explain(fire:)`.
+    /// Always nil for interval schedules.
+    public func explain(fire: Int64) -> String? {
+        switch engine {
+        case .cron(let schedule): return schedule.explain(fire: fire)
+        case .interval: return nil
+        }
     }
 
     /// Up to `count` successive fires strictly after `instant`.

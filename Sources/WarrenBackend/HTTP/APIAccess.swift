@@ -77,7 +77,7 @@ public enum APIAccess {
         case 1 where ["healthz", "readyz", "metrics", ""].contains(parts[0]): return ["GET"]
         case 1 where parts[0] == "signin": return ["GET", "POST"]
         case 1 where parts[0] == "signout": return ["POST"]
-        case 2 where parts[0] == "tasks" && !parts[1].isEmpty: return ["GET"]
+        case 2 where ["tasks", "schedules"].contains(parts[0]) && !parts[1].isEmpty: return ["GET"]
         case 2 where parts[0] == "api":
             switch parts[1] {
             case "results", "stats", "dashboard", "schedules", "whoami": return ["GET"]
@@ -86,12 +86,13 @@ public enum APIAccess {
             }
         case 3 where parts[0] == "api" && parts[1] == "results" && !parts[2].isEmpty: return ["GET"]
         case 4 where parts[0] == "api" && parts[1] == "schedules" && ["pause", "resume", "trigger", "backfill"].contains(parts[3]): return ["POST"]
+        case 4 where parts[0] == "api" && parts[1] == "schedules" && parts[3] == "history" && !parts[2].isEmpty: return ["GET"]
         default: return nil
         }
     }
 
     /// Whether a page (not an API route) is asked for: unauthenticated, it gets the sign-in page.
     public static func isPage(_ path: String) -> Bool {
-        path == "/" || path.hasPrefix("/tasks/")
+        path == "/" || path.hasPrefix("/tasks/") || path.hasPrefix("/schedules/")
     }
 }

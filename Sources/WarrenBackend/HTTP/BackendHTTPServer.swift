@@ -15,7 +15,7 @@ public final class BackendHTTPServer: Sendable {
     let logger: Logger
     let submitter: TaskSubmitter
     let buckets: Mutex<TokenBuckets>
-    private let schedules: ScheduleCache
+    let schedules: ScheduleCache
     let runtimeState = RuntimeStateCache()
 
     public init(configuration: HTTPConfiguration, state: BackendState, logger: Logger) {
@@ -46,6 +46,7 @@ public final class BackendHTTPServer: Sendable {
             return JSONResponse.make(.ok, .object(["role": .string(role)]))
         }
         addScheduleRoutes(to: router)
+        addSchedulePageRoutes(to: router)
         router.get("api/results") { request, _ in await self.listResults(request) }
         router.get("api/results/:id") { _, context in
             let raw = context.parameters.get("id") ?? ""
@@ -70,7 +71,7 @@ public final class BackendHTTPServer: Sendable {
         return application
     }
 
-    private func openStore() -> (any ResultStore)? { state.store }
+    func openStore() -> (any ResultStore)? { state.store }
 
     func listResults(_ request: Request) async -> Response {
         let parameters = request.uri.queryParameters
@@ -176,13 +177,14 @@ public final class BackendHTTPServer: Sendable {
         let runtime = try? await runtimeState.current(on: submitter.connection())
         let role = viewer?.role.rawValue ?? (configuration.authRequired ? "none" : "open")
         do {
-            return JSONResponse.make(.ok, try await DashboardData(store: store, broker: submitter, schedules: schedules, runtime: runtime, viewer: role).json())
+            return JSONResponse.make(.ok, try await DashboardData(store: store, broker: submitter, schedules: schedules, runtime: runtime, viewer: role,
+                                                                       health: state.scheduleHealth).json())
         } catch {
             return JSONResponse.error(.serviceUnavailable, "result store: \(error)")
         }
     }
 
-    private static var page: Response {
+    static var page: Response {
         Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
                  body: ResponseBody(byteBuffer: ByteBuffer(string: DashboardPage.html)))
     }
@@ -200,7 +202,7 @@ public final class BackendHTTPServer: Sendable {
         return JSONResponse.make(ready ? .ok : .serviceUnavailable, body)
     }
 
-    private static let storeNotOpen = JSONResponse.error(.serviceUnavailable, "the result store is not open yet")
+    static let storeNotOpen = JSONResponse.error(.serviceUnavailable, "the result store is not open yet")
     static let epoch = ContinuousClock.now
 
     /// `10` rather than `10.0`.

@@ -14,6 +14,8 @@ struct DashboardData: Sendable {
     let runtime: ScheduleRuntimeState?
     /// The viewer's role: `admin`, `read`, `open` (no token configured).
     let viewer: String
+    /// The watched schedules' last evaluation (`alert_after`, `alert_failures`).
+    var health: [String: ScheduleHealth] = [:]
 
     /// Runs per minute over the last hour (every minute present), each schedule's last run and
     /// next fire, recent failures, queue depths, dead letters and delayed tasks.
@@ -44,6 +46,7 @@ struct DashboardData: Sendable {
                 "queue": definition.map { .string($0.queue) } ?? .null, "paused": definition.map { .bool($0.paused) } ?? .null,
                 "next_fire": next.map(JSONValue.string) ?? .null, "last": last.map(Self.value) ?? .null,
                 "runtime_pause": BackendHTTPServer.pauseJSON(runtime?.currentPause(of: name, at: nowMs)),
+                "health": health[name].map(\.json) ?? .null,
             ]))
         }
         var failures: [TaskResult] = []

@@ -1,6 +1,7 @@
-/// The dashboard (`GET /`) and the page of one task (`GET /tasks/ID`): one HTML document with
-/// its CSS and script inline (no CDN, works offline), reading `/api/dashboard` and
-/// `/api/results/ID` and refreshing itself every 5 seconds. A viewer signed in with the admin
+/// The dashboard (`GET /`), the page of one task (`GET /tasks/ID`) and of one schedule
+/// (`GET /schedules/NAME`, DashboardPage+Schedule.swift): one HTML document with its CSS and
+/// script inline (no CDN, works offline), reading `/api/dashboard`, `/api/results/ID` and
+/// `/api/schedules/NAME/history` and refreshing itself every 5 seconds. A viewer signed in with the admin
 /// token gets pause and resume buttons per schedule.
 enum DashboardPage {
     static let html = #"""
@@ -39,6 +40,8 @@ enum DashboardPage {
   a { color: #1f5fbf; }
   button.op { font-size: 12px; padding: 1px 8px; margin-left: 6px; }
   header form { margin: 0; } header button { font-size: 12px; }
+  .status.skipped { background: #8d99ae; } .status.missed { background: #6a1b9a; }
+  tr.trouble td:first-child, section.trouble { border-left: 4px solid var(--bad); }
 </style>
 </head>
 <body>
@@ -52,6 +55,8 @@ const time = (t) => t ? esc(t.replace("T", " ").replace(/\.\d+Z$/, "Z")) : "–"
 const took = (ms) => ms == null ? "–" : ms < 1000 ? ms + " ms" : ms < 60000 ? (ms / 1000).toFixed(2) + " s" : Math.floor(ms / 60000) + " min " + Math.round(ms % 60000 / 1000) + " s";
 const badge = (s) => `<span class="status ${esc(s)}">${esc(s)}</span>`;
 const taskLink = (id) => `<a href="/tasks/${encodeURIComponent(id)}">${esc(id)}</a>`;
+const scheduleLink = (name) => `<a href="/schedules/${encodeURIComponent(name)}">${esc(name)}</a>`;
+\#(DashboardPage.scheduleScript)
 
 function chart(minutes) {
   const width = 960, height = 180, left = 34, bottom = 22, top = 8;
@@ -83,7 +88,7 @@ function dashboard(d) {
     ? `<button class="op" data-op="resume" data-name="${esc(s.name)}">resume</button>`
     : `<button class="op" data-op="pause" data-name="${esc(s.name)}">pause</button>`;
   const schedules = d.schedules.length ? `<table><tr><th>schedule</th><th>task</th><th>last run</th><th>status</th><th>took</th><th>next fire</th></tr>` +
-    d.schedules.map((s) => `<tr><td>${esc(s.name)}${s.paused ? " <span class=\"empty\">(paused)</span>" : ""}${pause(s)}${button(s)}</td><td>${esc(s.task)}</td>` +
+    d.schedules.map((s) => `<tr class="${s.health && s.health.in_trouble ? "trouble" : ""}"><td>${scheduleLink(s.name)}${s.health && s.health.in_trouble ? ` <span class="error trouble-note">${s.health.problems.map(esc).join("; ")}</span>` : ""}${s.paused ? " <span class=\"empty\">(paused)</span>" : ""}${pause(s)}${button(s)}</td><td>${esc(s.task)}</td>` +
       `<td>${s.last ? taskLink(s.last.id) + "<br>" + time(s.last.finished_at) : "<span class=\"empty\">never ran</span>"}</td>` +
       `<td>${s.last ? badge(s.last.status) : ""}</td><td class="num">${s.last ? took(s.last.duration_ms) : ""}</td><td>${time(s.next_fire)}</td></tr>`).join("") + "</table>"
     : `<p class="empty">No schedules known (start the backend with --schedules DIR).</p>`;
@@ -139,12 +144,14 @@ main.addEventListener("click", async (event) => {
 
 async function refresh() {
   const id = location.pathname.startsWith("/tasks/") ? decodeURIComponent(location.pathname.slice(7)) : null;
+  const schedule = location.pathname.startsWith("/schedules/") ? decodeURIComponent(location.pathname.slice(11)) : null;
   try {
-    const answer = await fetch(id ? "/api/results/" + encodeURIComponent(id) : "/api/dashboard");
+    const answer = await fetch(id ? "/api/results/" + encodeURIComponent(id)
+      : schedule ? "/api/schedules/" + encodeURIComponent(schedule) + "/history" : "/api/dashboard");
     if (answer.status === 401) { location.href = "/signin?next=" + encodeURIComponent(location.pathname); return; }
     const body = await answer.json();
     if (!answer.ok) throw new Error(body.error || answer.statusText);
-    id ? task(body) : dashboard(body);
+    id ? task(body) : schedule ? schedulePage(body) : dashboard(body);
   } catch (error) {
     main.innerHTML = `<section class="wide"><p class="error" id="problem">${esc(error.message)}</p></section>`;
   }

@@ -39,10 +39,21 @@ public struct ScheduleDefinition: Sendable {
     public var start: Int64?
     /// Fires fall before this instant.
     public var end: Int64?
+    /// A fire with no final result this long after its instant makes the schedule overdue
+    /// (SPEC §7, evaluated by the backend).
+    public var alertAfter: Duration?
+    /// This many final failures in a row put the schedule in trouble.
+    public var alertFailures: Int?
+
+    /// What a fixed-time cron schedule does at daylight-saving changes (`dst_gap`, `dst_overlap`).
+    public var dstPolicy: DaylightSavingPolicy = .default
+
+    /// Whether the backend watches this schedule's health (`alert_after` or `alert_failures`).
+    public var isWatched: Bool { alertAfter != nil || alertFailures != nil }
 
     /// When the schedule fires, bounds included.
     public var timetable: Timetable {
-        Timetable(recurrence: recurrence, zone: zone, start: start, end: end)
+        Timetable(recurrence: recurrence, zone: zone, start: start, end: end, policy: dstPolicy)
     }
 
     /// Settings a schedule gets when neither it nor its file's `defaults` says otherwise.

@@ -33,6 +33,12 @@ public struct ScheduleDirectoryError: Error, Sendable, CustomStringConvertible {
 }
 
 public enum ScheduleDirectory {
+    /// When `file` was last written, seconds since the epoch; nil when it cannot be read. The
+    /// dead-man's switch checks a schedule's fires from then when the store holds none of them.
+    public static func lastWritten(_ file: String) -> Int64? {
+        ((try? FileManager.default.attributesOfItem(atPath: file))?[.modificationDate] as? Date).map { Int64($0.timeIntervalSince1970) }
+    }
+
     /// Loads every `*.yaml` and `*.yml` file under `directory` (recursively, skipping hidden
     /// files and folders), in path order.
     public static func load(_ directory: String) throws(ScheduleDirectoryError) -> ScheduleSet {

@@ -109,6 +109,9 @@ public struct ScheduleFileParser {
         } else {
             reader.report(nameNode, "schedule \"\(name)\" needs a task (a name from the workers' task catalog)")
         }
+        if case .every(_)? = recurrence, let node = entries["dst_gap"] ?? entries["dst_overlap"] {
+            reader.report(node, "\(entries["dst_gap"] != nil ? "dst_gap" : "dst_overlap"): applies to cron schedules only; every follows real time")
+        }
         if let start = merged.start, let end = merged.end, end <= start {
             reader.report(entries["end"] ?? nameNode, "end must come after start")
         }
@@ -130,7 +133,10 @@ public struct ScheduleFileParser {
             expires: merged.expires,
             paused: merged.paused ?? false,
             start: merged.start,
-            end: merged.end
+            end: merged.end,
+            alertAfter: merged.alertAfter,
+            alertFailures: merged.alertFailures,
+            dstPolicy: DaylightSavingPolicy(gap: merged.dstGap ?? .shift, overlap: merged.dstOverlap ?? .first)
         )
     }
 
@@ -154,6 +160,20 @@ public struct ScheduleFileParser {
                 if expires > .zero { settings.expires = expires } else { reader.report(node, "expires: must be longer than 0s") }
             }
         }
+        if let node = entries["alert_after"] {
+            if let after = reader.duration(node, "alert_after", example: "15m") {
+                if after > .zero { settings.alertAfter = after } else { reader.report(node, "alert_after: must be longer than 0s") }
+            }
+        }
+        if let node = entries["alert_failures"] {
+            if case .integer(let count) = node.scalarValue, (1...1000).contains(count) {
+                settings.alertFailures = Int(count)
+            } else {
+                reader.report(node, "alert_failures: expected a whole number from 1 to 1000, got \(reader.describe(node))")
+            }
+        }
+        if let node = entries["dst_gap"] { settings.dstGap = reader.choice(node, "dst_gap", DaylightSavingPolicy.Gap.self) }
+        if let node = entries["dst_overlap"] { settings.dstOverlap = reader.choice(node, "dst_overlap", DaylightSavingPolicy.Overlap.self) }
         if let node = entries["priority"] {
             if case .integer(let priority) = node.scalarValue, (0...9).contains(priority) {
                 settings.priority = Int(priority)

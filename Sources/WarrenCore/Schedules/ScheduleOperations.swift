@@ -114,6 +114,8 @@ extension ScheduleDefinition {
             ("jitter", DurationSyntax.format(jitter)), ("priority", priority.map(String.init) ?? "-"),
             ("expires", expires.map(DurationSyntax.format) ?? "-"), ("paused", "\(paused)"),
             ("start", start.map { Timestamp.format($0, in: zone) } ?? "-"), ("end", end.map { Timestamp.format($0, in: zone) } ?? "-"),
+            ("alert_after", alertAfter.map(DurationSyntax.format) ?? "-"), ("alert_failures", alertFailures.map(String.init) ?? "-"),
+            ("dst_gap", dstPolicy.gap.rawValue), ("dst_overlap", dstPolicy.overlap.rawValue),
         ]
     }
 

@@ -11,4 +11,10 @@ public enum JSONValue: Sendable, Hashable {
 
     /// Compact JSON text with keys sorted, e.g. `{"format":"pdf"}`.
     public var jsonText: String { JSONText.write(self) }
+
+    /// The member `key` of an object; nil for another key or another kind of value.
+    public subscript(key: String) -> JSONValue? {
+        if case .object(let fields) = self { return fields[key] }
+        return nil
+    }
 }

@@ -4,9 +4,16 @@ public enum ResultStatus: String, Sendable, CaseIterable {
     case timedOut = "timed_out"
     case cancelled, expired, rejected
     /// A schedule's fire that did not run, recorded by the scheduler: `error` says why
-    /// (`paused`, `overlap`; `paused: REASON` when the pause gave one).
+    /// (`paused`, `overlap`, `catchup-skip`, each possibly followed by `: DETAIL`).
     case skipped
+    /// A schedule's fire older than its `catchup_window` when a scheduler came to it, never run;
+    /// recorded by the scheduler.
+    case missed
 
     /// Whether no further attempt of the task will follow.
     public var isFinal: Bool { self != .retrying }
+
+    /// Whether this records a fire that did not run (`skipped`, `missed`) rather than a run: such
+    /// a record ranks below any run of the same id, and statistics leave it out.
+    public var isFireRecord: Bool { self == .skipped || self == .missed }
 }

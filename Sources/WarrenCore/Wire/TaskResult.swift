@@ -25,6 +25,10 @@ public struct TaskResult: Sendable, Equatable {
     public var result: JSONValue?
     /// The W3C trace context the task carried, passed on to its results.
     public var traceparent: String?
+    /// Why a schedule's task went out outside its rhythm, copied from the task's
+    /// `x-warren-trigger` (`catchup`, `manual`, `backfill`); nil for a regular fire and for tasks
+    /// no schedule published.
+    public var trigger: String?
     /// Which run of the delivery this is (`newRunID()`): a worker makes a new one each time it
     /// starts handling a delivery, so a task the broker handed out twice has two. Nil in results
     /// of workers from before run ids: storage then keeps one run per `(id, attempt)`.
@@ -62,6 +66,7 @@ public struct TaskResult: Sendable, Equatable {
         json.field(",\"status\":", status.rawValue)
         json.field(",\"task\":", task)
         json.field(",\"traceparent\":", traceparent)
+        json.field(",\"trigger\":", trigger)
         json.field(",\"worker\":", worker)
         json.close()
         return Data(json.bytes)
@@ -88,6 +93,7 @@ public struct TaskResult: Sendable, Equatable {
         result.error = text("error")
         if let value = fields["result"], value != .null { result.result = value }
         result.traceparent = text("traceparent")
+        result.trigger = text("trigger")
         result.runID = text("run_id")
         if case .bool(let redelivered)? = fields["redelivered"] { result.redelivered = redelivered }
         return result

@@ -15,6 +15,16 @@ public struct CatchupPlan: Sendable, Equatable {
     public var skipped = 0
     /// True when the old fires were too many to count: `missed` and `tooOld` are lower bounds.
     public var countIncomplete = false
+    /// The newest of the fires older than the window (at most `recordLimit`), each recorded as
+    /// `missed`.
+    public var tooOldFires: [Fire] = []
+    /// The newest of the fires the policy does not run (at most `recordLimit`), each recorded as
+    /// `skipped` with the reason `catchup-skip`.
+    public var skippedFires: [Fire] = []
+
+    /// Most fires of one schedule recorded one by one as `missed` or `skipped` per catch-up; the
+    /// rest are counted (and logged) only.
+    public static let recordLimit = 1000
 
     /// Most fires `catchup: all` publishes.
     public static let allLimit = 100
@@ -40,6 +50,8 @@ public struct CatchupPlan: Sendable, Equatable {
                 let fire = Fire(schedule: schedule.name, scheduledFor: next, jitter: schedule.jitter)
                 guard fire.due > watermark, fire.due <= now else { continue }
                 tooOld += 1
+                tooOldFires.append(fire)
+                if tooOldFires.count >= 2 * CatchupPlan.recordLimit { tooOldFires.removeFirst(CatchupPlan.recordLimit) }
                 if tooOld >= CatchupPlan.countLimit {
                     countIncomplete = true
                     break
@@ -58,19 +70,24 @@ public struct CatchupPlan: Sendable, Equatable {
             }
             candidates.append(fire)
             if candidates.count > CatchupPlan.allLimit {
-                candidates.removeFirst()
+                skippedFires.append(candidates.removeFirst())
+                if skippedFires.count >= 2 * CatchupPlan.recordLimit { skippedFires.removeFirst(CatchupPlan.recordLimit) }
                 skipped += 1
             }
         }
         switch schedule.catchup {
         case .skip:
             skipped += candidates.count
+            skippedFires += candidates
         case .latest:
             if let last = candidates.last { run = [last] }
             skipped += candidates.count - run.count
+            skippedFires += candidates.dropLast()
         case .all:
             run = candidates
         }
         missed = tooOld + skipped + run.count
+        tooOldFires = Array(tooOldFires.suffix(CatchupPlan.recordLimit))
+        skippedFires = Array(skippedFires.suffix(CatchupPlan.recordLimit))
     }
 }

@@ -27,6 +27,10 @@ enum PostgresSchema {
             "ALTER TABLE warren_results ADD COLUMN run_id text NOT NULL DEFAULT ''",
             "ALTER TABLE warren_results ADD COLUMN redelivered boolean NOT NULL DEFAULT false",
         ],
+        [  // 4: why a schedule's task went out (x-warren-trigger)
+            "ALTER TABLE warren_result_attempts ADD COLUMN trigger text",
+            "ALTER TABLE warren_results ADD COLUMN trigger text",
+        ],
     ]
 
     private static let fields = """
@@ -40,6 +44,7 @@ enum PostgresSchema {
     static let recordsetColumns = """
         id text, task text, queue text, schedule text, scheduled_for text, attempt integer, status text,
         final boolean, worker text, started_at text, finished_at text, duration_ms bigint, exit_code integer,
-        output text, error text, result text, at_ms bigint, stored_ms bigint, traceparent text, run_id text, redelivered boolean
+        output text, error text, result text, at_ms bigint, stored_ms bigint, traceparent text, run_id text, redelivered boolean,
+        trigger text
         """
 }

@@ -40,6 +40,12 @@ enum SQLiteSchema {
                 ALTER TABLE warren_results ADD COLUMN redelivered INTEGER NOT NULL DEFAULT 0;
                 """)
         }
+        migrator.registerMigration("v4 trigger") { db in
+            try db.execute(sql: """
+                ALTER TABLE warren_result_attempts ADD COLUMN trigger TEXT;
+                ALTER TABLE warren_results ADD COLUMN trigger TEXT;
+                """)
+        }
         return migrator
     }
 

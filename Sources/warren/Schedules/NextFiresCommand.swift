@@ -9,8 +9,10 @@ struct NextFiresCommand: ParsableCommand {
         commandName: "next",
         abstract: "Print the next fire times strictly after --from, one per line, with the zone's UTC offset.",
         discussion: """
-            Either --cron EXPR [--tz ZONE] or the NAME of a declared schedule. A schedule that \
-            will not fire again (its end has passed) prints "never".
+            Either --cron EXPR [--tz ZONE] [--dst-gap shift|skip] [--dst-overlap first|last|both] \
+            or the NAME of a declared schedule (which has its own). A schedule that will not fire \
+            again (its end has passed) prints "never". --explain adds, after a time that differs \
+            from the plain wall-clock reading, why (a daylight-saving gap or repeated hour).
             """
     )
 
@@ -22,6 +24,15 @@ struct NextFiresCommand: ParsableCommand {
 
     @Option(help: "IANA time zone for --cron (default UTC).")
     var tz: String?
+
+    @Option(name: .customLong("dst-gap"), help: "For --cron: a time a spring-forward skips: shift (run at the end of the gap) or skip.")
+    var dstGap: String?
+
+    @Option(name: .customLong("dst-overlap"), help: "For --cron: a time a fall-back repeats: first, last or both passes.")
+    var dstOverlap: String?
+
+    @Flag(help: "After each time that differs from the plain wall-clock reading, say why.")
+    var explain = false
 
     @Option(help: "Start after this ISO-8601 instant (default now); without an offset it is read in the zone.")
     var from: String?
@@ -40,6 +51,24 @@ struct NextFiresCommand: ParsableCommand {
         default: break
         }
         if name != nil, tz != nil { throw ValidationError("--tz applies to --cron only; a schedule has its own time zone") }
+        if name != nil, dstGap != nil || dstOverlap != nil {
+            throw ValidationError("--dst-gap and --dst-overlap apply to --cron only; a schedule has its own (dst_gap, dst_overlap)")
+        }
+        _ = try policy()
+    }
+
+    /// The daylight-saving policy given for --cron.
+    private func policy() throws -> DaylightSavingPolicy {
+        func choice<Choice: RawRepresentable & CaseIterable>(_ text: String?, _ option: String, _: Choice.Type) throws -> Choice?
+        where Choice.RawValue == String {
+            guard let text else { return nil }
+            guard let value = Choice(rawValue: text) else {
+                throw ValidationError("\(option) \(text): expected one of \(Choice.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            return value
+        }
+        return DaylightSavingPolicy(gap: try choice(dstGap, "--dst-gap", DaylightSavingPolicy.Gap.self) ?? .shift,
+                                    overlap: try choice(dstOverlap, "--dst-overlap", DaylightSavingPolicy.Overlap.self) ?? .first)
     }
 
     func run() throws {
@@ -50,13 +79,17 @@ struct NextFiresCommand: ParsableCommand {
             print("never")
             return
         }
-        print(fires.map { Timestamp.format($0, in: timetable.zone) }.joined(separator: "\n"))
+        print(fires.map { fire in
+            let time = Timestamp.format(fire, in: timetable.zone)
+            guard explain, let why = timetable.explain(fire: fire) else { return time }
+            return "\(time)  # \(why)"
+        }.joined(separator: "\n"))
     }
 
     private func timetable(cron: String) throws -> Timetable {
         let zone = try zoneRules(tz ?? "UTC")
         do {
-            return Timetable(recurrence: try Recurrence(parsing: cron), zone: zone)
+            return Timetable(recurrence: try Recurrence(parsing: cron), zone: zone, policy: try policy())
         } catch {
             throw ValidationError("--cron \"\(cron)\": \(error)")
         }

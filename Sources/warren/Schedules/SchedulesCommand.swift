@@ -7,6 +7,7 @@ struct SchedulesCommand: ParsableCommand {
         abstract: "Validate schedule files, list schedules and their next fire times, and operate them on the running scheduler.",
         subcommands: [ValidateSchedulesCommand.self, ListSchedulesCommand.self, NextFiresCommand.self,
                       PauseScheduleCommand.self, ResumeScheduleCommand.self, TriggerScheduleCommand.self,
-                      BackfillScheduleCommand.self, PlanSchedulesCommand.self]
+                      BackfillScheduleCommand.self, PlanSchedulesCommand.self, ScheduleHistoryCommand.self,
+                      ScheduleHealthCommand.self]
     )
 }
