@@ -63,7 +63,7 @@ public final class Scheduler: Service, Sendable {
 
     public func run() async throws {
         log(try library.reload())
-        let watcher = DirectoryWatcher(directory: configuration.schedulesDirectory) { [weak self] in self?.reload() }
+        let watcher = DirectoryWatcher(directory: configuration.schedulesDirectory, threadName: "warren-schedules-watcher") { [weak self] in self?.reload() }
         if configuration.watchFiles, !watcher.start() {
             logger.warning("cannot watch the schedule directory for changes; send SIGHUP to reload",
                            metadata: ["directory": "\(configuration.schedulesDirectory)"])

@@ -8,7 +8,8 @@ import WarrenMessaging
 /// Handles one delivery from decoding to ack: run the task, publish its result (and a retry or a
 /// dead-letter copy) with confirms, and ack only once the broker has confirmed them all.
 struct TaskProcessor: Sendable {
-    let catalog: TaskCatalog
+    /// The catalog in force, read once per delivery (a reload applies to the next one).
+    let catalog: CatalogSource
     /// Runs `run` tasks under `TaskReaper`.
     let reapTasks: Bool
     let maxPayload: Int
@@ -27,6 +28,7 @@ struct TaskProcessor: Sendable {
             await reject(delivery, queue: queue, message: nil, reason: error.reason, error: error.description)
             return
         }
+        let catalog = self.catalog.catalog
         guard let definition = catalog[message.task] else {
             await reject(delivery, queue: queue, message: message, reason: "unknown-task",
                          error: "unknown task \"\(message.task)\": not in this worker's catalog")
@@ -154,7 +156,8 @@ struct TaskProcessor: Sendable {
         result.status = .rejected
         result.error = error
         // Only catalog names become labels: a flood of made-up names must not grow the metrics.
-        let label = message.flatMap { catalog[$0.task] != nil ? $0.task : nil } ?? "(unknown)"
+        let known = catalog.catalog
+        let label = message.flatMap { known[$0.task] != nil ? $0.task : nil } ?? "(unknown)"
         metrics.finished(task: label, status: result.status)
         metrics.deadLettered(task: label, reason: reason)
         let copy = DeadLetter.copy(of: delivery, queue: queue, reason: reason, error: error, id: id)

@@ -9,15 +9,49 @@ import WarrenMessaging
 /// `warren worker` as a service: declares its queues, consumes them with manual acks and the
 /// configured prefetch, runs up to `concurrency` tasks at once, and on graceful shutdown stops
 /// taking work, lets running tasks finish within `grace`, and returns the rest to the queue.
-public final class Worker: Service {
+public final class Worker: Service, Sendable {
     public let configuration: WorkerConfiguration
+    /// The catalog in force: `configuration.catalog`, then each good version of its file.
+    let catalog: CatalogSource
 
     public init(configuration: WorkerConfiguration) {
         self.configuration = configuration
+        catalog = CatalogSource(configured: configuration.catalog, file: configuration.catalogFile)
+    }
+
+    /// Reads the catalog file again (SIGHUP, a change to the file): new and changed tasks apply
+    /// to deliveries from now on, running tasks are unaffected; a file that fails to load keeps
+    /// the last good catalog, logged.
+    public func reloadCatalog() {
+        let logger = configuration.logger
+        do {
+            guard let changes = try catalog.reload() else { return }
+            logger.notice("task catalog reloaded", metadata: [
+                "file": "\(catalog.file ?? "-")", "tasks": "\(changes.count)", "added": "\(changes.added)",
+                "changed": "\(changes.changed)", "removed": "\(changes.removed)",
+            ])
+        } catch {
+            for problem in error.errors { logger.error("\(problem.description)") }
+            logger.error("task catalog rejected; the last good version stays in force", metadata: ["file": "\(catalog.file ?? "-")"])
+        }
     }
 
     public func run() async throws {
         let logger = configuration.logger
+        var fileWatcher: DirectoryWatcher?
+        if let file = configuration.catalogFile, configuration.watchCatalog {
+            let directory = (file as NSString).deletingLastPathComponent
+            let watcher = DirectoryWatcher(directory: directory.isEmpty ? "." : directory, threadName: "warren-catalog-watcher",
+                                           recursive: false) { [weak self] in
+                self?.reloadCatalog()
+            }
+            if watcher.start() {
+                fileWatcher = watcher
+            } else {
+                logger.warning("cannot watch the task catalog for changes; send SIGHUP to reload", metadata: ["file": "\(file)"])
+            }
+        }
+        defer { fileWatcher?.stop() }
         var consumeSettings = configuration.connection
         consumeSettings.connectionName = "warren-worker-consume"
         var publishSettings = configuration.connection
@@ -97,7 +131,7 @@ public final class Worker: Service {
         let metrics = WorkerMetrics()
         let ledger = RunLedger<Delivery>()
         let settler = ResultSettler(publisher: publisher, ledger: ledger, metrics: metrics, logger: logger)
-        let processor = TaskProcessor(catalog: configuration.catalog, reapTasks: configuration.reapTasks, maxPayload: configuration.maxPayload,
+        let processor = TaskProcessor(catalog: catalog, reapTasks: configuration.reapTasks, maxPayload: configuration.maxPayload,
                                       workerName: configuration.workerName, settler: settler, ledger: ledger,
                                       cancellations: cancellations, metrics: metrics, logger: logger)
         let limiter = ConcurrencyLimiter(limit: configuration.autoscale?.lowerBound ?? configuration.concurrency)

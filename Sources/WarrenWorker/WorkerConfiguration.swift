@@ -16,6 +16,11 @@ public struct WorkerConfiguration: Sendable {
     /// Deliveries the broker hands this worker before it acks any (independent of concurrency).
     public var prefetch: Int
     public var catalog: TaskCatalog
+    /// The file `catalog` was read from: read again on `Worker.reloadCatalog()` (SIGHUP) and when
+    /// it changes, keeping the last good catalog when it fails to load.
+    public var catalogFile: String?
+    /// Reload when `catalogFile` changes (`reloadCatalog()` always reloads).
+    public var watchCatalog = true
     /// Bodies larger than this are dead-lettered unread (`too-large`).
     public var maxPayload: Int
     /// On SIGTERM/SIGINT, running tasks get this long to finish before they are stopped and

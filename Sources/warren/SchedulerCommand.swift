@@ -53,19 +53,7 @@ struct SchedulerCommand: AsyncParsableCommand {
         configuration.watchFiles = !noWatch
         try await service.run(command: "scheduler", logger: logger, readiness: configuration.readiness) {
             let scheduler = Scheduler(configuration: configuration)
-            return [scheduler, ReloadOnHangup(scheduler: scheduler)]
-        }
-    }
-}
-
-/// Reloads the schedules on every SIGHUP (`systemctl reload`).
-private struct ReloadOnHangup: Service {
-    let scheduler: Scheduler
-
-    func run() async throws {
-        let hangups = await UnixSignalsSequence(trapping: .sighup)
-        await cancelWhenGracefulShutdown {
-            for await _ in hangups { scheduler.reload() }
+            return [scheduler, ReloadOnHangup { scheduler.reload() }]
         }
     }
 }

@@ -17,7 +17,8 @@ struct WorkerCommand: AsyncParsableCommand {
             Prefetch and concurrency are independent: --concurrency is how many tasks run at \
             once, --prefetch how many deliveries the broker hands over before any is acked. \
             SIGTERM or SIGINT stops taking work, lets running tasks finish within --grace and \
-            returns the rest to the queue. See docs/worker.md.
+            returns the rest to the queue. SIGHUP, or a change to the --tasks file, reloads the \
+            catalog (a file that fails to load keeps the last good one). See docs/worker.md.
             """
     )
 
@@ -37,6 +38,9 @@ struct WorkerCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("max-tasks"), help: "Exit 0 after running this many tasks (the rest stay queued).")
     var maxTasks: Int?
+
+    @Flag(name: .customLong("no-watch"), help: "Reload the --tasks file only on SIGHUP, not when it changes.")
+    var noWatch = false
 
     @OptionGroup var service: ServiceOptions
 
@@ -67,6 +71,11 @@ struct WorkerCommand: AsyncParsableCommand {
         )
         workerConfiguration.autoscale = tuning.autoscale
         workerConfiguration.reapTasks = true
-        try await service.run(command: "worker", logger: logger, readiness: workerConfiguration.readiness) { [Worker(configuration: workerConfiguration)] }
+        workerConfiguration.catalogFile = tuning.tasksPath
+        workerConfiguration.watchCatalog = !noWatch
+        try await service.run(command: "worker", logger: logger, readiness: workerConfiguration.readiness) {
+            let worker = Worker(configuration: workerConfiguration)
+            return [worker, ReloadOnHangup { worker.reloadCatalog() }]
+        }
     }
 }

@@ -150,8 +150,8 @@ struct FireRecordsTests {
               always-fails:
                 run: ["/bin/false"]
             """.write(toFile: catalog, atomically: true, encoding: .utf8)
-        let port = TestPorts.free()
-        let backend = try harness.startBackend(["--schedules", schedules, "--metrics", "127.0.0.1:\(port)"])
+        let port = TestPorts.free(), httpPort = TestPorts.free()
+        let backend = try harness.startBackend(["--schedules", schedules, "--metrics", "127.0.0.1:\(port)", "--http", "127.0.0.1:\(httpPort)"])
         let scheduler = try WarrenProcess(["scheduler", "--schedules", schedules], environment: harness.environment)
         let failing = try WarrenProcess(["worker", "--queue", "flaky", "--tasks", catalog, "--log-level", "warning"], environment: harness.environment)
         var processes = [backend, scheduler, failing]
@@ -171,6 +171,15 @@ struct FireRecordsTests {
             #expect(!trouble.stdout.contains("quiet"), "a schedule without alert settings is not watched")
             #expect(prometheusSample(metrics(), "warren_schedule_overdue", ["schedule=\"quiet\""]) == nil)
             #expect(backend.output.contains("schedule in trouble"))
+            // The dashboard's data marks it, with the problem.
+            let dashboard = try await HTTPAPITests.request("GET", "http://127.0.0.1:\(httpPort)/api/dashboard")
+            guard case .array(let rows)? = dashboard.json["schedules"] else {
+                Issue.record("dashboard: \(dashboard.text)")
+                return
+            }
+            let guardedRow = rows.first { $0["name"] == .string("guarded") }
+            #expect(guardedRow?["health"]?["in_trouble"] == .bool(true), "\(dashboard.text)")
+            #expect(rows.first { $0["name"] == .string("quiet") }?["health"] == .null, "a schedule without alert settings has no health")
 
             // A worker for guarded: its queued fires run, it is healthy again; flaky stays in trouble.
             let worker = try WarrenProcess(["worker", "--queue", "guarded", "--log-level", "warning"], environment: harness.environment)

@@ -4,15 +4,22 @@ import Synchronization
 
 /// Calls `onChange` shortly after files under a directory change (inotify; editors write a file
 /// in several steps, so events are gathered for `settle` before one call). Subdirectories that
-/// exist when watching starts, or appear later, are watched too.
+/// exist when watching starts, or appear later, are watched too unless `recursive` is false. The
+/// scheduler watches its schedule directory with it, a worker the directory holding its task
+/// catalog (that directory only).
 public final class DirectoryWatcher: Sendable {
     private let directory: String
+    private let threadName: String
+    private let recursive: Bool
     private let settle: Duration
     private let onChange: @Sendable () -> Void
     private let stopped = Atomic<Bool>(false)
 
-    public init(directory: String, settle: Duration = .milliseconds(100), onChange: @escaping @Sendable () -> Void) {
+    public init(directory: String, threadName: String = "warren-watcher", recursive: Bool = true, settle: Duration = .milliseconds(100),
+                onChange: @escaping @Sendable () -> Void) {
         self.directory = directory
+        self.threadName = threadName
+        self.recursive = recursive
         self.settle = settle
         self.onChange = onChange
     }
@@ -30,7 +37,7 @@ public final class DirectoryWatcher: Sendable {
             run(descriptor)
             close(descriptor)
         }
-        thread.name = "warren-schedules-watcher"
+        thread.name = threadName
         thread.start()
         return true
     }
@@ -45,6 +52,7 @@ public final class DirectoryWatcher: Sendable {
     @discardableResult
     private func watchTree(_ descriptor: Int32) -> Bool {
         guard inotify_add_watch(descriptor, directory, DirectoryWatcher.mask) >= 0 else { return false }
+        guard recursive else { return true }
         let enumerator = FileManager.default.enumerator(atPath: directory)
         while let relative = enumerator?.nextObject() as? String {
             var isDirectory: ObjCBool = false
