@@ -110,12 +110,15 @@ public struct MinuteCounts: Sendable, Equatable {
     /// Start of the minute, milliseconds since the epoch.
     public var minuteMs: Int64
     public var succeeded: Int
+    /// `failed`, `timed_out`, `expired`, `rejected` (`ResultStatus.isFailure`).
     public var failed: Int
+    public var cancelled: Int
 
-    public init(minuteMs: Int64, succeeded: Int, failed: Int) {
+    public init(minuteMs: Int64, succeeded: Int, failed: Int, cancelled: Int = 0) {
         self.minuteMs = minuteMs
         self.succeeded = succeeded
         self.failed = failed
+        self.cancelled = cancelled
     }
 }
 

@@ -21,7 +21,6 @@ struct DueForwarder: Sendable {
 
     /// Hands one due delivery to the settler, as a forward to its queue.
     func forward(_ delivery: Delivery) {
-        metrics.received()
         let properties = delivery.properties
         let queue = DelayChain.targetQueue(routingKey: delivery.routingKey) ?? ""
         let id = properties.messageID.flatMap { $0.isEmpty ? nil : $0 } ?? TaskMessage.newID()

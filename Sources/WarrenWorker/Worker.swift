@@ -181,7 +181,6 @@ public final class Worker: Service, Sendable {
                 intakeLoop: for await (batch, queue) in intake {
                     if firstDelivery == nil { firstDelivery = .now }
                     for delivery in batch {
-                        metrics.received()
                         // A copy of a run under way here waits for it without a slot; a copy of
                         // one settled here is acked without running again.
                         if delivery.redelivered, let key = RunKey(properties: delivery.properties) {
@@ -259,7 +258,12 @@ public final class Worker: Service, Sendable {
                          deliver: (DeliveryBatch) -> Void) async {
         let part = "queue \(queue)"
         while let consumer = consumers.get(queue) {
-            for await batch in consumer.batches { deliver(batch) }
+            for await batch in consumer.batches {
+                // Counted as it arrives: deliveries waiting for a concurrency slot are unacked
+                // at the broker too (warren_deliveries_unsettled matches its unacked count).
+                metrics.received(batch.count)
+                deliver(batch)
+            }
             if stopping.isRaised || Task.isCancelled { return }
             configuration.readiness.set(part, "not consumed: the broker ended its consumer; subscribing again")
             metrics.consumerLost(queue: queue)

@@ -29,8 +29,10 @@ final class WorkerMetrics: Sendable {
         }
     }
 
-    func received() {
-        unsettledGauge.record(unsettled.wrappingAdd(1, ordering: .relaxed).newValue)
+    /// `count` deliveries arrived from the broker (`warren_deliveries_unsettled`: received, not
+    /// yet acked or rejected, whether running or waiting for a slot).
+    func received(_ count: Int) {
+        unsettledGauge.record(unsettled.wrappingAdd(count, ordering: .relaxed).newValue)
     }
 
     func settled(_ count: Int) {

@@ -19,22 +19,22 @@ struct BackendCommand: AsyncParsableCommand {
     @OptionGroup var broker: BrokerOptions
     @OptionGroup var storeOptions: StoreOptions
 
-    @Option(help: "Delete results older than this, e.g. 30d, or \"off\" (default 30d).")
+    @Option(help: "Delete results older than this, e.g. 30d, or \"off\".")
     var retain = "30d"
 
-    @Option(name: .customLong("retention-interval"), help: "How often retention runs (default 10m).")
+    @Option(name: .customLong("retention-interval"), help: "How often retention runs.")
     var retentionInterval = "10m"
 
-    @Option(name: .customLong("batch-size"), help: "Most results per transaction (default 500).")
+    @Option(name: .customLong("batch-size"), help: "Most results per transaction.")
     var batchSize = 500
 
-    @Option(name: .customLong("batch-delay"), help: "Longest a result waits for its batch to fill (default 20ms).")
+    @Option(name: .customLong("batch-delay"), help: "Longest a result waits for its batch to fill.")
     var batchDelay = "20ms"
 
-    @Option(help: "Unacknowledged results held at once, at least --batch-size (default 2000).")
+    @Option(help: "Unacknowledged results held at once, at least --batch-size.")
     var prefetch = 2000
 
-    @Option(help: "Serve the HTTP API, dashboard and /metrics at HOST:PORT, or \"off\" (default 127.0.0.1:8080).")
+    @Option(help: "Serve the HTTP API, dashboard and /metrics at HOST:PORT, or \"off\".")
     var http = "127.0.0.1:8080"
 
     @Option(name: .customLong("api-token"), help: "Admin token: grants every route (env WARREN_API_TOKEN). With any token set, every route but /healthz and /signin needs one.")
@@ -55,7 +55,7 @@ struct BackendCommand: AsyncParsableCommand {
     @Option(help: "Schedule files: the dashboard lists them with their next fire, and alert_after and alert_failures are evaluated (env WARREN_SCHEDULES; default: none).")
     var schedules: String?
 
-    @Option(name: .customLong("api-rate"), help: "Writes (POST) per token, or per client address without tokens: sustained per second; bursts of twice that (default 10).")
+    @Option(name: .customLong("api-rate"), help: "Writes (POST) per token, or per client address without tokens: sustained per second; bursts of twice that.")
     var apiRate = 10.0
 
     @OptionGroup var queueTypeOption: QueueTypeOption

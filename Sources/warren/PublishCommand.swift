@@ -58,7 +58,7 @@ struct PublishCommand: AsyncParsableCommand {
     @Flag(help: "Wait for the final result and print it; exit 0 on success, 1 on failure, 2 on timeout.")
     var wait = false
 
-    @Option(help: "How long --wait waits (default 30s).")
+    @Option(help: "How long --wait waits.")
     var timeout = "30s"
 
     @Option(help: "Publish every task in this JSON-lines file (\"-\" for standard input).")

@@ -28,7 +28,7 @@ struct SchedulerCommand: AsyncParsableCommand {
     @Option(help: "This instance's name in logs and `warren status` (default HOST:PID).")
     var instance: String?
 
-    @Option(name: .customLong("standby-retry"), help: "How often a standby tries to become active (default 1s).")
+    @Option(name: .customLong("standby-retry"), help: "How often a standby tries to become active.")
     var standbyRetry = "1s"
 
     @Flag(name: .customLong("no-watch"), help: "Reload only on SIGHUP, not when files change.")

@@ -26,7 +26,7 @@ struct WorkerCommand: AsyncParsableCommand {
 
     @OptionGroup var worker: WorkerOptions
 
-    @Option(help: "Time running tasks get to finish after SIGTERM (default 30s).")
+    @Option(help: "Time running tasks get to finish after SIGTERM.")
     var grace = "30s"
 
     @Option(name: .customLong("max-queue-length"), help: "Declare queues with x-max-length N and reject-publish overflow.")

@@ -52,8 +52,9 @@ struct DashboardTests {
         fire.scheduledFor = "2026-11-23T10:00:00Z"
         fire.startedAt = "2026-11-23T10:00:00.350Z"
         try await harness.publish([fire, earlier(7, .failed, "exited with status 1", ago: 300), earlier(8, .skipped, "paused: deploy freeze", ago: 200),
-                                   earlier(9, .missed, "older than catchup_window 1h", ago: 100)])
-        try await harness.waitForCounts(tasks: 10, attempts: 10)
+                                   earlier(9, .missed, "older than catchup_window 1h", ago: 100),
+                                   makeResult("called-off", task: "reports.generate", status: .cancelled, finishedAt: isoAgo(20))])
+        try await harness.waitForCounts(tasks: 11, attempts: 11)
         let base = "http://127.0.0.1:\(port)"
         let dashboard = try await Self.chromium("\(base)/")
         let taskPage = try await Self.chromium("\(base)/tasks/inventory-sync@2026-11-23T10:00:00Z")
@@ -73,8 +74,10 @@ struct DashboardTests {
         await harness.close()
         // The script ran and filled the sections.
         #expect(dashboard.contains("Runs per minute, last hour"))
-        #expect(dashboard.contains(#"<b class="big" id="runs">8</b>"#), "skipped and missed fires are no runs")
-        #expect(dashboard.contains(#"<b class="big error" id="failed">2</b>"#))
+        #expect(dashboard.contains(#"<b class="big" id="runs">9</b>"#), "skipped and missed fires are no runs")
+        #expect(dashboard.contains(#"<b class="big error" id="failed">2</b>"#), "a cancellation is no failure")
+        #expect(dashboard.contains(#"<b class="big" id="cancelled">1</b>"#))
+        #expect(dashboard.contains("<th>last run (UTC)</th>") && dashboard.contains("<th>next fire (schedule's zone)</th>"), "every time says its zone")
         #expect(dashboard.contains("<svg"), "the chart is drawn")
         #expect(dashboard.contains(#"<td><a href="/schedules/inventory-sync">inventory-sync</a></td><td>inventory.sync</td>"#))
         #expect(dashboard.contains(#"<td><a href="/schedules/nightly-report">nightly-report</a></td><td>reports.generate</td>"#))

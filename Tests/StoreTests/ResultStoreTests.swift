@@ -214,8 +214,8 @@ struct ResultStoreTests {
         await again.close()
         await reader.close()
         await fixture.close()
-        #expect(version == 3)
-        #expect(versionAgain == 3)
+        #expect(version == 4)
+        #expect(versionAgain == 4)
         #expect(read.map(\.id) == ["m-1"])
     }
 

@@ -38,4 +38,31 @@ struct MetricsTests {
         #expect(try await worker.wait().status == 0)
         await harness.close()
     }
+
+    @Test("warren_deliveries_unsettled is the broker's unacked count for the worker: running tasks and those waiting for a slot")
+    func unsettledMatchesTheBroker() async throws {
+        let gate = try GateTask()
+        defer { gate.remove() }
+        let harness = try await WorkerHarness.make(queue: "unsettled")
+        let port = TestPorts.free()
+        let worker = try harness.startWorker(["--tasks", gate.catalog, "--prefetch", "10", "--concurrency", "2", "--metrics", "127.0.0.1:\(port)"])
+        var ids: [String] = []
+        for _ in 0..<15 { ids.append(try await harness.publish("wait-for-gate")) }
+        try await waitUntil("10 unacked at the broker") { try await TestCounts.queue(harness.queue, "messages_unacknowledged") == 10 }
+        let url = try #require(URL(string: "http://127.0.0.1:\(port)/metrics"))
+        var text = ""
+        try await waitUntil("the gauge to say 10") {
+            text = (try? String(contentsOf: url, encoding: .utf8)) ?? ""
+            return prometheusSample(text, "warren_deliveries_unsettled") == 10
+        }
+        #expect(prometheusSample(text, "warren_tasks_in_flight") == 2, "two run, eight wait for a slot")
+        gate.open()
+        for id in ids { _ = try await harness.finalResult(id) }
+        try await waitUntil("the gauge back to 0") {
+            prometheusSample((try? String(contentsOf: url, encoding: .utf8)) ?? "", "warren_deliveries_unsettled") == 0
+        }
+        worker.signal(SIGTERM)
+        #expect(try await worker.wait().status == 0)
+        await harness.close()
+    }
 }

@@ -1,16 +1,22 @@
 /// "Did you mean" hints: the closest candidate by edit distance, if it is close enough.
 public enum Suggestion {
-    /// The candidate nearest `word` (case-insensitive Levenshtein distance at most a third of
-    /// its length, and at least 1), or nil.
+    /// The candidate nearest `word` (case-insensitive, `-` read as `_`): by Levenshtein
+    /// distance at most a third of its length (and at least 1); else the shortest candidate that
+    /// contains it or that it contains (`window` → `catchup_window`, `Berlin` →
+    /// `Europe/Berlin`; at least 3 characters); or nil.
     public static func closest(to word: String, among candidates: [String]) -> String? {
-        let target = Array(word.lowercased().unicodeScalars)
+        func normal(_ text: String) -> String { text.lowercased().replacingOccurrences(of: "-", with: "_") }
+        let word = normal(word)
+        let target = Array(word.unicodeScalars)
         var best: (candidate: String, distance: Int)?
         for candidate in candidates {
-            let distance = editDistance(target, Array(candidate.lowercased().unicodeScalars))
+            let distance = editDistance(target, Array(normal(candidate).unicodeScalars))
             if distance < (best?.distance ?? .max) { best = (candidate, distance) }
         }
-        guard let best, best.distance <= max(1, target.count / 3) else { return nil }
-        return best.candidate
+        if let best, best.distance <= max(1, target.count / 3) { return best.candidate }
+        guard word.count >= 3 else { return nil }
+        return candidates.filter { normal($0).contains(word) || (word.contains(normal($0)) && $0.count >= 3) }
+            .min { ($0.count, $0) < ($1.count, $1) }
     }
 
     static func editDistance(_ a: [Unicode.Scalar], _ b: [Unicode.Scalar]) -> Int {

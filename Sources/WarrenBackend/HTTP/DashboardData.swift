@@ -29,7 +29,8 @@ struct DashboardData: Sendable {
             let minute = firstMinute + Int64(index) * 60_000
             let counts = counted[minute]
             return .object(["minute": .string(TaskResult.timestamp(Date(timeIntervalSince1970: Double(minute) / 1000))),
-                            "succeeded": .integer(Int64(counts?.succeeded ?? 0)), "failed": .integer(Int64(counts?.failed ?? 0))])
+                            "succeeded": .integer(Int64(counts?.succeeded ?? 0)), "failed": .integer(Int64(counts?.failed ?? 0)),
+                            "cancelled": .integer(Int64(counts?.cancelled ?? 0))])
         }
         let declared = schedules.current()
         var names = declared.map(\.name)

@@ -60,7 +60,7 @@ const scheduleLink = (name) => `<a href="/schedules/${encodeURIComponent(name)}"
 
 function chart(minutes) {
   const width = 960, height = 180, left = 34, bottom = 22, top = 8;
-  const max = Math.max(1, ...minutes.map((m) => m.succeeded + m.failed));
+  const max = Math.max(1, ...minutes.map((m) => m.succeeded + m.failed + m.cancelled));
   const step = (width - left) / minutes.length, bar = Math.max(2, step - 3);
   const y = (v) => (height - bottom) - v / max * (height - bottom - top);
   let svg = `<svg viewBox="0 0 ${width} ${height}" width="100%" role="img" aria-label="runs per minute">`;
@@ -70,39 +70,41 @@ function chart(minutes) {
   }
   minutes.forEach((m, i) => {
     const x = left + i * step;
-    const ok = y(m.succeeded), bad = y(m.succeeded + m.failed);
+    const ok = y(m.succeeded), bad = y(m.succeeded + m.failed), off = y(m.succeeded + m.failed + m.cancelled);
     svg += `<rect x="${x}" y="${ok}" width="${bar}" height="${height - bottom - ok}" fill="#2e7d32"><title>${esc(m.minute)}: ${m.succeeded} succeeded</title></rect>`;
     if (m.failed) svg += `<rect x="${x}" y="${bad}" width="${bar}" height="${ok - bad}" fill="#c62828"><title>${esc(m.minute)}: ${m.failed} failed</title></rect>`;
-    if (i % 10 === 0) svg += `<text x="${x}" y="${height - 6}" font-size="11" fill="#667">${esc(m.minute.slice(11, 16))}</text>`;
+    if (m.cancelled) svg += `<rect x="${x}" y="${off}" width="${bar}" height="${bad - off}" fill="#6d4c41"><title>${esc(m.minute)}: ${m.cancelled} cancelled</title></rect>`;
+    if (i % 10 === 0) svg += `<text x="${x}" y="${height - 6}" font-size="11" fill="#667">${esc(m.minute.slice(11, 16))} UTC</text>`;
   });
   return svg + "</svg>";
 }
 
 function dashboard(d) {
-  const total = d.runs_per_minute.reduce((a, m) => a + m.succeeded + m.failed, 0);
+  const total = d.runs_per_minute.reduce((a, m) => a + m.succeeded + m.failed + m.cancelled, 0);
   const failed = d.runs_per_minute.reduce((a, m) => a + m.failed, 0);
+  const cancelled = d.runs_per_minute.reduce((a, m) => a + m.cancelled, 0);
   const operable = d.viewer === "admin";
   document.getElementById("signout").hidden = d.viewer === "open";
   const pause = (s) => s.runtime_pause ? ` <span class="paused error" data-schedule="${esc(s.name)}">paused ${s.runtime_pause.until ? "until " + time(s.runtime_pause.until) : "until resumed"}${s.runtime_pause.reason ? ": " + esc(s.runtime_pause.reason) : ""}</span>` : "";
   const button = (s) => !operable ? "" : s.runtime_pause
     ? `<button class="op" data-op="resume" data-name="${esc(s.name)}">resume</button>`
     : `<button class="op" data-op="pause" data-name="${esc(s.name)}">pause</button>`;
-  const schedules = d.schedules.length ? `<table><tr><th>schedule</th><th>task</th><th>last run</th><th>status</th><th>took</th><th>next fire</th></tr>` +
+  const schedules = d.schedules.length ? `<table><tr><th>schedule</th><th>task</th><th>last run (UTC)</th><th>status</th><th>took</th><th>next fire (schedule's zone)</th></tr>` +
     d.schedules.map((s) => `<tr class="${s.health && s.health.in_trouble ? "trouble" : ""}"><td>${scheduleLink(s.name)}${s.health && s.health.in_trouble ? ` <span class="error trouble-note">${s.health.problems.map(esc).join("; ")}</span>` : ""}${s.paused ? " <span class=\"empty\">(paused)</span>" : ""}${pause(s)}${button(s)}</td><td>${esc(s.task)}</td>` +
       `<td>${s.last ? taskLink(s.last.id) + "<br>" + time(s.last.finished_at) : "<span class=\"empty\">never ran</span>"}</td>` +
       `<td>${s.last ? badge(s.last.status) : ""}</td><td class="num">${s.last ? took(s.last.duration_ms) : ""}</td><td>${time(s.next_fire)}</td></tr>`).join("") + "</table>"
     : `<p class="empty">No schedules known (start the backend with --schedules DIR).</p>`;
-  const failures = d.failures.length ? `<table><tr><th>finished</th><th>task</th><th>status</th><th>error</th></tr>` +
+  const failures = d.failures.length ? `<table><tr><th>finished (UTC)</th><th>task</th><th>status</th><th>error</th></tr>` +
     d.failures.map((r) => `<tr><td>${time(r.finished_at)}</td><td>${taskLink(r.id)}<br><span class="empty">${esc(r.task)}</span></td><td>${badge(r.status)}</td><td class="error">${esc(r.error)}</td></tr>`).join("") + "</table>"
     : `<p class="empty">No failures in the last 24 hours.</p>`;
   const queues = d.queues.length ? `<table><tr><th>queue</th><th class="num">ready</th><th class="num">consumers</th></tr>` +
     d.queues.map((q) => `<tr><td>${esc(q.name)}</td><td class="num">${q.exists ? q.ready : "missing"}</td><td class="num">${q.exists ? q.consumers : "–"}</td></tr>`).join("") + "</table>"
     : `<p class="empty">Broker unreachable.</p>`;
   main.innerHTML = `
-    <section class="wide"><h2>Runs per minute, last hour</h2>
-      <div class="tiles"><div><span>runs</span><b class="big" id="runs">${total}</b></div><div><span>failed</span><b class="big error" id="failed">${failed}</b></div>
+    <section class="wide"><h2>Runs per minute, last hour (UTC)</h2>
+      <div class="tiles"><div><span>runs</span><b class="big" id="runs">${total}</b></div><div><span>failed</span><b class="big error" id="failed">${failed}</b></div><div><span>cancelled</span><b class="big" id="cancelled">${cancelled}</b></div>
       <div><span>dead letters</span><b class="big" id="dead">${d.dead_letters ?? "–"}</b></div><div><span>delayed</span><b class="big">${d.delayed ?? "–"}</b></div></div>
-      <div class="legend"><span><i style="background:#2e7d32"></i>succeeded</span><span><i style="background:#c62828"></i>failed, timed out, rejected, expired, cancelled</span></div>
+      <div class="legend"><span><i style="background:#2e7d32"></i>succeeded</span><span><i style="background:#c62828"></i>failed, timed out, rejected, expired</span><span><i style="background:#6d4c41"></i>cancelled</span></div>
       ${chart(d.runs_per_minute)}</section>
     <section id="schedules"><h2>Schedules</h2>${schedules}</section>
     <section id="failures"><h2>Recent failures</h2>${failures}</section>
@@ -120,7 +122,7 @@ function task(t) {
       ${l.traceparent ? `<tr><th>trace</th><td>${esc(l.traceparent)}</td></tr>` : ""}</table></section>` +
     t.attempts.map((a) => `<section class="wide attempt"><h2>Attempt ${a.attempt}${a.redelivered ? ` <span class="error">redelivered</span>` : ""}</h2><table>
       <tr><th>status</th><td>${badge(a.status)}</td></tr><tr><th>run</th><td>${esc(a.run_id ?? "–")}</td></tr><tr><th>worker</th><td>${esc(a.worker ?? "–")}</td></tr>
-      <tr><th>started</th><td>${time(a.started_at)}</td></tr><tr><th>finished</th><td>${time(a.finished_at)}</td></tr>
+      <tr><th>started (UTC)</th><td>${time(a.started_at)}</td></tr><tr><th>finished (UTC)</th><td>${time(a.finished_at)}</td></tr>
       <tr><th>took</th><td>${took(a.duration_ms)}</td></tr><tr><th>exit code</th><td>${a.exit_code ?? "–"}</td></tr>
       ${a.error ? `<tr><th>error</th><td class="error">${esc(a.error)}</td></tr>` : ""}
       ${a.result != null ? `<tr><th>result</th><td><code>${esc(JSON.stringify(a.result))}</code></td></tr>` : ""}</table>

@@ -39,10 +39,6 @@ public struct ScheduleHealth: Sendable, Equatable {
         ])
     }
 
-    /// Statuses that count as a failure in a row; `cancelled`, `skipped` and `missed` neither
-    /// count nor end a row.
-    public static let failureStatuses: Set<ResultStatus> = [.failed, .timedOut, .expired, .rejected]
-
     /// Evaluates `schedule` at `now` (milliseconds).
     /// - Parameters:
     ///   - candidate: `overdueCandidate(of:now:after:)`, the fire to check.
@@ -61,7 +57,8 @@ public struct ScheduleHealth: Sendable, Equatable {
         var failures = 0
         for result in recent {
             if result.status == .succeeded { break }
-            if Self.failureStatuses.contains(result.status) { failures += 1 }
+            // `cancelled`, `skipped` and `missed` neither count nor end a row.
+            if result.status.isFailure { failures += 1 }
         }
         consecutiveFailures = failures
         failing = schedule.alertFailures.map { failures >= $0 } ?? false

@@ -266,13 +266,14 @@ public final class PostgresResultStore: ResultStore {
         let sinceMs = ResultTime.milliseconds(since)
         let (client, logger) = (self.client, self.logger)
         return try await run {
-            let query: PostgresQuery = """
-                SELECT (at_ms / 60000) * 60000 AS minute, count(*) FILTER (WHERE status = 'succeeded'), count(*) FILTER (WHERE status <> 'succeeded')
+            let query = PostgresQuery(unsafeSQL: """
+                SELECT (at_ms / 60000) * 60000 AS minute, count(*) FILTER (WHERE status = 'succeeded'),
+                    count(*) FILTER (WHERE status IN (\(ResultStatus.failureSQLList))), count(*) FILTER (WHERE status = 'cancelled')
                 FROM warren_results WHERE at_ms >= \(sinceMs) AND final GROUP BY minute ORDER BY minute
-                """
+                """)
             var minutes: [MinuteCounts] = []
-            for try await (minute, succeeded, failed) in try await client.query(query, logger: logger).decode((Int64, Int64, Int64).self) {
-                minutes.append(MinuteCounts(minuteMs: minute, succeeded: Int(succeeded), failed: Int(failed)))
+            for try await (minute, succeeded, failed, cancelled) in try await client.query(query, logger: logger).decode((Int64, Int64, Int64, Int64).self) {
+                minutes.append(MinuteCounts(minuteMs: minute, succeeded: Int(succeeded), failed: Int(failed), cancelled: Int(cancelled)))
             }
             return minutes
         }

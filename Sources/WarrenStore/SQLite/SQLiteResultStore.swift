@@ -138,9 +138,10 @@ public final class SQLiteResultStore: ResultStore {
         let sinceMs = ResultTime.milliseconds(since)
         return try await pool.read { db in
             try Row.fetchAll(db, sql: """
-                SELECT (at_ms / 60000) * 60000 AS minute, sum(status = 'succeeded'), sum(status <> 'succeeded')
+                SELECT (at_ms / 60000) * 60000 AS minute, sum(status = 'succeeded'), sum(status IN (\(ResultStatus.failureSQLList))),
+                    sum(status = 'cancelled')
                 FROM warren_results WHERE at_ms >= ? AND final = 1 GROUP BY minute ORDER BY minute
-                """, arguments: [sinceMs]).map { (row: Row) in MinuteCounts(minuteMs: row[0], succeeded: row[1], failed: row[2]) }
+                """, arguments: [sinceMs]).map { (row: Row) in MinuteCounts(minuteMs: row[0], succeeded: row[1], failed: row[2], cancelled: row[3]) }
         }
     }
 

@@ -45,7 +45,7 @@ enum ResultFormatting {
         for (attempt, heading) in zip(attempts, runHeadings(attempts)) {
             lines.append("")
             lines.append("\(heading): \(attempt.status.rawValue)"
-                         + (attempt.durationMs.map { " in \(duration(milliseconds: $0))" } ?? ""))
+                         + (attempt.durationMs.map { " (ran \(duration(milliseconds: $0)))" } ?? ""))
             if let runID = attempt.runID { lines.append("  run       \(runID)") }
             if let worker = attempt.worker { lines.append("  worker    \(worker)") }
             if let started = attempt.startedAt { lines.append("  started   \(started)") }

@@ -58,7 +58,7 @@ struct ListResultsCommand: AsyncParsableCommand {
     @Option(help: "Only results since then: a duration (1h = an hour ago) or an ISO-8601 time.")
     var since: String?
 
-    @Option(help: "At most this many rows (default 50).")
+    @Option(help: "At most this many rows.")
     var limit = 50
 
     @Flag(help: "One JSON object per line, with every field.")
@@ -116,10 +116,10 @@ struct TailResultsCommand: AsyncParsableCommand {
     @OptionGroup var storeOptions: StoreOptions
     @OptionGroup var filters: ResultFilterOptions
 
-    @Option(name: [.short, .customLong("lines")], help: "How many earlier attempts to print first (default 10).")
+    @Option(name: [.short, .customShort("n"), .customLong("lines")], help: "How many earlier attempts to print first (-n as tail has it).")
     var lines = 10
 
-    @Option(help: "How often to look for new results (default 250ms).")
+    @Option(help: "How often to look for new results.")
     var interval = "250ms"
 
     @Flag(help: "One JSON object per line, with every field.")
@@ -161,7 +161,7 @@ struct ResultStatsCommand: AsyncParsableCommand {
 
     @OptionGroup var storeOptions: StoreOptions
 
-    @Option(help: "Over results since then: a duration (default 24h) or an ISO-8601 time.")
+    @Option(help: "Over results since then: a duration or an ISO-8601 time.")
     var since = "24h"
 
     @Flag(help: "As one JSON object.")

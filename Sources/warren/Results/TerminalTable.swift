@@ -4,7 +4,7 @@ import Glibc
 #endif
 
 /// Plain-text tables that fit the terminal: fixed columns keep their width, flexible ones
-/// share what is left and are cut with "…".
+/// share what is left and are cut with "…", except the last, which is printed whole.
 struct TerminalTable {
     struct Column {
         var title: String
@@ -60,9 +60,10 @@ struct TerminalTable {
         var parts: [String] = []
         for (index, cell) in cells.enumerated() {
             let width = widths[index]
-            let text = cell.count > width ? String(cell.prefix(max(width - 1, 0))) + "…" : cell
-            let padding = String(repeating: " ", count: width - text.count)
             let isLast = index == cells.count - 1
+            // The last column (an id, a reason) is never cut: it is the one copied and pasted.
+            let text = cell.count > width && !isLast ? String(cell.prefix(max(width - 1, 0))) + "…" : cell
+            let padding = String(repeating: " ", count: max(0, width - text.count))
             parts.append(columns[index].alignRight ? padding + text : (isLast ? text : text + padding))
         }
         return parts.joined(separator: "  ")
