@@ -496,6 +496,7 @@ public final class Scheduler: Service, Sendable {
             result.schedule = schedule.name
             result.scheduledFor = message.scheduledFor
             result.trigger = message.trigger
+            result.args = TaskResult.boundedArgs(message.args, limit: TaskResult.defaultArgsLimit)
             result.finishedAt = TaskResult.timestamp(Date(timeIntervalSince1970: Double(now) / 1000))
             result.error = reason
             guard let outgoing = try? result.outgoing() else { return [] }

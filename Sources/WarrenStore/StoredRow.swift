@@ -15,6 +15,7 @@ struct StoredRow: Sendable {
     var atMs: Int64
     /// `result` as JSON text, or nil.
     var resultJSON: String?
+    var argsJSON: String?
     /// The run id as stored: empty for results without one (one run per `(id, attempt)`), since
     /// a NULL would never conflict in the unique key.
     var runKey: String { result.runID ?? "" }
@@ -33,6 +34,7 @@ struct StoredRow: Sendable {
         isFinal = result.status.isFinal && !result.status.isFireRecord
         atMs = result.finishedAt.flatMap(ResultTime.milliseconds) ?? result.startedAt.flatMap(ResultTime.milliseconds) ?? storedAtMs
         resultJSON = result.result.map(JSONText.write)
+        argsJSON = result.args.map(JSONText.write)
     }
 
     static func withoutNUL(_ text: String) -> String {

@@ -35,6 +35,7 @@ struct TaskProcessor: Sendable {
             return
         }
         var result = TaskResult(message: message, worker: workerName)
+        result.args = TaskResult.boundedArgs(message.args, limit: definition.maxOutput)
         result.markRun(of: delivery)
         if let expiresAt = message.expiresAt, expiresAt < Date() {
             result.status = .expired
@@ -187,6 +188,7 @@ extension TaskResult {
         self.worker = worker
         self.traceparent = message.traceparent
         self.trigger = message.trigger
+        self.args = TaskResult.boundedArgs(message.args, limit: TaskResult.defaultArgsLimit)
     }
 
     /// Marks the result as this handling of `delivery`: a new run id, and whether the broker

@@ -101,6 +101,10 @@ struct PublishCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
         print(message.id)
+        let inspector = Inspector(connection: connection)
+        if let state = (try? await inspector.queues([message.queue]))?.first?.state ?? nil, state.consumerCount == 0 {
+            FileHandle.standardError.write(Data("warren publish: warning: no worker consumes queue \"\(message.queue)\"; the task waits there until one does\n".utf8))
+        }
         guard let waiter else {
             await connection.close()
             return
@@ -109,13 +113,26 @@ struct PublishCommand: AsyncParsableCommand {
         let result = await waiter.finalResult(timeout: waitTimeout + delay) { retrying in
             FileHandle.standardError.write(Data("attempt \(retrying.attempt) failed, will retry: \(retrying.error ?? "no error text")\n".utf8))
         }
-        await connection.close()
         guard let result else {
-            FileHandle.standardError.write(Data("warren publish: no final result for \(message.id) within \(timeout) (the task may still run)\n".utf8))
+            let state: QueueState? = (try? await inspector.queues([message.queue]))?.first?.state ?? nil
+            let location = Self.whereItIs(state)
+            await connection.close()
+            FileHandle.standardError.write(Data("warren publish: no final result for \(message.id) within \(timeout): \(location)\n".utf8))
             throw ExitCode(2)
         }
+        await connection.close()
         print(ResultFormatting.jsonLine(result))
         if result.status != .succeeded { throw ExitCode(1) }
+    }
+
+    /// What a `--wait` that timed out can say about its task from its queue.
+    static func whereItIs(_ state: QueueState?) -> String {
+        guard let state else { return "the task may still be queued or running" }
+        let ready = "\(state.messageCount) task\(state.messageCount == 1 ? "" : "s") ready"
+        if state.consumerCount == 0, state.messageCount > 0 {
+            return "it is still queued (no worker consumes \"\(state.name)\"; \(ready))"
+        }
+        return "it may still be queued or running (\"\(state.name)\": \(ready), \(state.consumerCount) consumer\(state.consumerCount == 1 ? "" : "s"))"
     }
 
     /// A validation message in terms of this command's options.

@@ -39,6 +39,7 @@ struct DashboardTests {
         _ = try await harness.warren(["publish", "warren.fail", "--args-json", #"{"message": "upstream answered 502 Bad Gateway"}"#, "--id", "failing-task"])
         var fire = makeResult("inventory-sync@2026-11-23T10:00:00Z", task: "inventory.sync", schedule: "inventory-sync", finishedAt: isoAgo(30), durationMs: 1234)
         fire.output = "synced 42 items\n<script>alert('not run')</script>"
+        fire.args = .object(["source": .string("warehouse-a"), "note": .string("<b>bold</b>")])
         // Two earlier fires of the same schedule that did not run, and one that failed.
         func earlier(_ hour: Int, _ status: ResultStatus, _ reason: String?, ago: Double) -> TaskResult {
             var result = makeResult("inventory-sync@2026-11-23T0\(hour):00:00Z", task: "inventory.sync", status: status,
@@ -99,6 +100,8 @@ struct DashboardTests {
         #expect(dashboard.contains("<td>default</td>"))
         #expect(taskPage.contains("task inventory-sync@2026-11-23T10:00:00Z"))
         #expect(taskPage.contains("Attempt 1"))
+        #expect(taskPage.contains(#"<code id="args">{"source":"warehouse-a","note":"&lt;b&gt;bold&lt;/b&gt;"}</code>"#)
+                || taskPage.contains(#"<code id="args">{"note":"&lt;b&gt;bold&lt;/b&gt;","source":"warehouse-a"}</code>"#), "the args, as text")
         #expect(taskPage.contains("synced 42 items\n&lt;script&gt;alert('not run')&lt;/script&gt;"), "output is shown as text, never run")
         #expect(taskPage.contains("1.23 s"))
         #expect(failedPage.contains(#"<td class="error">upstream answered 502 Bad Gateway</td>"#))

@@ -11,9 +11,11 @@ struct ResultsCommandTests {
     static func seed(_ store: any ResultStore) async throws {
         var retry = makeResult("r-1", task: "reports.generate", attempt: 1, status: .retrying, finishedAt: isoAgo(120), durationMs: 1500)
         retry.error = "exit status 1"
+        retry.args = .object(["format": .string("pdf")])
         var done = makeResult("r-1", task: "reports.generate", attempt: 2, status: .succeeded, finishedAt: isoAgo(60), durationMs: 2500)
         done.output = "rows: 12\nwritten"
         done.exitCode = 0
+        done.args = .object(["format": .string("pdf")])
         var failed = makeResult("r-2", task: "billing.charge", status: .failed, schedule: "nightly", finishedAt: isoAgo(30), durationMs: 40)
         failed.error = "card declined"
         let old = makeResult("r-3", task: "billing.charge", finishedAt: isoAgo(3 * 86_400), durationMs: 10)
@@ -22,7 +24,7 @@ struct ResultsCommandTests {
 
     static let fields: Set<String> = ["id", "task", "queue", "schedule", "scheduled_for", "attempt", "status", "worker", "started_at",
                                       "finished_at", "duration_ms", "exit_code", "output", "error", "result", "traceparent", "run_id",
-                                      "redelivered", "trigger"]
+                                      "redelivered", "trigger", "args"]
 
     @Test("list: a table, newest first, one row per task id; --json has every field; filters apply", arguments: StoreKind.allCases)
     func list(kind: StoreKind) async throws {
@@ -70,7 +72,7 @@ struct ResultsCommandTests {
         let unknown = try await runWarren(["results", "show", "nope"], environment: environment)
         await fixture.close()
         #expect(text.status == 0)
-        #expect(text.stdout.contains("id        r-1\ntask      reports.generate\nqueue     reports\n"))
+        #expect(text.stdout.contains("id        r-1\ntask      reports.generate\nqueue     reports\nargs      {\"format\":\"pdf\"}\n"), "what it was called with")
         #expect(text.stdout.contains("attempt 1: retrying (ran 1.50s)\n  worker    host:1\n"), "the run time, not read as the delay before the retry")
         #expect(text.stdout.contains("  error     exit status 1\n"))
         #expect(text.stdout.contains("attempt 2: succeeded (ran 2.50s)\n"))

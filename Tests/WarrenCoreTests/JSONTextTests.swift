@@ -87,15 +87,31 @@ import Testing
         let data = try result.jsonData()
         #expect(try TaskResult.decode(data) == result)
         let fields = try #require(JSONSerialization.jsonObject(with: data) as? [String: Any])
-        #expect(fields.count == 19, "every field of SPEC §3a, traceparent, trigger, run_id and redelivered")
+        #expect(fields.count == 20, "every field of SPEC §3a, args, traceparent, trigger, run_id and redelivered")
+        #expect(fields["args"] is NSNull)
         #expect(fields["trigger"] is NSNull)
         #expect(fields["schedule"] is NSNull)
         #expect(fields["traceparent"] is NSNull)
         #expect(fields["run_id"] is NSNull)
         #expect(fields["redelivered"] as? Bool == false)
         let text = String(decoding: data, as: UTF8.self)
-        #expect(text.hasPrefix(#"{"attempt":2,"duration_ms":12,"error":null,"exit_code":0,"finished_at":null,"id":"id-1","output":"line\n","#))
+        #expect(text.hasPrefix(#"{"args":null,"attempt":2,"duration_ms":12,"error":null,"exit_code":0,"finished_at":null,"id":"id-1","output":"line\n","#))
         #expect(text.hasSuffix(#""task":"warren.echo","traceparent":null,"trigger":null,"worker":"host:1"}"#))
+    }
+
+    @Test("args ride in the result as given up to the limit; beyond it, their size and first KiB")
+    func boundedArgs() throws {
+        let small = JSONValue.object(["name": .string("ünïcode"), "n": .integer(3)])
+        #expect(TaskResult.boundedArgs(small, limit: 64) == small)
+        let big = JSONValue.object(["blob": .string(String(repeating: "é", count: 2000))])
+        let bounded = TaskResult.boundedArgs(big, limit: 1500)
+        #expect(bounded["truncated"] == .bool(true))
+        #expect(bounded["bytes"] == .integer(Int64(JSONText.write(big).utf8.count)))
+        guard case .string(let head)? = bounded["head"] else { Issue.record("no head: \(bounded)"); return }
+        #expect(head.utf8.count <= 1024 && head.hasPrefix(#"{"blob":"éé"#), "whole characters, at most a KiB")
+        var result = TaskResult(id: "i", task: "t", queue: "q", attempt: 1, status: .succeeded)
+        result.args = bounded
+        #expect(try TaskResult.decode(result.jsonData()).args == bounded)
     }
 
     @Test("a result carries its run: run_id and redelivered round-trip; results of older workers without them still read")

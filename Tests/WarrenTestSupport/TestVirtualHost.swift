@@ -16,6 +16,16 @@ public struct TestVirtualHost: Sendable {
     }
 
     /// Messages ready and unacknowledged in `queue` (from rabbitmqctl), or nil when it does not exist.
+    /// Consumers of `queue`, nil when it does not exist.
+    public func consumers(of queue: String) async throws -> Int? {
+        let text = try await brokerCtl(["list_queues", "-p", name, "-q", "--no-table-headers", "name", "consumers"])
+        for line in text.split(separator: "\n") {
+            let fields = line.split(whereSeparator: { $0 == "\t" || $0 == " " })
+            if fields.count == 2, fields[0] == queue, let count = Int(fields[1]) { return count }
+        }
+        return nil
+    }
+
     public func depth(of queue: String) async throws -> (ready: Int, unacknowledged: Int)? {
         let text = try await brokerCtl(["list_queues", "-p", name, "-q", "--no-table-headers", "name", "messages_ready", "messages_unacknowledged"])
         for line in text.split(separator: "\n") {

@@ -118,6 +118,7 @@ function task(t) {
   main.innerHTML = `<section class="wide" id="task"><h2>Task</h2><table>
       <tr><th>id</th><td>${esc(t.id)}</td></tr><tr><th>task</th><td>${esc(l.task)}</td></tr><tr><th>queue</th><td>${esc(l.queue)}</td></tr>
       <tr><th>schedule</th><td>${l.schedule ? esc(l.schedule) + " (fire for " + esc(l.scheduled_for) + ")" : "–"}</td></tr>
+      <tr><th>args</th><td>${l.args != null ? `<code id="args">${esc(JSON.stringify(l.args))}</code>` : "–"}</td></tr>
       <tr><th>status</th><td>${badge(l.status)} after ${t.attempts.length} attempt(s)</td></tr>
       ${l.traceparent ? `<tr><th>trace</th><td>${esc(l.traceparent)}</td></tr>` : ""}</table></section>` +
     t.attempts.map((a) => `<section class="wide attempt"><h2>Attempt ${a.attempt}${a.redelivered ? ` <span class="error">redelivered</span>` : ""}</h2><table>

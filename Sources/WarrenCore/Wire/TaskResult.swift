@@ -23,6 +23,9 @@ public struct TaskResult: Sendable, Equatable {
     public var error: String?
     /// What the task returned (`warren.echo`: its args; typed handlers: their result).
     public var result: JSONValue?
+    /// What the task was called with (`TaskResult.boundedArgs`: at most the task's `max_output`
+    /// as JSON text); nil from workers that do not send them.
+    public var args: JSONValue?
     /// The W3C trace context the task carried, passed on to its results.
     public var traceparent: String?
     /// Why a schedule's task went out outside its rhythm, copied from the task's
@@ -49,7 +52,8 @@ public struct TaskResult: Sendable, Equatable {
     public func jsonData() throws -> Data {
         var json = JSONFieldWriter(capacity: 400 + (output?.utf8.count ?? 0) + (error?.utf8.count ?? 0))
         // In key order.
-        json.field("{\"attempt\":", Int64(attempt))
+        json.field("{\"args\":", args ?? .null)
+        json.field(",\"attempt\":", Int64(attempt))
         json.field(",\"duration_ms\":", durationMs)
         json.field(",\"error\":", error)
         json.field(",\"exit_code\":", exitCode.map(Int64.init))
@@ -92,11 +96,29 @@ public struct TaskResult: Sendable, Equatable {
         result.output = text("output")
         result.error = text("error")
         if let value = fields["result"], value != .null { result.result = value }
+        if let value = fields["args"], value != .null { result.args = value }
         result.traceparent = text("traceparent")
         result.trigger = text("trigger")
         result.runID = text("run_id")
         if case .bool(let redelivered)? = fields["redelivered"] { result.redelivered = redelivered }
         return result
+    }
+
+    /// `args` as a result carries them: as given when their JSON text is at most `limit` bytes,
+    /// else `{"truncated": true, "bytes": N, "head": "<the first KiB of the text>"}`.
+    /// The bound for tasks without a catalog definition (rejected ones): `max_output`'s default.
+    public static let defaultArgsLimit = 64 * 1024
+
+    public static func boundedArgs(_ args: JSONValue, limit: Int) -> JSONValue {
+        let text = JSONText.write(args)
+        let bytes = text.utf8.count
+        guard bytes > limit else { return args }
+        var head = ""
+        for character in text {
+            if head.utf8.count + character.utf8.count > min(limit, 1024) { break }
+            head.append(character)
+        }
+        return .object(["truncated": .bool(true), "bytes": .integer(Int64(bytes)), "head": .string(head)])
     }
 
     /// `2026-11-23T10:00:00.123Z`

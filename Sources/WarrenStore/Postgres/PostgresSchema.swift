@@ -31,6 +31,10 @@ enum PostgresSchema {
             "ALTER TABLE warren_result_attempts ADD COLUMN trigger text",
             "ALTER TABLE warren_results ADD COLUMN trigger text",
         ],
+        [  // 5: what each task was called with
+            "ALTER TABLE warren_result_attempts ADD COLUMN args text",
+            "ALTER TABLE warren_results ADD COLUMN args text",
+        ],
     ]
 
     private static let fields = """
@@ -45,6 +49,6 @@ enum PostgresSchema {
         id text, task text, queue text, schedule text, scheduled_for text, attempt integer, status text,
         final boolean, worker text, started_at text, finished_at text, duration_ms bigint, exit_code integer,
         output text, error text, result text, at_ms bigint, stored_ms bigint, traceparent text, run_id text, redelivered boolean,
-        trigger text
+        trigger text, args text
         """
 }

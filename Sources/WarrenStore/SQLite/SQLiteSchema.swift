@@ -46,6 +46,12 @@ enum SQLiteSchema {
                 ALTER TABLE warren_results ADD COLUMN trigger TEXT;
                 """)
         }
+        migrator.registerMigration("v5 args") { db in
+            try db.execute(sql: """
+                ALTER TABLE warren_result_attempts ADD COLUMN args TEXT;
+                ALTER TABLE warren_results ADD COLUMN args TEXT;
+                """)
+        }
         return migrator
     }
 
