@@ -35,7 +35,7 @@ struct TaskProcessor: Sendable {
             return
         }
         var result = TaskResult(message: message, worker: workerName)
-        result.args = TaskResult.boundedArgs(message.args, limit: definition.maxOutput)
+        result.args = TaskResult.boundedArgs(message.args, limit: definition.maxOutput, atMost: delivery.body.count)
         result.markRun(of: delivery)
         if let expiresAt = message.expiresAt, expiresAt < Date() {
             result.status = .expired
@@ -153,6 +153,7 @@ struct TaskProcessor: Sendable {
         var result = message.map { TaskResult(message: $0, worker: workerName) }
             ?? TaskResult(id: id, task: delivery.properties.type ?? "unknown", queue: queue, attempt: 1, status: .rejected)
         result.worker = workerName
+        result.args = message.map { TaskResult.boundedArgs($0.args, limit: TaskResult.defaultArgsLimit, atMost: delivery.body.count) }
         result.markRun(of: delivery)
         result.status = .rejected
         result.error = error
@@ -188,7 +189,6 @@ extension TaskResult {
         self.worker = worker
         self.traceparent = message.traceparent
         self.trigger = message.trigger
-        self.args = TaskResult.boundedArgs(message.args, limit: TaskResult.defaultArgsLimit)
     }
 
     /// Marks the result as this handling of `delivery`: a new run id, and whether the broker

@@ -112,6 +112,8 @@ import Testing
         var result = TaskResult(id: "i", task: "t", queue: "q", attempt: 1, status: .succeeded)
         result.args = bounded
         #expect(try TaskResult.decode(result.jsonData()).args == bounded)
+        #expect(TaskResult.boundedArgs(big, limit: 1500, atMost: 2 * 2000 + 20) == bounded, "a bound over the limit: measured")
+        #expect(TaskResult.boundedArgs(small, limit: 64, atMost: 40) == small, "a body within the limit holds args within it")
     }
 
     @Test("a result carries its run: run_id and redelivered round-trip; results of older workers without them still read")

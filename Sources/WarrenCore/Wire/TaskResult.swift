@@ -109,7 +109,10 @@ public struct TaskResult: Sendable, Equatable {
     /// The bound for tasks without a catalog definition (rejected ones): `max_output`'s default.
     public static let defaultArgsLimit = 64 * 1024
 
-    public static func boundedArgs(_ args: JSONValue, limit: Int) -> JSONValue {
+    /// `atMost`: a known bound on the args' size (the message body holding them), which spares
+    /// writing them out to measure when it is within `limit`.
+    public static func boundedArgs(_ args: JSONValue, limit: Int, atMost: Int? = nil) -> JSONValue {
+        if let atMost, atMost <= limit { return args }
         let text = JSONText.write(args)
         let bytes = text.utf8.count
         guard bytes > limit else { return args }
