@@ -26,14 +26,14 @@ struct ScheduleWatch: Sendable {
     /// One pass over the watched schedules.
     func evaluate(now: Date = Date()) async {
         var healths: [String: ScheduleHealth] = [:]
+        let previous = state.scheduleHealth
         var written: [String: Int64?] = [:]
         for schedule in schedules.current() where schedule.isWatched {
             let file = schedule.location.file
             if written[file] == nil { written[file] = ScheduleDirectory.lastWritten(file) }
             do {
                 let health = try await store.health(of: schedule, now: now, fileWritten: written[file] ?? nil)
-                let previous = state.scheduleHealth[schedule.name]
-                if health.inTrouble != (previous?.inTrouble ?? false) {
+                if health.inTrouble != (previous[schedule.name]?.inTrouble ?? false) {
                     if health.inTrouble {
                         logger.warning("schedule in trouble: \(health.problems.joined(separator: "; "))", metadata: ["schedule": "\(schedule.name)"])
                     } else {
@@ -43,7 +43,7 @@ struct ScheduleWatch: Sendable {
                 healths[schedule.name] = health
             } catch {
                 logger.warning("cannot evaluate the health of a schedule: \(error)", metadata: ["schedule": "\(schedule.name)"])
-                if let previous = state.scheduleHealth[schedule.name] { healths[schedule.name] = previous }
+                if let last = previous[schedule.name] { healths[schedule.name] = last }
             }
         }
         gauges.record(healths)
