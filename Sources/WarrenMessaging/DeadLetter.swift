@@ -1,3 +1,4 @@
+import Foundation
 import RabbitMQ
 import WarrenCore
 
@@ -12,6 +13,7 @@ public enum DeadLetter {
         headers[WireHeaders.deadLetterReason] = .string(reason)
         headers[WireHeaders.deadLetterError] = .string(String(error.prefix(1000)))
         headers[WireHeaders.deadLetterQueue] = .string(queue)
+        headers[WireHeaders.deadLetterAt] = .string(TaskResult.timestamp(Date()))
         properties.headers = headers
         properties.deliveryMode = 2
         return OutgoingMessage(body: delivery.body, exchange: WireNames.deadLetterExchange, routingKey: queue, properties: properties)

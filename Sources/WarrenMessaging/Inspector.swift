@@ -107,3 +107,62 @@ extension Consumer {
         }
     }
 }
+
+/// A ready message of a task queue, as `warren queue peek` shows it.
+public struct QueuedTask: Sendable, Equatable {
+    public var id: String
+    /// The `type` property, else the body's `"task"`.
+    public var task: String?
+    /// When it was published (the `timestamp` property, whole seconds).
+    public var publishedAt: Date?
+    public var attempt: Int
+    public var schedule: String?
+    public var priority: Int?
+    /// Whether the broker had handed it out before (a worker died, or an earlier peek).
+    public var redelivered: Bool
+    public var bytes: Int
+
+    /// Reads a delivery without judging it: a message a worker would refuse is still shown.
+    public init(delivery: Delivery) {
+        let properties = delivery.properties
+        let headers = properties.headers ?? [:]
+        id = properties.messageID ?? ""
+        task = properties.type ?? (try? TaskMessage.parseBody(delivery.body))?.task
+        publishedAt = properties.timestamp
+        attempt = (try? TaskMessage.attempt(in: headers)) ?? 1
+        schedule = headers[WireHeaders.schedule]?.stringValue
+        priority = properties.priority.map(Int.init)
+        redelivered = delivery.redelivered
+        bytes = delivery.bodyCount
+    }
+
+    public func json(now: Date) -> JSONValue {
+        .object([
+            "id": .string(id), "task": task.map(JSONValue.string) ?? .null,
+            "published_at": publishedAt.map { .string(TaskResult.timestamp($0)) } ?? .null,
+            "age_seconds": publishedAt.map { .number(max(0, now.timeIntervalSince($0)).rounded()) } ?? .null,
+            "attempt": .integer(Int64(attempt)), "schedule": schedule.map(JSONValue.string) ?? .null,
+            "priority": priority.map { .integer(Int64($0)) } ?? .null, "redelivered": .bool(redelivered), "bytes": .integer(Int64(bytes)),
+        ])
+    }
+}
+
+extension Inspector {
+    /// The consumer priority of a peek: below every worker's (0), so the broker hands the peek
+    /// only messages no worker has room for and a worker never waits for one.
+    static let peekPriority: Int32 = -1000
+
+    /// The first `limit` ready messages of `queue`, oldest first, without taking them from
+    /// their consumers: they are held for a moment and return to the queue in their order,
+    /// marked redelivered. Messages a worker has already taken (unacked) are not seen; nor are
+    /// ready ones while a worker has room for them (it takes them at once). Nil for a queue
+    /// that does not exist.
+    public func peek(_ queue: String, limit: Int) async throws -> (state: QueueState, tasks: [QueuedTask])? {
+        guard let state = try await queues([queue]).first?.state else { return nil }
+        guard state.messageCount > 0, limit > 0 else { return (state, []) }
+        let scan = try await QueueScan.hold(queue, limit: limit, priority: Self.peekPriority, idle: .milliseconds(300), on: connection)
+        let tasks = scan.deliveries.map(QueuedTask.init(delivery:))
+        await scan.release()
+        return (state, tasks)
+    }
+}

@@ -8,6 +8,7 @@ extension TaskMessage {
     /// comes back as a failed publish instead of vanishing.
     public func outgoing(delay: Duration = .zero) -> OutgoingMessage {
         var headers: FieldTable = [WireHeaders.attempt: .int64(Int64(attempt))]
+        if firstAttempt != 1 { headers[WireHeaders.firstAttempt] = .int64(Int64(firstAttempt)) }
         if let schedule { headers[WireHeaders.schedule] = .string(schedule) }
         if let scheduledFor { headers[WireHeaders.scheduledFor] = .string(scheduledFor) }
         if let expiresAt { headers[WireHeaders.expiresAt] = .string(TaskResult.timestamp(expiresAt)) }
@@ -40,6 +41,7 @@ extension TaskMessage {
         let properties = delivery.properties
         let headers = properties.headers ?? [:]
         let attempt = try Self.attempt(in: headers)
+        let firstAttempt = try Self.firstAttempt(in: headers, attempt: attempt)
         if let priority = properties.priority, priority > 9 {
             throw .malformed("priority must be 0 to 9, got \(priority)")
         }
@@ -57,6 +59,17 @@ extension TaskMessage {
             traceparent: headers[WireHeaders.traceparent]?.stringValue,
             trigger: headers[WireHeaders.trigger]?.stringValue
         )
+        self.firstAttempt = firstAttempt
+    }
+
+    /// The first attempt of the series a message's headers state: 1 without
+    /// `x-warren-first-attempt`; anything but a whole number from 1 to `attempt` is malformed.
+    static func firstAttempt(in headers: FieldTable, attempt: Int) throws(TaskMessageError) -> Int {
+        guard let header = headers[WireHeaders.firstAttempt] else { return 1 }
+        guard let value = header.intValue, (1...Int64(attempt)).contains(value) else {
+            throw .malformed("\(WireHeaders.firstAttempt) must be a whole number from 1 to the attempt (\(attempt)), got \(Self.describe(header))")
+        }
+        return Int(value)
     }
 
     /// The attempt a message's headers state: 1 without `x-warren-attempt`; a header that is not

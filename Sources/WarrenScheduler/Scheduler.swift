@@ -26,7 +26,7 @@ public final class Scheduler: Service, Sendable {
     public init(configuration: SchedulerConfiguration) {
         self.configuration = configuration
         let queueOptions = configuration.queueOptions
-        library = ScheduleLibrary(directory: configuration.schedulesDirectory) { schedule in
+        library = ScheduleLibrary(directory: configuration.schedulesDirectory, taskQueues: configuration.catalog.taskQueues) { schedule in
             queueOptions.priorityRefusal(schedule.priority).map { "priority: \($0)" }
         }
     }
@@ -325,8 +325,9 @@ public final class Scheduler: Service, Sendable {
         /// in the background on a channel of its own: fires never wait for it, and a failure is
         /// logged, not fatal. A newer record replaces one still being sent.
         private mutating func publishLoaded() {
-            let loaded = LoadedSchedules(instance: scheduler.configuration.instance, loadedAt: clock.millisecondsNow(),
+            var loaded = LoadedSchedules(instance: scheduler.configuration.instance, loadedAt: clock.millisecondsNow(),
                                          files: scheduler.library.filesInForce)
+            loaded.taskQueues = scheduler.library.taskQueues
             loadedPublisher?.cancel()
             loadedPublisher = Task { [connection, logger] in
                 let body = loaded.body

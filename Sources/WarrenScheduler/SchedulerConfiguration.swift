@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import RabbitMQ
+import WarrenCore
 import WarrenMessaging
 
 /// How a `Scheduler` runs. Plain values with defaults.
@@ -19,6 +20,9 @@ public struct SchedulerConfiguration: Sendable {
     /// The deployment's queue type, for the queues the scheduler declares (it declares only
     /// missing task queues); with quorum, schedules that set a priority are rejected.
     public var queueOptions = TaskQueueOptions()
+    /// The workers' task catalog, read for each task's `queue:`: a schedule that names no queue
+    /// goes there (empty: `default`).
+    public var catalog = TaskCatalog()
     public var clock: any SchedulerClock = SystemClock()
     public var logger: Logger
     /// What `/readyz` reports: ready while connected and holding or contending for leadership.

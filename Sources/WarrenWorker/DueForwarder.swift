@@ -38,7 +38,7 @@ struct DueForwarder: Sendable {
         forwarded.headers?["x-first-death-reason"] = nil
         let message = OutgoingMessage(body: delivery.body, exchange: WireNames.tasksExchange, routingKey: queue,
                                       properties: forwarded, mandatory: true)
-        settler.submit(Settlement(delivery: delivery, queue: queue, result: unsent,
+        settler.submit(Settlement(delivery: delivery, queue: queue, consumedFrom: DelayChain.dueQueue, result: unsent,
                                   messages: [SettlementMessage(message, .forward)], key: nil))
     }
 }

@@ -102,7 +102,10 @@ final class ResultSettler: Sendable {
             var items = items
             while true {
                 let retrying = await publish(items)
-                metrics.settled(items.count - retrying.count)
+                var settled: [String: Int] = [:]
+                for item in items { settled[item.consumedFrom, default: 0] += 1 }
+                for item in retrying { settled[item.consumedFrom, default: 0] -= 1 }
+                metrics.settled(settled)
                 if retrying.isEmpty { return }
                 if retrying.contains(where: { !$0.isolated }) {
                     guard (try? await Task.sleep(for: retryInterval)) != nil else { return }
@@ -193,7 +196,7 @@ final class ResultSettler: Sendable {
             guard item.delivery.isSettleable else {
                 logger.warning("could not publish a result, and the task's delivery went with its connection; the task will be redelivered",
                                metadata: ["task_id": "\(taskID)"])
-                release(ledger: item.key.map(ledger.abandoned) ?? [], requeue: true)
+                release(ledger: item.key.map(ledger.abandoned) ?? [], queue: item.consumedFrom, requeue: true)
                 return nil
             }
             if nacked {
@@ -221,15 +224,15 @@ final class ResultSettler: Sendable {
                 logger.warning("could not ack (the connection was replaced); the task will be redelivered",
                                metadata: ["task_id": "\(taskID())", "error": "\(error)"])
             }
-            release(ledger: item.key.map(ledger.settled) ?? [], requeue: false)
+            release(ledger: item.key.map(ledger.settled) ?? [], queue: item.consumedFrom, requeue: false)
         }
 
         /// Settles redelivered copies held while their run was under way: acked when it settled,
         /// returned to the queue when it did not.
-        private func release(ledger held: [Delivery], requeue: Bool) {
+        private func release(ledger held: [Delivery], queue: String, requeue: Bool) {
             for copy in held where copy.isSettleable {
                 if requeue { try? copy.nack(requeue: true) } else { try? copy.ack() }
-                metrics.settled(1)
+                metrics.settled(1, queue: queue)
                 if !requeue { metrics.redeliverySkipped() }
             }
         }

@@ -5,7 +5,11 @@ import WarrenCore
 /// and what is needed to publish something else in their place if the broker refuses one.
 struct Settlement: Sendable {
     var delivery: Delivery
+    /// The task's queue (where a dead-letter copy says it came from).
     var queue: String
+    /// The queue the delivery was consumed from: `queue`, or `warren.due` for a delayed task
+    /// being forwarded (the worker's unsettled count per queue).
+    var consumedFrom: String
     /// The result the messages carry, when there is one (a malformed message has one too).
     var result: TaskResult?
     var messages: [SettlementMessage]
@@ -19,9 +23,10 @@ struct Settlement: Sendable {
     /// they are published again one at a time, so the one that causes the close is found.
     var isolated = false
 
-    init(delivery: Delivery, queue: String, result: TaskResult?, messages: [SettlementMessage], key: RunKey?) {
+    init(delivery: Delivery, queue: String, consumedFrom: String? = nil, result: TaskResult?, messages: [SettlementMessage], key: RunKey?) {
         self.delivery = delivery
         self.queue = queue
+        self.consumedFrom = consumedFrom ?? queue
         self.result = result
         self.messages = messages
         self.key = key

@@ -54,7 +54,7 @@ struct TaskProcessor: Sendable {
         // The last moment to notice that the channel died since intake: the broker has requeued
         // the delivery, and another copy will run.
         guard delivery.isSettleable else {
-            metrics.staleSkipped()
+            metrics.staleSkipped(queue: queue)
             logger.info("delivery from a lost channel not started; the broker hands it out again", metadata: ["task_id": "\(message.id)"])
             return
         }
@@ -111,12 +111,13 @@ struct TaskProcessor: Sendable {
         case .badArguments:
             await reject(delivery, queue: queue, message: message, reason: "bad-args", error: outcome.error ?? "bad arguments")
         case .failed, .timedOut:
-            if message.attempt < definition.retry.attempts {
-                let delay = definition.retry.delay(after: message.attempt)
+            if message.retries(under: definition.retry) {
+                let delay = definition.retry.delay(after: message.attemptInSeries)
                 var next = message
                 next.attempt += 1
                 result.status = .retrying
-                result.error = "\(outcome.error ?? "failed"); attempt \(next.attempt) of \(definition.retry.attempts) in \(DurationSyntax.format(delay))"
+                let last = min(message.firstAttempt + definition.retry.attempts - 1, RetryPolicy.attemptLimit)
+                result.error = "\(outcome.error ?? "failed"); attempt \(next.attempt) of \(last) in \(DurationSyntax.format(delay))"
                 metrics.finished(task: message.task, status: result.status)
                 settle(delivery, message, result, also: [SettlementMessage(next.outgoing(delay: delay), .retry)])
             } else {

@@ -140,6 +140,10 @@ public final class Worker: Service, Sendable {
             Task { await Autoscaler(minimum: range.lowerBound, maximum: range.upperBound).run(limiter, metrics: metrics, logger: logger) }
         }
         defer { autoscaling?.cancel() }
+        let announcer = WorkerAnnouncer(connection: publishConnection, name: configuration.workerName, queues: configuration.queues,
+                                        interval: configuration.announceInterval, metrics: metrics, limiter: limiter, logger: logger)
+        let announcing = Task { await announcer.run() }
+        defer { announcing.cancel() }
         // Deliveries travel in the batches they were read in: one stream hop per batch.
         let (intake, intakeContinuation) = AsyncStream.makeStream(of: (DeliveryBatch, String).self)
         let stopping = ShutdownFlag()
@@ -189,7 +193,7 @@ public final class Worker: Service, Sendable {
                             case .held: continue
                             case .settled:
                                 try? delivery.ack()
-                                metrics.settled(1)
+                                metrics.settled(1, queue: queue)
                                 metrics.redeliverySkipped()
                                 logger.info("redelivered copy of a task this worker already finished: acked, not run again",
                                             metadata: ["task_id": "\(key.id)", "attempt": "\(key.attempt)"])
@@ -205,7 +209,7 @@ public final class Worker: Service, Sendable {
                         // and hands it out again, so running this copy would run it twice.
                         guard delivery.isSettleable else {
                             limiter.release()
-                            metrics.staleSkipped()
+                            metrics.staleSkipped(queue: queue)
                             continue
                         }
                         group.addTask {
@@ -237,6 +241,8 @@ public final class Worker: Service, Sendable {
                 let seconds = (ContinuousClock.now - since).seconds
                 logger.info("ran \(tasks) tasks in \(String(format: "%.3f", seconds)) s from the first delivery to the last settlement")
             }
+            announcing.cancel()
+            await announcer.farewell()
         } onGracefulShutdown: {
             logger.info("shutting down: no new tasks; running ones get \(grace)")
             stopIntake()
@@ -261,7 +267,7 @@ public final class Worker: Service, Sendable {
             for await batch in consumer.batches {
                 // Counted as it arrives: deliveries waiting for a concurrency slot are unacked
                 // at the broker too (warren_deliveries_unsettled matches its unacked count).
-                metrics.received(batch.count)
+                metrics.received(batch.count, queue: queue)
                 deliver(batch)
             }
             if stopping.isRaised || Task.isCancelled { return }

@@ -37,6 +37,8 @@ public struct WorkerConfiguration: Sendable {
     public var readiness = Readiness()
     /// `host:pid`, written into each result.
     public var workerName: String
+    /// How often the worker announces itself on `warren.workers` (`WorkerAnnouncement`).
+    public var announceInterval: Duration = .seconds(5)
     public var logger: Logger
 
     public init(connection: ConnectionConfiguration, queues: [String] = [WireNames.defaultQueue], concurrency: Int = 4,

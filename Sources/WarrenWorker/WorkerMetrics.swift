@@ -8,6 +8,8 @@ import WarrenCore
 final class WorkerMetrics: Sendable {
     private let running = Atomic<Int>(0)
     private let unsettled = Atomic<Int>(0)
+    private let unsettledByQueue = Mutex<[String: Int]>([:])
+    private let finished = Atomic<Int>(0)
     private let inFlightGauge = Gauge(label: "warren_tasks_in_flight")
     private let unsettledGauge = Gauge(label: "warren_deliveries_unsettled")
     private let limitGauge = Gauge(label: "warren_worker_concurrency_limit")
@@ -31,13 +33,34 @@ final class WorkerMetrics: Sendable {
 
     /// `count` deliveries arrived from the broker (`warren_deliveries_unsettled`: received, not
     /// yet acked or rejected, whether running or waiting for a slot).
-    func received(_ count: Int) {
+    func received(_ count: Int, queue: String) {
         unsettledGauge.record(unsettled.wrappingAdd(count, ordering: .relaxed).newValue)
+        unsettledByQueue.withLock { $0[queue, default: 0] += count }
     }
 
-    func settled(_ count: Int) {
-        unsettledGauge.record(unsettled.wrappingSubtract(count, ordering: .relaxed).newValue)
+    func settled(_ count: Int, queue: String) {
+        settled([queue: count])
     }
+
+    /// Deliveries settled, counted per queue.
+    func settled(_ counts: [String: Int]) {
+        let total = counts.values.reduce(0, +)
+        guard total != 0 else { return }
+        unsettledGauge.record(unsettled.wrappingSubtract(total, ordering: .relaxed).newValue)
+        unsettledByQueue.withLock { byQueue in
+            for (queue, count) in counts { byQueue[queue, default: 0] -= count }
+        }
+    }
+
+    /// Deliveries received and not settled yet, per queue (the worker's share of each queue's
+    /// unacked count at the broker), as the worker announces them.
+    var unsettledPerQueue: [String: Int] { unsettledByQueue.withLock { $0 } }
+
+    /// Tasks running now.
+    var runningTasks: Int { running.load(ordering: .relaxed) }
+
+    /// Tasks finished (any final status, and retries) since the worker started.
+    var finishedTasks: Int { finished.load(ordering: .relaxed) }
 
     /// The broker ended the consumer of `queue`; the worker subscribes again.
     func consumerLost(queue: String) {
@@ -46,9 +69,9 @@ final class WorkerMetrics: Sendable {
 
     /// A delivery whose channel died before it started: never run (the broker hands it out
     /// again) and never settled.
-    func staleSkipped() {
+    func staleSkipped(queue: String) {
         counter("warren_deliveries_stale_skipped_total", []).increment()
-        settled(1)
+        settled(1, queue: queue)
     }
 
     /// The broker refused a message a finished task produced (`role`: result, retry, …).
@@ -74,6 +97,7 @@ final class WorkerMetrics: Sendable {
 
     /// A result was published with this status (`retrying` included).
     func finished(task: String, status: ResultStatus) {
+        finished.wrappingAdd(1, ordering: .relaxed)
         let handles = handles(task)
         handles.finished(status).increment()
         if status == .retrying { handles.retried.increment() }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Cron
 import Foundation
+import WarrenCore
 
 /// Reading option values whose errors must name the option (exit 2, one line).
 enum ArgumentValues {
@@ -21,6 +22,17 @@ extension ArgumentValues {
             return Date(timeIntervalSince1970: Double(try Timestamp.parse(text, in: .utc)))
         } catch {
             throw ValidationError("\(option): \(error)")
+        }
+    }
+
+    /// The task catalog at `path` (an empty one without a path); a broken file is a usage error
+    /// listing every problem with file:line:column.
+    static func catalog(_ path: String?) throws -> TaskCatalog {
+        guard let path else { return TaskCatalog() }
+        do {
+            return try TaskCatalog.load(path: path)
+        } catch {
+            throw ValidationError(error.errors.map(\.description).joined(separator: "\n"))
         }
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import WarrenBackend
+import WarrenCore
 import WarrenMessaging
 import WarrenStore
 
@@ -55,6 +56,9 @@ struct BackendCommand: AsyncParsableCommand {
     @Option(help: "Schedule files: the dashboard lists them with their next fire, and alert_after and alert_failures are evaluated (env WARREN_SCHEDULES; default: none).")
     var schedules: String?
 
+    @Option(help: "The workers' task catalog: a task submitted to POST /api/tasks without a queue goes to its queue: (env WARREN_TASKS).")
+    var tasks: String?
+
     @Option(name: .customLong("api-rate"), help: "Writes (POST) per token, or per client address without tokens: sustained per second; bursts of twice that.")
     var apiRate = 10.0
 
@@ -92,6 +96,7 @@ struct BackendCommand: AsyncParsableCommand {
             settings.trustForwardedFor = trustForwardedFor
             settings.rate = (apiRate, max(1, Int((apiRate * 2).rounded(.up))))
             settings.schedulesDirectory = schedules ?? environment["WARREN_SCHEDULES"]
+            settings.catalog = try ArgumentValues.catalog(tasks ?? environment["WARREN_TASKS"])
             do {
                 httpConfiguration = try settings.validated()
             } catch {

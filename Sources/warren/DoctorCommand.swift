@@ -63,7 +63,9 @@ struct DoctorCommand: AsyncParsableCommand {
         if let path = tuning.tasksPath {
             settings.catalogPath = path
             do {
-                settings.catalog = try TaskCatalog.load(path: path)
+                let catalog = try TaskCatalog.load(path: path)
+                settings.catalog = catalog
+                settings.queues = tuning.consumedQueues(catalog: catalog)
             } catch {
                 findings += error.errors.map { DoctorFinding("catalog", .error, "the worker would not start: \($0)", fix: "fix \(path)") }
             }

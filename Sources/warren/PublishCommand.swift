@@ -25,8 +25,11 @@ struct PublishCommand: AsyncParsableCommand {
     @Argument(help: "A task name from the workers' catalog.")
     var task: String?
 
-    @Option(help: "The queue to publish to (default: default).")
+    @Option(help: "The queue to publish to (default: the task's queue: in the --tasks catalog, else default).")
     var queue: String?
+
+    @Option(help: "The workers' task catalog, read for the task's queue: when --queue is not given (env WARREN_TASKS).")
+    var tasks: String?
 
     @Option(name: .customLong("arg"), help: "An argument as key=value (repeatable); the value is text.")
     var arguments: [String] = []
@@ -75,7 +78,7 @@ struct PublishCommand: AsyncParsableCommand {
         if let refusal = queueOptions.priorityRefusal(priority) { throw ValidationError("--priority: \(refusal)") }
         var request = TaskRequest(task: task)
         request.args = try parsedArguments()
-        request.queue = queue ?? WireNames.defaultQueue
+        request.queue = try queue ?? ArgumentValues.catalog(tasks ?? ProcessInfo.processInfo.environment["WARREN_TASKS"]).queue(for: task)
         request.id = id
         request.priority = priority
         request.delay = try delay.map { try ArgumentValues.duration($0, option: "--delay") }

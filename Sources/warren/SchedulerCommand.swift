@@ -34,6 +34,9 @@ struct SchedulerCommand: AsyncParsableCommand {
     @Flag(name: .customLong("no-watch"), help: "Reload only on SIGHUP, not when files change.")
     var noWatch = false
 
+    @Option(help: "The workers' task catalog: a schedule that names no queue goes to its task's queue: (env WARREN_TASKS).")
+    var tasks: String?
+
     @OptionGroup var queueTypeOption: QueueTypeOption
 
     @OptionGroup var service: ServiceOptions
@@ -51,6 +54,7 @@ struct SchedulerCommand: AsyncParsableCommand {
         configuration.queueOptions = TaskQueueOptions(type: try queueTypeOption.resolve())
         configuration.standbyRetry = try ArgumentValues.duration(standbyRetry, option: "--standby-retry")
         configuration.watchFiles = !noWatch
+        configuration.catalog = try ArgumentValues.catalog(tasks ?? ProcessInfo.processInfo.environment["WARREN_TASKS"])
         try await service.run(command: "scheduler", logger: logger, readiness: configuration.readiness) {
             let scheduler = Scheduler(configuration: configuration)
             return [scheduler, ReloadOnHangup { scheduler.reload() }]

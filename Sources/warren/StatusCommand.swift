@@ -10,10 +10,13 @@ import WarrenScheduler
 struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Show broker reachability, the active scheduler instance, and the depth and consumers of Warren's queues.",
+        abstract: "Show broker reachability, the active scheduler instance, and the depth, consumers and oldest task of Warren's queues.",
         discussion: """
-            A queue that does not exist is shown as "missing". Queues shown: default, warren.results, warren.dead-letter, every queue named in the \
-            schedule files (--schedules, or ./schedules when it exists) and each --queue; \
+            A queue that does not exist is shown as "missing". Queues shown: default, warren.results, warren.dead-letter, every task \
+            queue a worker or publisher declared on this broker (they are recorded in the stream warren.queues), every queue named \
+            in the schedule files (--schedules, or ./schedules when it exists) and each --queue. OLDEST is the age of the oldest \
+            ready task no worker has room for (read as `warren queue peek` does, so it is marked redelivered); UNACKED counts the \
+            deliveries the live workers hold (from their announcements on warren.workers: running or waiting for a slot); \
             "delayed" counts tasks the broker holds for --delay, --at and retry backoff. \
             Exit status 1 when the broker is unreachable or a queue given with --queue does not exist.
             """
@@ -33,6 +36,10 @@ struct StatusCommand: AsyncParsableCommand {
     struct QueueRow {
         var name: String
         var state: QueueState?
+        /// When the oldest ready task (that no worker has room for) was published.
+        var oldest: Date?
+        /// Deliveries the live workers hold unacknowledged (their announcements).
+        var unacked = 0
     }
 
     func run() async throws {
@@ -50,21 +57,33 @@ struct StatusCommand: AsyncParsableCommand {
         let inspector = Inspector(connection: connection)
         let found = try await inspector.activeScheduler()
         let scheduler = SchedulerState(active: found.active, instance: found.instance, since: found.since)
-        let rows = try await inspector.queues(try queueNames()).map { QueueRow(name: $0.name, state: $0.state) }
+        let registered = (try? await QueueRegistry.names(on: connection)) ?? []
+        let workers = (try? await WorkerAnnouncements.alive(on: connection)) ?? []
+        let unacked = WorkerAnnouncement.unsettled(workers)
+        var rows = try await inspector.queues(try queueNames(registered: registered)).map { QueueRow(name: $0.name, state: $0.state) }
+        // Registered queues since deleted are left out; the fixed ones and those asked for show as missing.
+        rows.removeAll { $0.state == nil && registered.contains($0.name) && !queues.contains($0.name) && !Self.fixed.contains($0.name) }
+        for index in rows.indices { rows[index].unacked = unacked[rows[index].name] ?? 0 }
+        for index in rows.indices where (rows[index].state?.messageCount ?? 0) > 0 && rows[index].name != WireNames.deadLetterQueue {
+            rows[index].oldest = (try? await inspector.peek(rows[index].name, limit: 1))?.tasks.first?.publishedAt
+        }
         let delayed = try await inspector.delayedTasks()
         await connection.close()
         let endpoint = connection.endpoint.map { "\($0)" } ?? "?"
         if json {
-            printJSON(endpoint: endpoint, scheduler: scheduler, rows: rows, delayed: delayed)
+            printJSON(endpoint: endpoint, scheduler: scheduler, rows: rows, delayed: delayed, workers: workers.count)
         } else {
-            printTable(endpoint: endpoint, scheduler: scheduler, rows: rows, delayed: delayed)
+            printTable(endpoint: endpoint, scheduler: scheduler, rows: rows, delayed: delayed, workers: workers.count)
         }
         if rows.contains(where: { $0.state == nil && queues.contains($0.name) }) { throw ExitCode(1) }
     }
 
-    /// Warren's own queues, the schedules' queues, then the ones asked for; each once.
-    private func queueNames() throws -> [String] {
-        var names = [WireNames.defaultQueue, WireNames.resultsQueue, WireNames.deadLetterQueue]
+    static let fixed = [WireNames.defaultQueue, WireNames.resultsQueue, WireNames.deadLetterQueue]
+
+    /// Warren's own queues, the registered ones, the schedules' queues, then the ones asked
+    /// for; each once.
+    private func queueNames(registered: [String]) throws -> [String] {
+        var names = Self.fixed + registered
         let environment = ProcessInfo.processInfo.environment
         let directory = schedules ?? environment["WARREN_SCHEDULES"]
         var isDirectory: ObjCBool = false
@@ -80,16 +99,19 @@ struct StatusCommand: AsyncParsableCommand {
         return names.filter { seen.insert($0).inserted }
     }
 
-    private func printTable(endpoint: String, scheduler: SchedulerState, rows: [QueueRow], delayed: Int) {
+    private func printTable(endpoint: String, scheduler: SchedulerState, rows: [QueueRow], delayed: Int, workers: Int) {
         print("broker     \(endpoint)  reachable")
         print("scheduler  \(scheduler.text)")
+        print("workers    \(workers) alive (warren workers lists them)")
         print("")
         let columns: [TerminalTable.Column] = [
-            .init(title: "QUEUE", width: nil), .init(title: "READY", width: 9, alignRight: true), .init(title: "CONSUMERS", width: 9, alignRight: true),
+            .init(title: "QUEUE", width: nil), .init(title: "READY", width: 9, alignRight: true), .init(title: "UNACKED", width: 9, alignRight: true),
+            .init(title: "CONSUMERS", width: 9, alignRight: true), .init(title: "OLDEST", width: 10, alignRight: true),
         ]
+        let now = Date()
         let table = rows.map { row -> [String] in
-            guard let state = row.state else { return [row.name, "missing", "-"] }
-            return [row.name, "\(state.messageCount)", "\(state.consumerCount)"]
+            guard let state = row.state else { return [row.name, "missing", "-", "-", "-"] }
+            return [row.name, "\(state.messageCount)", "\(row.unacked)", "\(state.consumerCount)", DeadCommand.elapsed(since: row.oldest, now: now)]
         }
         print(TerminalTable(columns).render(table))
         print("")
@@ -98,11 +120,13 @@ struct StatusCommand: AsyncParsableCommand {
         print("delayed       \(delayed)")
     }
 
-    private func printJSON(endpoint: String, scheduler: SchedulerState, rows: [QueueRow], delayed: Int) {
+    private func printJSON(endpoint: String, scheduler: SchedulerState, rows: [QueueRow], delayed: Int, workers: Int) {
         let queues: [JSONValue] = rows.map { row in
             .object(["name": .string(row.name), "exists": .bool(row.state != nil),
                      "ready": row.state.map { .integer(Int64($0.messageCount)) } ?? .null,
-                     "consumers": row.state.map { .integer(Int64($0.consumerCount)) } ?? .null])
+                     "unacked": row.state.map { _ in .integer(Int64(row.unacked)) } ?? .null,
+                     "consumers": row.state.map { .integer(Int64($0.consumerCount)) } ?? .null,
+                     "oldest_age_seconds": row.oldest.map { .number(max(0, Date().timeIntervalSince($0)).rounded()) } ?? .null])
         }
         let deadLetters = rows.first { $0.name == WireNames.deadLetterQueue }?.state?.messageCount
         let object: JSONValue = .object([
@@ -112,6 +136,7 @@ struct StatusCommand: AsyncParsableCommand {
             "queues": .array(queues),
             "dead_letters": deadLetters.map { .integer(Int64($0)) } ?? .null,
             "delayed": .integer(Int64(delayed)),
+            "workers": .integer(Int64(workers)),
         ])
         print(object.jsonText)
     }

@@ -16,7 +16,7 @@ struct Warren: AsyncParsableCommand {
             """,
         // `buildCommit` is written by the BuildCommit plugin at build time.
         version: "warren \(WarrenVersion.number) (commit \(buildCommit))",
-        subcommands: [SchedulerCommand.self, WorkerCommand.self, BackendCommand.self, PublishCommand.self, ResultsCommand.self, CancelCommand.self, SchedulesCommand.self, StatusCommand.self, DoctorCommand.self]
+        subcommands: [SchedulerCommand.self, WorkerCommand.self, BackendCommand.self, PublishCommand.self, ResultsCommand.self, CancelCommand.self, SchedulesCommand.self, StatusCommand.self, DeadCommand.self, QueueCommand.self, WorkersCommand.self, DoctorCommand.self]
     )
 
     /// Runs the command, exiting 0 on success, 1 when the thing asked for failed and 2 for a

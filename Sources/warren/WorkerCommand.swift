@@ -39,6 +39,9 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-tasks"), help: "Exit 0 after running this many tasks (the rest stay queued).")
     var maxTasks: Int?
 
+    @Option(help: "This worker's name in its results, `warren workers` and its announcements (default HOST:PID).")
+    var name: String?
+
     @Flag(name: .customLong("no-watch"), help: "Reload the --tasks file only on SIGHUP, not when it changes.")
     var noWatch = false
 
@@ -55,21 +58,19 @@ struct WorkerCommand: AsyncParsableCommand {
             throw ValidationError("\(error.setting == .maxLength ? "--max-queue-length" : "--max-priority"): \(error)")
         }
         let logger = try service.logger(label: "warren.worker")
-        var catalog = TaskCatalog()
-        if let path = tuning.tasksPath {
-            do {
-                catalog = try TaskCatalog.load(path: path)
-            } catch {
-                throw ValidationError(error.errors.map(\.description).joined(separator: "\n"))
-            }
-        }
+        let catalog = try ArgumentValues.catalog(tuning.tasksPath)
         let connection = try service.connection(broker, name: "warren-worker", logger: logger)
         var workerConfiguration = WorkerConfiguration(
-            connection: connection, queues: tuning.queues, concurrency: tuning.concurrency, prefetch: tuning.prefetch, catalog: catalog,
+            connection: connection, queues: tuning.consumedQueues(catalog: catalog), concurrency: tuning.concurrency, prefetch: tuning.prefetch, catalog: catalog,
             maxPayload: tuning.maxPayload, grace: try ArgumentValues.duration(grace, option: "--grace"),
             queueOptions: queueOptions, maxTasks: maxTasks, logger: logger
         )
         workerConfiguration.autoscale = tuning.autoscale
+        if let name {
+            // The same limits as a task id: it travels in every result.
+            if let problem = Names.taskIDProblem(name) { throw ValidationError("--name: \(problem)") }
+            workerConfiguration.workerName = name
+        }
         workerConfiguration.reapTasks = true
         workerConfiguration.catalogFile = tuning.tasksPath
         workerConfiguration.watchCatalog = !noWatch

@@ -6,7 +6,7 @@ import WarrenCore
 /// `warren worker` reads them: the flag, else the environment, else the default. `warren doctor`
 /// takes the same options, so it judges the settings a worker will really run with.
 struct WorkerOptions: ParsableArguments {
-    @Option(name: .customLong("queue"), help: "A queue to consume (repeatable; default: default).")
+    @Option(name: .customLong("queue"), help: "A queue to consume (repeatable; default: default and each queue the catalog's tasks name).")
     var queues: [String] = []
 
     @Option(help: "Tasks run at once (env WARREN_CONCURRENCY; default 4).")
@@ -36,6 +36,14 @@ struct WorkerOptions: ParsableArguments {
         var tasksPath: String?
         var maxPayload: Int
         var queueType: QueueType
+        /// Whether `--queue` was given.
+        var queuesGiven = false
+
+        /// The queues the worker consumes: those given with `--queue`; without it `default` and
+        /// every queue a task of `catalog` names (`queue:`), so the tasks' own queues have a consumer.
+        func consumedQueues(catalog: TaskCatalog) -> [String] {
+            queuesGiven ? queues : queues + catalog.namedQueues.filter { !queues.contains($0) }
+        }
     }
 
     func resolve(environment: [String: String]) throws -> Resolved {
@@ -60,7 +68,8 @@ struct WorkerOptions: ParsableArguments {
             if let problem = Names.queueNameProblem(queue) { throw ValidationError("--queue \(queue): \(problem)") }
         }
         return Resolved(queues: queues, concurrency: concurrency, prefetch: prefetch, autoscale: range,
-                        tasksPath: tasks ?? environment["WARREN_TASKS"], maxPayload: maxPayloadBytes, queueType: type)
+                        tasksPath: tasks ?? environment["WARREN_TASKS"], maxPayload: maxPayloadBytes, queueType: type,
+                        queuesGiven: !self.queues.isEmpty)
     }
 
     private static func integer(_ environment: [String: String], _ name: String) throws -> Int? {

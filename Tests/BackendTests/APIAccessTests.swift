@@ -174,5 +174,4 @@ struct APIAccessTests {
 
 extension JSONValue {
     var objectValue: [String: JSONValue]? { if case .object(let value) = self { value } else { nil } }
-    var stringValue: String? { if case .string(let value) = self { value } else { nil } }
 }

@@ -120,19 +120,38 @@ struct DashboardTests {
 struct DashboardSignInTests {
     /// Signs in with `token` on `base`, clicks the pause button of `schedule`, and prints what it
     /// saw at each step.
-    static let script = #"""
-import sys
+    /// A headless Chromium (`driver`) and a 20-second `wait`; the script's arguments are
+    /// `base, token, target`, and `click(selector)` clicks through the page's re-renders.
+    static let seleniumSetup = #"""
+import sys, time
 from selenium import webdriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support import expected_conditions
+from selenium.common.exceptions import StaleElementReferenceException
 
-base, token, schedule = sys.argv[1], sys.argv[2], sys.argv[3]
+base, token, target = sys.argv[1], sys.argv[2], sys.argv[3]
 options = webdriver.ChromeOptions()
 for argument in ["--headless", "--no-sandbox", "--disable-gpu", "--window-size=1400,1000"]:
     options.add_argument(argument)
 driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
 wait = WebDriverWait(driver, 20)
+
+def click(selector):
+    # The page renders itself again every 5 s: an element found just before may be replaced.
+    for _ in range(50):
+        try:
+            driver.find_element(By.CSS_SELECTOR, selector).click()
+            return
+        except StaleElementReferenceException:
+            time.sleep(0.1)
+    raise RuntimeError("could not click " + selector)
+"""#
+
+    static let script = #"""
+\#(seleniumSetup)
+schedule = target
 try:
     driver.get(base + "/")
     wait.until(lambda d: d.find_elements(By.ID, "token"))
@@ -185,4 +204,61 @@ finally:
             #expect(pause["by"] == .string("api:admin-token (dashboard)"))
         }
     }
+
+    /// Signs in with `token`, opens the dead-letter page, requeues `id` with its button, then
+    /// purges the rest with the purge button (accepting its confirmation).
+    static let deadLetterScript = #"""
+\#(seleniumSetup)
+requeued = target
+try:
+    driver.get(base + "/")
+    wait.until(lambda d: d.find_elements(By.ID, "token"))
+    driver.find_element(By.ID, "token").send_keys(token)
+    driver.find_element(By.ID, "signin").click()
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, '#dead a[href="/dead-letters"]'))
+    print("dashboard dead letters:", driver.find_element(By.ID, "dead").text)
+    click('#dead a')
+    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "tr.dead-letter")) == 2)
+    print("rows:", sorted(row.get_attribute("data-id") for row in driver.find_elements(By.CSS_SELECTOR, "tr.dead-letter")))
+    print("reasons:", driver.find_element(By.CSS_SELECTOR, "#dead-letters .tiles").text.replace("\n", " "))
+    click('button.dl[data-dl-op="requeue"][data-id="%s"]' % requeued)
+    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "tr.dead-letter")) == 1)
+    print("after requeue:", [row.get_attribute("data-id") for row in driver.find_elements(By.CSS_SELECTOR, "tr.dead-letter")])
+    click('button.dl[data-dl-op="purge-all"]')
+    wait.until(expected_conditions.alert_is_present())
+    print("asked:", driver.switch_to.alert.text)
+    driver.switch_to.alert.accept()
+    wait.until(lambda d: "No dead letters." in d.find_element(By.ID, "dead-letters").text)
+    print("after purge: no dead letters")
+finally:
+    driver.quit()
+"""#
+
+    @Test("the dead-letter page: reached from the dashboard's count, a row requeued with its button, the rest purged after a confirmation")
+    func deadLetterPage() async throws {
+        let script = FileManager.default.temporaryDirectory.appendingPathComponent("warren-dead-letters-\(UUID().uuidString).py")
+        try Data(Self.deadLetterScript.utf8).write(to: script)
+        defer { try? FileManager.default.removeItem(at: script) }
+        try await APIAccessTests.withBackend { harness, base, _ in
+            let worker = try WarrenProcess(["worker", "--queue", "dlpage", "--log-level", "warning"], environment: harness.environment)
+            for id in ["page-1", "page-2"] {
+                #expect(try await harness.warren(["publish", "not.in.catalog", "--queue", "dlpage", "--id", id]).status == 0)
+            }
+            try await waitUntil("both dead-lettered") { try await harness.vhost.depth(of: WireNames.deadLetterQueue)?.ready == 2 }
+            worker.signal(SIGTERM)
+            _ = try await worker.wait()
+            let output = try await runChecked("/usr/bin/python3", [script.path, base, "admin-t", "page-1"], timeout: .seconds(120))
+            #expect(output.split(separator: "\n").map(String.init) == [
+                "dashboard dead letters: 2",
+                "rows: ['page-1', 'page-2']",
+                "reasons: unknown-task 2",
+                "after requeue: ['page-2']",
+                "asked: Delete every dead letter for good?",
+                "after purge: no dead letters",
+            ])
+            #expect(try await harness.vhost.depth(of: "dlpage")! == (1, 0), "page-1 back in its queue")
+            #expect(try await harness.vhost.depth(of: WireNames.deadLetterQueue)! == (0, 0))
+        }
+    }
 }
+

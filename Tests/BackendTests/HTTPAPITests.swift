@@ -181,7 +181,8 @@ struct HTTPAPITests {
         #expect(document.operations == ["get /api/results", "get /api/results/{id}", "get /api/stats", "post /api/tasks", "get /api/dashboard",
                                         "get /api/schedules", "post /api/schedules/{name}/pause", "post /api/schedules/{name}/resume",
                                         "post /api/schedules/{name}/trigger", "post /api/schedules/{name}/backfill",
-                                        "get /api/schedules/{name}/history", "get /api/whoami",
-                                        "get /", "get /tasks/{id}", "get /schedules/{name}", "get /signin", "post /signin", "post /signout", "get /healthz", "get /readyz", "get /metrics"])
+                                        "get /api/schedules/{name}/history", "get /api/dead-letters", "get /api/dead-letters/{id}",
+                                        "post /api/dead-letters/requeue", "post /api/dead-letters/purge", "get /api/whoami",
+                                        "get /", "get /tasks/{id}", "get /schedules/{name}", "get /dead-letters", "get /signin", "post /signin", "post /signout", "get /healthz", "get /readyz", "get /metrics"])
     }
 }

@@ -53,6 +53,8 @@ public enum APIAccess {
         switch path {
         case "/healthz", "/signin", "/signout": return .open
         case "/metrics" where metricsOpen: return .open
+        // Dead letters carry their tasks' args, and reading them holds them for a moment.
+        case _ where path.hasPrefix("/api/dead-letters"): return .admin
         default: return method == "GET" || method == "HEAD" ? .read : .admin
         }
     }
@@ -78,13 +80,16 @@ public enum APIAccess {
         case 1 where parts[0] == "signin": return ["GET", "POST"]
         case 1 where parts[0] == "signout": return ["POST"]
         case 2 where ["tasks", "schedules"].contains(parts[0]) && !parts[1].isEmpty: return ["GET"]
+        case 1 where parts[0] == "dead-letters": return ["GET"]
         case 2 where parts[0] == "api":
             switch parts[1] {
-            case "results", "stats", "dashboard", "schedules", "whoami": return ["GET"]
+            case "results", "stats", "dashboard", "schedules", "whoami", "dead-letters": return ["GET"]
             case "tasks": return ["POST"]
             default: return nil
             }
         case 3 where parts[0] == "api" && parts[1] == "results" && !parts[2].isEmpty: return ["GET"]
+        case 3 where parts[0] == "api" && parts[1] == "dead-letters" && ["requeue", "purge"].contains(parts[2]): return ["POST"]
+        case 3 where parts[0] == "api" && parts[1] == "dead-letters" && !parts[2].isEmpty: return ["GET"]
         case 4 where parts[0] == "api" && parts[1] == "schedules" && ["pause", "resume", "trigger", "backfill"].contains(parts[3]): return ["POST"]
         case 4 where parts[0] == "api" && parts[1] == "schedules" && parts[3] == "history" && !parts[2].isEmpty: return ["GET"]
         default: return nil
@@ -93,6 +98,6 @@ public enum APIAccess {
 
     /// Whether a page (not an API route) is asked for: unauthenticated, it gets the sign-in page.
     public static func isPage(_ path: String) -> Bool {
-        path == "/" || path.hasPrefix("/tasks/") || path.hasPrefix("/schedules/")
+        path == "/" || path == "/dead-letters" || path.hasPrefix("/tasks/") || path.hasPrefix("/schedules/")
     }
 }

@@ -60,19 +60,11 @@ extension BackendHTTPServer {
         guard ["pause", "resume", "trigger", "backfill"].contains(operation) else {
             return JSONResponse.error(.notFound, "no operation \(operation): expected pause, resume, trigger or backfill")
         }
-        var request = request
         let fields: [String: JSONValue]
         do {
-            let body = try await request.collectBody(upTo: 1 << 20)
-            if body.readableBytes == 0 {
-                fields = [:]
-            } else if case .object(let object) = try JSONText.parse(Array(buffer: body)) {
-                fields = object
-            } else {
-                return JSONResponse.error(.badRequest, "the body must be a JSON object")
-            }
+            fields = try await Self.bodyFields(request)
         } catch {
-            return JSONResponse.error(.badRequest, "the body is not JSON: \(error)")
+            return JSONResponse.error(.badRequest, error.description)
         }
         let actor = context.identity?.name ?? "api:anonymous (no token configured)"
         do {
@@ -201,7 +193,7 @@ struct OperationInputError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
 
-    static func allowed(_ fields: [String: JSONValue], _ keys: Set<String>) throws {
+    static func allowed(_ fields: [String: JSONValue], _ keys: Set<String>) throws(OperationInputError) {
         if let unknown = fields.keys.sorted().first(where: { !keys.contains($0) }) {
             throw OperationInputError("unknown field \(unknown): expected \(keys.sorted().joined(separator: ", "))")
         }
@@ -240,5 +232,27 @@ final class RuntimeStateCache: Sendable {
 
     func stop() {
         following.withLock { $0?.task.cancel() }
+    }
+}
+
+extension BackendHTTPServer {
+    /// A write's body as a JSON object (an empty body: no fields), at most 1 MiB.
+    static func bodyFields(_ request: Request) async throws(OperationInputError) -> [String: JSONValue] {
+        var request = request
+        let body: ByteBuffer
+        do {
+            body = try await request.collectBody(upTo: 1 << 20)
+        } catch {
+            throw OperationInputError("the body could not be read: \(error)")
+        }
+        if body.readableBytes == 0 { return [:] }
+        let value: JSONValue
+        do {
+            value = try JSONText.parse(Array(buffer: body))
+        } catch {
+            throw OperationInputError("the body is not JSON: \(error)")
+        }
+        guard case .object(let object) = value else { throw OperationInputError("the body must be a JSON object") }
+        return object
     }
 }

@@ -47,6 +47,7 @@ public final class BackendHTTPServer: Sendable {
         }
         addScheduleRoutes(to: router)
         addSchedulePageRoutes(to: router)
+        addDeadLetterRoutes(to: router)
         router.get("api/results") { request, _ in await self.listResults(request) }
         router.get("api/results/:id") { _, context in
             let raw = context.parameters.get("id") ?? ""
@@ -147,7 +148,8 @@ public final class BackendHTTPServer: Sendable {
         let message: TaskMessage
         let delay: Duration
         do {
-            var parsed = try TaskRequest(json: try JSONText.parse(Array(buffer: body)))
+            let catalog = configuration.catalog
+            var parsed = try TaskRequest(json: try JSONText.parse(Array(buffer: body))) { catalog.queue(for: $0) }
             if parsed.traceparent == nil, let header = request.headers.first(where: { $0.name.canonicalName == "traceparent" }) {
                 parsed.traceparent = header.value
             }

@@ -57,6 +57,7 @@ const badge = (s) => `<span class="status ${esc(s)}">${esc(s)}</span>`;
 const taskLink = (id) => `<a href="/tasks/${encodeURIComponent(id)}">${esc(id)}</a>`;
 const scheduleLink = (name) => `<a href="/schedules/${encodeURIComponent(name)}">${esc(name)}</a>`;
 \#(DashboardPage.scheduleScript)
+\#(DashboardPage.deadLettersScript)
 
 function chart(minutes) {
   const width = 960, height = 180, left = 34, bottom = 22, top = 8;
@@ -103,7 +104,7 @@ function dashboard(d) {
   main.innerHTML = `
     <section class="wide"><h2>Runs per minute, last hour (UTC)</h2>
       <div class="tiles"><div><span>runs</span><b class="big" id="runs">${total}</b></div><div><span>failed</span><b class="big error" id="failed">${failed}</b></div><div><span>cancelled</span><b class="big" id="cancelled">${cancelled}</b></div>
-      <div><span>dead letters</span><b class="big" id="dead">${d.dead_letters ?? "–"}</b></div><div><span>delayed</span><b class="big">${d.delayed ?? "–"}</b></div></div>
+      <div><span>dead letters</span><b class="big" id="dead">${d.dead_letters != null && operable ? `<a href="/dead-letters">${d.dead_letters}</a>` : d.dead_letters ?? "–"}</b></div><div><span>delayed</span><b class="big">${d.delayed ?? "–"}</b></div></div>
       <div class="legend"><span><i style="background:#2e7d32"></i>succeeded</span><span><i style="background:#c62828"></i>failed, timed out, rejected, expired</span><span><i style="background:#6d4c41"></i>cancelled</span></div>
       ${chart(d.runs_per_minute)}</section>
     <section id="schedules"><h2>Schedules</h2>${schedules}</section>
@@ -148,13 +149,16 @@ main.addEventListener("click", async (event) => {
 async function refresh() {
   const id = location.pathname.startsWith("/tasks/") ? decodeURIComponent(location.pathname.slice(7)) : null;
   const schedule = location.pathname.startsWith("/schedules/") ? decodeURIComponent(location.pathname.slice(11)) : null;
+  const dead = location.pathname === "/dead-letters";
   try {
     const answer = await fetch(id ? "/api/results/" + encodeURIComponent(id)
-      : schedule ? "/api/schedules/" + encodeURIComponent(schedule) + "/history" : "/api/dashboard");
+      : schedule ? "/api/schedules/" + encodeURIComponent(schedule) + "/history" : dead ? "/api/dead-letters" : "/api/dashboard",
+      // Dead letters need the admin role even to read: a signed-in page says it is the dashboard.
+      {headers: {"X-Warren-Request": "dashboard"}});
     if (answer.status === 401) { location.href = "/signin?next=" + encodeURIComponent(location.pathname); return; }
     const body = await answer.json();
     if (!answer.ok) throw new Error(body.error || answer.statusText);
-    id ? task(body) : schedule ? schedulePage(body) : dashboard(body);
+    id ? task(body) : schedule ? schedulePage(body) : dead ? deadLettersPage(body) : dashboard(body);
   } catch (error) {
     main.innerHTML = `<section class="wide"><p class="error" id="problem">${esc(error.message)}</p></section>`;
   }

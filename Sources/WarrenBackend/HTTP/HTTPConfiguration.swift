@@ -1,4 +1,5 @@
 import RabbitMQ
+import WarrenCore
 import WarrenMessaging
 
 /// Settings of the backend's HTTP server (`--http`, `--api-token`, `--api-rate`).
@@ -24,6 +25,8 @@ public struct HTTPConfiguration: Sendable {
     /// How `POST /api/tasks` declares a missing task queue (the deployment's queue type); with
     /// quorum, a task with a priority is refused.
     public var queueOptions = TaskQueueOptions()
+    /// The workers' task catalog: a task submitted without `"queue"` goes to its `queue:`.
+    public var catalog = TaskCatalog()
     /// Schedule files whose schedules the dashboard lists with their next fire.
     public var schedulesDirectory: String?
     /// Prometheus text for `GET /metrics`.

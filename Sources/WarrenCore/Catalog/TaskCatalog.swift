@@ -18,6 +18,16 @@ public struct TaskCatalog: Sendable {
 
     public subscript(name: String) -> TaskDefinition? { tasks[name] }
 
+    /// Where a task goes when its publisher names no queue: the catalog's `queue:` for it,
+    /// else `default`.
+    public func queue(for task: String) -> String { tasks[task]?.queue ?? WireNames.defaultQueue }
+
+    /// The queue of each task that names one (`queue:`), by task name.
+    public var taskQueues: [String: String] { tasks.compactMapValues(\.queue) }
+
+    /// The queues the catalog's tasks name, sorted, each once.
+    public var namedQueues: [String] { Set(tasks.values.compactMap(\.queue)).sorted() }
+
     /// Adds or replaces a task.
     public mutating func add(_ definition: TaskDefinition) {
         tasks[definition.name] = definition

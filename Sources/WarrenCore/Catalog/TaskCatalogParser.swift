@@ -13,11 +13,12 @@ import Yams
 ///     kill_after: 10s
 ///     retry: { attempts: 5, backoff: 30s, max_backoff: 1h, jitter: true }
 ///     max_output: 64KiB
+///     queue: reports        # where publishers and schedules send it when they name no queue
 /// ```
 public struct TaskCatalogParser {
     private var reader: YAMLFileReader
 
-    static let taskKeys = ["run", "http", "env", "cwd", "timeout", "kill_after", "retry", "max_output"]
+    static let taskKeys = ["run", "http", "env", "cwd", "timeout", "kill_after", "retry", "max_output", "queue"]
     static let httpKeys = ["method", "url", "headers", "timeout"]
     static let retryKeys = ["attempts", "backoff", "max_backoff", "jitter"]
 
@@ -88,6 +89,9 @@ public struct TaskCatalogParser {
             }
         }
         if let node = entries["retry"] { definition.retry = retry(node) ?? .none }
+        if let node = entries["queue"], let queue = reader.text(node, "queue", example: "reports") {
+            if let problem = Names.queueNameProblem(queue) { reader.report(node, "queue: \(problem)") } else { definition.queue = queue }
+        }
         return reader.errors.count == before ? definition : nil
     }
 

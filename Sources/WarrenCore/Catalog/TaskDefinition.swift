@@ -81,6 +81,9 @@ public struct TaskDefinition: Sendable, Equatable {
     public var retry: RetryPolicy
     /// Bytes of output kept (the tail).
     public var maxOutput: Int
+    /// The queue publishers and schedules send this task to when they name none (`queue:`);
+    /// nil: `default`. A worker started without `--queue` consumes it too.
+    public var queue: String?
 
     public init(name: String, kind: Kind, timeout: Duration? = nil, killAfter: Duration = .seconds(10),
                 retry: RetryPolicy = .none, maxOutput: Int = 64 * 1024) {

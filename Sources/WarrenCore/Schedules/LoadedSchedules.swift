@@ -10,6 +10,9 @@ public struct LoadedSchedules: Sendable, Equatable {
     public var loadedAt: Int64
     /// File text by path, as the scheduler names the file.
     public var files: [String: String]
+    /// The queue each task of the scheduler's catalog names (`queue:`), which schedules that
+    /// name no queue go to; empty without a catalog.
+    public var taskQueues: [String: String] = [:]
 
     /// The largest record published: under the 16 MiB `max_message_size` of RabbitMQ 4's default
     /// configuration (3.10's is 128 MiB), with room for the frame.
@@ -25,6 +28,7 @@ public struct LoadedSchedules: Sendable, Equatable {
         let value = JSONValue.object([
             "instance": .string(instance), "loaded_at": .integer(loadedAt),
             "files": .object(files.mapValues { .string($0) }),
+            "task_queues": .object(taskQueues.mapValues { .string($0) }),
         ])
         return Data(JSONText.write(value).utf8)
     }
@@ -41,10 +45,15 @@ public struct LoadedSchedules: Sendable, Equatable {
             texts[path] = text
         }
         self.files = texts
+        if case .object(let queues)? = fields["task_queues"] {
+            taskQueues = queues.compactMapValues(\.stringValue)
+        }
     }
 
     /// The schedules in force, parsed as the scheduler parsed them.
     public func scheduleSet() -> ScheduleSet {
-        ScheduleDirectory.combine(files.keys.sorted().map { ScheduleDirectory.parse(files[$0]!, file: $0) })
+        var set = ScheduleDirectory.combine(files.keys.sorted().map { ScheduleDirectory.parse(files[$0]!, file: $0) })
+        set.schedules = set.schedules.map { $0.resolvingQueue(taskQueues: taskQueues) }
+        return set
     }
 }

@@ -47,6 +47,19 @@ public struct ScheduleDefinition: Sendable {
 
     /// What a fixed-time cron schedule does at daylight-saving changes (`dst_gap`, `dst_overlap`).
     public var dstPolicy: DaylightSavingPolicy = .default
+    /// Whether the file (or its `defaults`) named the queue. A schedule that names none goes
+    /// to its task's `queue:` in the scheduler's task catalog (`warren scheduler --tasks`), else
+    /// to `default`: see `resolvingQueue(taskQueues:)`.
+    public var queueGiven = true
+
+    /// This schedule with its queue taken from `taskQueues` (task name to the catalog's
+    /// `queue:`) when its file names none.
+    public func resolvingQueue(taskQueues: [String: String]) -> ScheduleDefinition {
+        guard !queueGiven, let queue = taskQueues[task] else { return self }
+        var resolved = self
+        resolved.queue = queue
+        return resolved
+    }
 
     /// Whether the backend watches this schedule's health (`alert_after` or `alert_failures`).
     public var isWatched: Bool { alertAfter != nil || alertFailures != nil }

@@ -136,7 +136,8 @@ public struct ScheduleFileParser {
             end: merged.end,
             alertAfter: merged.alertAfter,
             alertFailures: merged.alertFailures,
-            dstPolicy: DaylightSavingPolicy(gap: merged.dstGap ?? .shift, overlap: merged.dstOverlap ?? .first)
+            dstPolicy: DaylightSavingPolicy(gap: merged.dstGap ?? .shift, overlap: merged.dstOverlap ?? .first),
+            queueGiven: merged.queue != nil
         )
     }
 

@@ -17,4 +17,10 @@ public enum JSONValue: Sendable, Hashable {
         if case .object(let fields) = self { return fields[key] }
         return nil
     }
+
+    /// The text of a string value; nil for another kind of value.
+    public var stringValue: String? {
+        if case .string(let text) = self { return text }
+        return nil
+    }
 }

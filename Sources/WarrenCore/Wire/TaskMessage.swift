@@ -23,6 +23,19 @@ public struct TaskMessage: Sendable, Equatable {
     /// Why a scheduled task went out outside the schedule's rhythm (`x-warren-trigger`):
     /// `manual`, `backfill`, `catchup`; nil for a regular fire and for ad-hoc tasks.
     public var trigger: String?
+    /// The attempt this series of retries began at (`x-warren-first-attempt`): 1, or for a task
+    /// requeued from the dead letters the attempt it was requeued as. The catalog's
+    /// `retry.attempts` counts from here, so a requeued task gets its retries afresh while its
+    /// attempt numbers keep rising (each run stays apart in the store).
+    public var firstAttempt = 1
+
+    /// This attempt's place in its series of retries: 1 for the first.
+    public var attemptInSeries: Int { attempt - firstAttempt + 1 }
+
+    /// Whether a failed run of this attempt is retried under `retry`.
+    public func retries(under retry: RetryPolicy) -> Bool {
+        attemptInSeries < retry.attempts && attempt < RetryPolicy.attemptLimit
+    }
 
     public init(id: String = TaskMessage.newID(), task: String, args: JSONValue = .object([:]), queue: String = WireNames.defaultQueue,
                 attempt: Int = 1, priority: Int? = nil, schedule: String? = nil, scheduledFor: String? = nil,

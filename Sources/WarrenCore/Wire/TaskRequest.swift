@@ -24,8 +24,9 @@ public struct TaskRequest: Sendable, Equatable {
     /// The fields a JSON request may carry.
     public static let fields: Set<String> = ["task", "args", "queue", "id", "priority", "delay", "at", "expires", "traceparent"]
 
-    /// Reads one JSON object; an error names the field at fault.
-    public init(json: JSONValue) throws(TaskRequestError) {
+    /// Reads one JSON object; an error names the field at fault. Without `"queue"`, the task
+    /// goes to `defaultQueue(task)` (a catalog's `queue:` for it, see `TaskCatalog.queue(for:)`).
+    public init(json: JSONValue, defaultQueue: (String) -> String = { _ in WireNames.defaultQueue }) throws(TaskRequestError) {
         guard case .object(let fields) = json else { throw TaskRequestError("expected a JSON object such as {\"task\": \"warren.echo\"}") }
         if let unknown = fields.keys.sorted().first(where: { !Self.fields.contains($0) }) {
             throw TaskRequestError("unknown field \"\(unknown)\" (expected \(Self.fields.sorted().joined(separator: ", ")))")
@@ -44,7 +45,7 @@ public struct TaskRequest: Sendable, Equatable {
         guard let task = try text("task") else { throw TaskRequestError("\"task\" is required") }
         self.init(task: task)
         if let args = fields["args"] { self.args = args }
-        if let queue = try text("queue") { self.queue = queue }
+        queue = try text("queue") ?? defaultQueue(task)
         id = try text("id")
         switch fields["priority"] {
         case nil, .null?: break

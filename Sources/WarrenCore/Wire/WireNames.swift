@@ -29,6 +29,10 @@ public enum WireNames {
     /// Stream (kept 7 days; the last entry always stays) of the active scheduler's loaded
     /// schedule files (`LoadedSchedules`), one entry per takeover or change.
     public static let loadedSchedulesStream = "warren.scheduler.loaded"
+    /// Stream of the task queues Warren declared (`QueueRegistry`), for listing them.
+    public static let queueRegistryStream = "warren.queues"
+    /// Stream of `WorkerAnnouncement`s: each worker says every few seconds who it is and what it holds.
+    public static let workersStream = "warren.workers"
     /// Default queue for tasks that name none.
     public static let defaultQueue = "default"
 }
@@ -37,6 +41,9 @@ public enum WireNames {
 public enum WireHeaders {
     /// Attempt number of this delivery of the task, 1 for the first.
     public static let attempt = "x-warren-attempt"
+    /// The attempt this series of retries began at: absent (1) for a new task, the requeued
+    /// attempt for a task requeued from the dead letters, which gets its retries afresh.
+    public static let firstAttempt = "x-warren-first-attempt"
     /// Name of the schedule whose fire this task is.
     public static let schedule = "x-warren-schedule"
     /// The instant the schedule fired for (ISO-8601).
@@ -52,10 +59,12 @@ public enum WireHeaders {
     /// W3C trace context.
     public static let traceparent = "traceparent"
     /// Why a message was dead-lettered: `malformed`, `unknown-task`, `too-large`, `bad-args`,
-    /// `failed` (its last attempt failed).
+    /// `failed` (its last attempt failed), `retry-refused`, `undeliverable`, `unstorable`.
     public static let deadLetterReason = "x-warren-reason"
     /// The error, in words, of a dead-lettered message.
     public static let deadLetterError = "x-warren-error"
     /// The queue a dead-lettered message was taken from.
     public static let deadLetterQueue = "x-warren-original-queue"
+    /// When a message was dead-lettered (ISO-8601).
+    public static let deadLetterAt = "x-warren-dead-at"
 }

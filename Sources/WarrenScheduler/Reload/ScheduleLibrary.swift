@@ -16,8 +16,12 @@ public final class ScheduleLibrary: Sendable {
     private let rule: @Sendable (ScheduleDefinition) -> String?
     private let state = Mutex(State())
 
-    public init(directory: String, rule: @escaping @Sendable (ScheduleDefinition) -> String? = { _ in nil }) {
+    /// The queue of each catalog task that names one: where schedules naming no queue go.
+    public let taskQueues: [String: String]
+
+    public init(directory: String, taskQueues: [String: String] = [:], rule: @escaping @Sendable (ScheduleDefinition) -> String? = { _ in nil }) {
         self.directory = directory
+        self.taskQueues = taskQueues
         self.rule = rule
     }
 
@@ -38,6 +42,7 @@ public final class ScheduleLibrary: Sendable {
     public func reload() throws(ScheduleDirectoryError) -> ReloadReport {
         let parsed = try ScheduleDirectory.parseFiles(in: directory).map { file in
             var file = file
+            file.schedules = file.schedules.map { $0.resolvingQueue(taskQueues: taskQueues) }
             for schedule in file.schedules {
                 guard let problem = rule(schedule) else { continue }
                 file.errors.append(InputFileError(file: schedule.location.file, line: schedule.location.line,

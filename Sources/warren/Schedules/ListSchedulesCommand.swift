@@ -29,6 +29,9 @@ struct ListSchedulesCommand: AsyncParsableCommand {
     @Option(name: .customLong("schedules"), help: "The schedules directory.")
     var directory = "schedules"
 
+    @Option(help: "The workers' task catalog: a schedule that names no queue shows its task's queue: (env WARREN_TASKS).")
+    var tasks: String?
+
     @Flag(help: "Print a JSON array instead of a table.")
     var json = false
 
@@ -127,7 +130,7 @@ struct ListSchedulesCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let set = try ScheduleInputs.load(directory)
+        let set = try ScheduleInputs.load(directory, tasks: tasks)
         let state = offline ? nil : await runtimeState()
         let lastFires = try await lastFires(of: set.schedules.map(\.name))
         let now = RuntimeSchedules.milliseconds(Date())

@@ -5,10 +5,15 @@ import WarrenCore
 
 /// Loading schedule directories and reading `--from` for the `schedules` commands.
 enum ScheduleInputs {
-    /// Loads `directory`; an unreadable directory is an input error (exit 2).
-    static func load(_ directory: String) throws -> ScheduleSet {
+    /// Loads `directory`; an unreadable directory is an input error (exit 2). Schedules that
+    /// name no queue get their task's `queue:` from the catalog `tasks` (default
+    /// `WARREN_TASKS`), as the scheduler given it fires them.
+    static func load(_ directory: String, tasks: String? = nil) throws -> ScheduleSet {
+        let catalog = try ArgumentValues.catalog(tasks ?? ProcessInfo.processInfo.environment["WARREN_TASKS"])
         do {
-            return try ScheduleDirectory.load(directory)
+            var set = try ScheduleDirectory.load(directory)
+            set.schedules = set.schedules.map { $0.resolvingQueue(taskQueues: catalog.taskQueues) }
+            return set
         } catch {
             throw ValidationError(error.description)
         }
