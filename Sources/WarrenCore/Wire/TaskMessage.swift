@@ -23,10 +23,12 @@ public struct TaskMessage: Sendable, Equatable {
     /// Why a scheduled task went out outside the schedule's rhythm (`x-warren-trigger`):
     /// `manual`, `backfill`, `catchup`; nil for a regular fire and for ad-hoc tasks.
     public var trigger: String?
+    /// The batch the task was published in (`x-warren-batch`); nil for a task published alone.
+    public var batch: String?
 
     public init(id: String = TaskMessage.newID(), task: String, args: JSONValue = .object([:]), queue: String = WireNames.defaultQueue,
                 attempt: Int = 1, priority: Int? = nil, schedule: String? = nil, scheduledFor: String? = nil,
-                expiresAt: Date? = nil, traceparent: String? = nil, trigger: String? = nil) {
+                expiresAt: Date? = nil, traceparent: String? = nil, trigger: String? = nil, batch: String? = nil) {
         self.id = id
         self.task = task
         self.args = args
@@ -38,6 +40,7 @@ public struct TaskMessage: Sendable, Equatable {
         self.expiresAt = expiresAt
         self.traceparent = traceparent
         self.trigger = trigger
+        self.batch = batch
     }
 
     /// A fresh random task id (a lower-case UUID).
