@@ -66,6 +66,12 @@ public final class TaskClient: Sendable {
         try await ResultWaiter.start(id: id, on: connection)
     }
 
+    /// Starts waiting for the final results of every task in `ids` (one private queue, bound
+    /// once per id); start it before publishing them.
+    public func waitForResults(of ids: some Sequence<String>) async throws -> ResultWaiter {
+        try await ResultWaiter.start(ids: ids, on: connection)
+    }
+
     /// Cancels task `id`: appended to the cancellation stream (confirmed), which every worker
     /// reads; a queued task never runs, a running one is stopped.
     public func cancel(_ id: String) async throws {

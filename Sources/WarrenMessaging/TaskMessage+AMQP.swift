@@ -14,6 +14,7 @@ extension TaskMessage {
         if let expiresAt { headers[WireHeaders.expiresAt] = .string(TaskResult.timestamp(expiresAt)) }
         if let traceparent { headers[WireHeaders.traceparent] = .string(traceparent) }
         if let trigger { headers[WireHeaders.trigger] = .string(trigger) }
+        if let batch { headers[WireHeaders.batch] = .string(batch) }
         let properties = BasicProperties(
             contentType: "application/json", headers: headers, deliveryMode: 2,
             priority: priority.map { UInt8(clamping: $0) }, messageID: id, timestamp: Date(), type: task
@@ -57,7 +58,8 @@ extension TaskMessage {
             scheduledFor: headers[WireHeaders.scheduledFor]?.stringValue,
             expiresAt: expiresAt,
             traceparent: headers[WireHeaders.traceparent]?.stringValue,
-            trigger: headers[WireHeaders.trigger]?.stringValue
+            trigger: headers[WireHeaders.trigger]?.stringValue,
+            batch: headers[WireHeaders.batch]?.stringValue
         )
         self.firstAttempt = firstAttempt
     }

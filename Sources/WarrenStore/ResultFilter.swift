@@ -22,6 +22,7 @@ struct ResultFilter {
         if let schedule = query.schedule { add("schedule", "=", .text(schedule)) }
         if let status = query.status { add("status", "=", .text(status.rawValue)) }
         if let queue = query.queue { add("queue", "=", .text(queue)) }
+        if let batch = query.batch { add("batch", "=", .text(batch)) }
         if let since = query.since { add("at_ms", ">=", .integer(ResultTime.milliseconds(since))) }
         if let before = query.before { add("at_ms", "<", .integer(ResultTime.milliseconds(before))) }
         if let after = query.after {

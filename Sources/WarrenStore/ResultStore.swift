@@ -78,6 +78,8 @@ public struct ResultQuery: Sendable, Equatable {
     public var schedule: String?
     public var status: ResultStatus?
     public var queue: String?
+    /// Only tasks published in this batch (`x-warren-batch`).
+    public var batch: String?
     /// Only results whose time (finished, else started, else stored) is at or after this.
     public var since: Date?
     /// Only results older than this.
@@ -87,11 +89,12 @@ public struct ResultQuery: Sendable, Equatable {
     public var limit: Int
 
     public init(task: String? = nil, schedule: String? = nil, status: ResultStatus? = nil, queue: String? = nil,
-                since: Date? = nil, before: Date? = nil, after: ResultCursor? = nil, limit: Int = 50) {
+                batch: String? = nil, since: Date? = nil, before: Date? = nil, after: ResultCursor? = nil, limit: Int = 50) {
         self.task = task
         self.schedule = schedule
         self.status = status
         self.queue = queue
+        self.batch = batch
         self.since = since
         self.before = before
         self.after = after

@@ -31,6 +31,7 @@ struct DueForwarder: Sendable {
         unsent.scheduledFor = properties.headers?[WireHeaders.scheduledFor]?.stringValue
         unsent.traceparent = properties.headers?[WireHeaders.traceparent]?.stringValue
         unsent.trigger = properties.headers?[WireHeaders.trigger]?.stringValue
+        unsent.batch = properties.headers?[WireHeaders.batch]?.stringValue
         var forwarded = properties
         forwarded.headers?["x-death"] = nil
         forwarded.headers?["x-first-death-exchange"] = nil

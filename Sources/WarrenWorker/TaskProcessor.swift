@@ -154,6 +154,7 @@ struct TaskProcessor: Sendable {
         var result = message.map { TaskResult(message: $0, worker: workerName) }
             ?? TaskResult(id: id, task: delivery.properties.type ?? "unknown", queue: queue, attempt: 1, status: .rejected)
         result.worker = workerName
+        result.batch = message?.batch ?? delivery.properties.headers?[WireHeaders.batch]?.stringValue
         result.args = message.map { TaskResult.boundedArgs($0.args, limit: TaskResult.defaultArgsLimit, atMost: delivery.body.count) }
         result.markRun(of: delivery)
         result.status = .rejected
@@ -190,6 +191,7 @@ extension TaskResult {
         self.worker = worker
         self.traceparent = message.traceparent
         self.trigger = message.trigger
+        self.batch = message.batch
     }
 
     /// Marks the result as this handling of `delivery`: a new run id, and whether the broker

@@ -14,7 +14,14 @@ struct PublishCommand: AsyncParsableCommand {
             status is 0 when the task succeeded, 1 when it ended otherwise, 2 when no final result came \
             within --timeout. With --batch, each line of the file is a JSON object with the fields \
             task (required), args, queue, id, priority, delay, at, expires; every line is checked \
-            before anything is published.
+            before anything is published. The batch gets an id (--batch-id, else a new UUID) that \
+            every task carries (header x-warren-batch) into its results, so `warren results list \
+            --batch ID` lists them. The id of each task the broker confirmed is printed in file order, \
+            one per line (or written to --ids FILE), and a summary naming the batch goes to standard \
+            error. With --batch --wait, once every task has a final result (or --timeout passed after \
+            the longest delay in the file) a table gives the count per status and each task that did \
+            not succeed; the exit status is 0 when all succeeded, 1 when any ended otherwise or was \
+            refused, 2 when some had no final result within --timeout.
             """
     )
 
@@ -58,7 +65,7 @@ struct PublishCommand: AsyncParsableCommand {
     @Option(help: "A W3C trace context to carry with the task.")
     var traceparent: String?
 
-    @Flag(help: "Wait for the final result and print it; exit 0 on success, 1 on failure, 2 on timeout.")
+    @Flag(help: "Wait for the final result and print it (with --batch: for every task, then a summary); exit 0 on success, 1 on failure, 2 on timeout.")
     var wait = false
 
     @Option(help: "How long --wait waits.")
@@ -67,12 +74,24 @@ struct PublishCommand: AsyncParsableCommand {
     @Option(help: "Publish every task in this JSON-lines file (\"-\" for standard input).")
     var batch: String?
 
+    @Option(name: .customLong("batch-id"), help: "With --batch: the batch's id, carried by every task (default: a new UUID).")
+    var batchID: String?
+
+    @Option(name: .customLong("ids"), help: "With --batch: write the published task ids to this file instead of standard output.")
+    var idsFile: String?
+
     func run() async throws {
+        let waitTimeout = try ArgumentValues.duration(timeout, option: "--timeout")
         if let batch {
-            try await BatchPublisher(broker: broker, queueOptions: TaskQueueOptions(type: try queueTypeOption.resolve()), path: batch)
+            if let batchID, let problem = Names.taskIDProblem(batchID) { throw ValidationError("--batch-id: \(problem)") }
+            try await BatchPublisher(broker: broker, queueOptions: TaskQueueOptions(type: try queueTypeOption.resolve()), path: batch,
+                                     catalog: try ArgumentValues.catalog(tasks ?? ProcessInfo.processInfo.environment["WARREN_TASKS"]),
+                                     batchID: batchID ?? TaskMessage.newID(), idsPath: idsFile, waitTimeout: wait ? waitTimeout : nil,
+                                     timeoutText: timeout)
                 .run(conflicting: conflictingBatchOptions())
             return
         }
+        if batchID != nil || idsFile != nil { throw ValidationError("\(batchID != nil ? "--batch-id" : "--ids") needs --batch FILE") }
         guard let task else { throw ValidationError("give TASK, or --batch FILE") }
         let queueOptions = TaskQueueOptions(type: try queueTypeOption.resolve())
         if let refusal = queueOptions.priorityRefusal(priority) { throw ValidationError("--priority: \(refusal)") }
@@ -85,7 +104,6 @@ struct PublishCommand: AsyncParsableCommand {
         request.at = try at.map { try ArgumentValues.instant($0, option: "--at") }
         request.expires = try expires.map { try ArgumentValues.duration($0, option: "--expires") }
         request.traceparent = traceparent
-        let waitTimeout = try ArgumentValues.duration(timeout, option: "--timeout")
         let (message, delay): (TaskMessage, Duration)
         do {
             (message, delay) = try request.validated()
@@ -105,9 +123,7 @@ struct PublishCommand: AsyncParsableCommand {
         }
         print(message.id)
         let inspector = Inspector(connection: connection)
-        if let state = (try? await inspector.queues([message.queue]))?.first?.state ?? nil, state.consumerCount == 0 {
-            FileHandle.standardError.write(Data("warren publish: warning: no worker consumes queue \"\(message.queue)\"; the task waits there until one does\n".utf8))
-        }
+        await Self.warnOfIdleQueues([message.queue], inspector: inspector)
         guard let waiter else {
             await connection.close()
             return
@@ -126,6 +142,18 @@ struct PublishCommand: AsyncParsableCommand {
         await connection.close()
         print(ResultFormatting.jsonLine(result))
         if result.status != .succeeded { throw ExitCode(1) }
+    }
+
+    /// Warns on standard error once for each distinct queue of `queues` that exists and has no
+    /// consumer: its tasks wait there until a worker comes.
+    static func warnOfIdleQueues(_ queues: [String], inspector: Inspector) async {
+        var seen: Set<String> = []
+        let distinct = queues.filter { seen.insert($0).inserted }
+        guard let states = try? await inspector.queues(distinct) else { return }
+        for (queue, state) in states where state?.consumerCount == 0 {
+            let tasks = queues.count == 1 ? "the task waits" : "its tasks wait"
+            FileHandle.standardError.write(Data("warren publish: warning: no worker consumes queue \"\(queue)\"; \(tasks) there until one does\n".utf8))
+        }
     }
 
     /// What a `--wait` that timed out can say about its task from its queue.
@@ -163,7 +191,6 @@ struct PublishCommand: AsyncParsableCommand {
         if at != nil { given.append("--at") }
         if expires != nil { given.append("--expires") }
         if traceparent != nil { given.append("--traceparent") }
-        if wait { given.append("--wait") }
         return given
     }
 

@@ -283,6 +283,12 @@ struct OperatorToolkitTests {
             let explicit = try await harness.warren(["publish", "images.resize", "--tasks", catalog, "--queue", "elsewhere"])
             #expect(explicit.status == 0)
             #expect(try await harness.vhost.depth(of: "elsewhere")?.ready == 1)
+            let lines = try Self.catalogFile(#"{"task": "images.resize", "id": "batch-image"}"# + "\n")
+            let batch = try await harness.warren(["publish", "--batch", lines, "--tasks", catalog, "--wait"])
+            #expect(batch.status == 0, "\(batch.stdout) \(batch.stderr)")
+            try await waitUntil("the batch's task stored from images") {
+                Self.jsonLines(try await harness.warren(["results", "show", "batch-image", "--json"]).stdout).first?["queue"] == .string("images")
+            }
             let api = try await HTTPAPITests.request("POST", base + "/api/tasks", body: #"{"task": "images.resize"}"#)
             #expect(api.json["queue"] == .string("images"), "\(api.text)")
             let broken = try await harness.warren(["publish", "images.resize", "--tasks", "/nonexistent/tasks.yaml"])

@@ -42,7 +42,7 @@ struct PublishCommandTests {
         #expect(succeeded.stderr == "", "a queue with a worker: no warning")
     }
 
-    @Test("--batch publishes every line with confirms and says how many; delayed lines wait in the broker")
+    @Test("--batch publishes every line with confirms, prints the ids and says how many; delayed lines wait in the broker")
     func batch() async throws {
         let vhost = try await TestVirtualHost.create()
         let environment = ["WARREN_AMQP_URL": vhost.url]
@@ -61,7 +61,9 @@ struct PublishCommandTests {
         vhost.delete()
         try? FileManager.default.removeItem(at: file)
         #expect(published.status == 0)
-        #expect(published.stdout == "4 of 4 tasks from \(file.path) confirmed\n")
+        let ids = published.stdout.split(separator: "\n").map(String.init)
+        #expect(ids.count == 4 && ids.first == "b-1" && ids.dropFirst().allSatisfy { UUID(uuidString: $0) != nil }, "\(ids)")
+        #expect(published.stderr.hasPrefix("batch ") && published.stderr.contains(": 4 of 4 tasks from \(file.path) confirmed\n"), "\(published.stderr)")
         guard case .object(let object) = try JSONText.parse(Array(status.stdout.utf8)),
               case .array(let queues)? = object["queues"] else { Issue.record("status --json: \(status.stdout)"); return }
         let ready = Dictionary(uniqueKeysWithValues: queues.compactMap { queue -> (String, JSONValue)? in

@@ -24,7 +24,7 @@ struct ResultsCommandTests {
 
     static let fields: Set<String> = ["id", "task", "queue", "schedule", "scheduled_for", "attempt", "status", "worker", "started_at",
                                       "finished_at", "duration_ms", "exit_code", "output", "error", "result", "traceparent", "run_id",
-                                      "redelivered", "trigger", "args"]
+                                      "redelivered", "trigger", "batch", "args"]
 
     @Test("list: a table, newest first, one row per task id; --json has every field; filters apply", arguments: StoreKind.allCases)
     func list(kind: StoreKind) async throws {

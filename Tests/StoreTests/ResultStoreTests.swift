@@ -17,6 +17,7 @@ struct ResultStoreTests {
         result.error = "exit status 3"
         result.result = .object(["rows": .integer(12), "ok": .bool(true)])
         result.traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+        result.batch = "batch-7"
         try await fixture.store.store([result])
         try await fixture.store.store([result, result])
         let listed = try await fixture.store.list(ResultQuery())
@@ -143,6 +144,38 @@ struct ResultStoreTests {
         #expect(otherQueue.isEmpty)
     }
 
+    @Test("list filters by batch: exactly the batch's task ids, at their latest state, each attempt keeping the batch", arguments: StoreKind.allCases)
+    func batchFilter(kind: StoreKind) async throws {
+        let fixture = try await StoreFixture.make(kind)
+        var results: [TaskResult] = []
+        for index in 0..<12 {
+            var result = makeResult("b-\(index)", attempt: index == 4 ? 2 : 1, status: index == 4 ? .failed : .succeeded,
+                                    finishedAt: isoAgo(Double(60 * index)))
+            result.batch = index < 5 ? "batch-a" : (index < 10 ? "batch-b" : nil)
+            results.append(result)
+        }
+        var retrying = makeResult("b-4", status: .retrying, finishedAt: isoAgo(3600))
+        retrying.batch = "batch-a"
+        results.insert(retrying, at: 0)
+        try await fixture.store.store(results)
+        let store = fixture.store
+        let first = try await store.list(ResultQuery(batch: "batch-a", limit: 100))
+        let second = try await store.list(ResultQuery(batch: "batch-b", limit: 100))
+        let failedOfFirst = try await store.list(ResultQuery(status: .failed, batch: "batch-a", limit: 100))
+        let unknown = try await store.list(ResultQuery(batch: "batch-c", limit: 100))
+        let attempts = try await store.attempts(of: "b-4")
+        let unbatched = try await store.latest(of: "b-11")
+        await fixture.close()
+        #expect(first.map(\.id) == (0..<5).map { "b-\($0)" })
+        #expect(first.allSatisfy { $0.batch == "batch-a" })
+        #expect(second.map(\.id) == (5..<10).map { "b-\($0)" })
+        #expect(failedOfFirst.map(\.id) == ["b-4"])
+        #expect(unknown.isEmpty)
+        #expect(attempts.map(\.status) == [.retrying, .failed])
+        #expect(attempts.map(\.batch) == ["batch-a", "batch-a"])
+        #expect(unbatched?.batch == nil && unbatched?.id == "b-11")
+    }
+
     @Test("attempts after a sequence number follow storage order (what `results tail` reads)", arguments: StoreKind.allCases)
     func sequence(kind: StoreKind) async throws {
         let fixture = try await StoreFixture.make(kind)
@@ -214,8 +247,8 @@ struct ResultStoreTests {
         await again.close()
         await reader.close()
         await fixture.close()
-        #expect(version == 5)
-        #expect(versionAgain == 5)
+        #expect(version == 6)
+        #expect(versionAgain == 6)
         #expect(read.map(\.id) == ["m-1"])
     }
 

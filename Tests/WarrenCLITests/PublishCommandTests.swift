@@ -13,6 +13,11 @@ struct PublishCommandTests {
         (["warren.echo", "--delay", "soon"], "warren: --delay: invalid duration \"soon\": expected a number at position 1\n"),
         (["rm -rf", "--queue", "q"], "warren: TASK \"rm -rf\": use letters, digits, \".\", \"_\", \"-\" and \":\"\n"),
         (["warren.echo", "--queue", "amq.x"], "warren: --queue amq.x: queue names starting with \"amq.\" are reserved by the broker\n"),
+        (["--batch", "/nonexistent.jsonl", "--batch-id", ""], "warren: --batch-id: expected 1 to 200 bytes\n"),
+        (["--batch", "/nonexistent.jsonl", "--batch-id", "a\tb"], "warren: --batch-id: control characters are not allowed\n"),
+        (["warren.echo", "--batch-id", "b"], "warren: --batch-id needs --batch FILE\n"),
+        (["warren.echo", "--ids", "ids.txt"], "warren: --ids needs --batch FILE\n"),
+        (["--batch", "/nonexistent.jsonl", "--wait", "--timeout", "x"], "warren: --timeout: invalid duration \"x\": expected a number at position 1\n"),
     ])
     func badInput(arguments: [String], message: String) async throws {
         let result = try await runWarren(["publish"] + arguments, environment: ["WARREN_AMQP_URL": "amqp://guest:guest@127.0.0.1:1/"])

@@ -87,15 +87,16 @@ import Testing
         let data = try result.jsonData()
         #expect(try TaskResult.decode(data) == result)
         let fields = try #require(JSONSerialization.jsonObject(with: data) as? [String: Any])
-        #expect(fields.count == 20, "every field of SPEC §3a, args, traceparent, trigger, run_id and redelivered")
+        #expect(fields.count == 21, "every field of SPEC §3a, args, traceparent, trigger, batch, run_id and redelivered")
         #expect(fields["args"] is NSNull)
+        #expect(fields["batch"] is NSNull)
         #expect(fields["trigger"] is NSNull)
         #expect(fields["schedule"] is NSNull)
         #expect(fields["traceparent"] is NSNull)
         #expect(fields["run_id"] is NSNull)
         #expect(fields["redelivered"] as? Bool == false)
         let text = String(decoding: data, as: UTF8.self)
-        #expect(text.hasPrefix(#"{"args":null,"attempt":2,"duration_ms":12,"error":null,"exit_code":0,"finished_at":null,"id":"id-1","output":"line\n","#))
+        #expect(text.hasPrefix(#"{"args":null,"attempt":2,"batch":null,"duration_ms":12,"error":null,"exit_code":0,"finished_at":null,"id":"id-1","output":"line\n","#))
         #expect(text.hasSuffix(#""task":"warren.echo","traceparent":null,"trigger":null,"worker":"host:1"}"#))
     }
 
@@ -128,6 +129,25 @@ import Testing
         let older = try TaskResult.decode(Data(#"{"id":"id-3","task":"t","queue":"q","attempt":2,"status":"failed"}"#.utf8))
         #expect(older.runID == nil)
         #expect(older.redelivered == false)
+    }
+
+    @Test("a result names its batch: batch round-trips in key order; a result without the key, or with null, has none")
+    func resultBatch() throws {
+        var result = TaskResult(id: "id-4", task: "warren.echo", queue: "q", attempt: 1, status: .failed)
+        result.batch = "5f0c2a7e-batch"
+        result.error = "nope"
+        let data = try result.jsonData()
+        let text = String(decoding: data, as: UTF8.self)
+        #expect(text.hasPrefix(#"{"args":null,"attempt":1,"batch":"5f0c2a7e-batch","duration_ms":null,"#))
+        let decoded = try TaskResult.decode(data)
+        #expect(decoded == result)
+        #expect(decoded.batch == "5f0c2a7e-batch")
+        let without = try TaskResult.decode(Data(#"{"id":"id-5","task":"t","queue":"q","attempt":1,"status":"succeeded"}"#.utf8))
+        #expect(without.batch == nil)
+        let null = try TaskResult.decode(Data(#"{"id":"id-6","task":"t","queue":"q","attempt":1,"status":"succeeded","batch":null}"#.utf8))
+        #expect(null.batch == nil)
+        let odd = try TaskResult.decode(Data(#"{"id":"id-7","task":"t","queue":"q","attempt":1,"status":"succeeded","batch":7}"#.utf8))
+        #expect(odd.batch == nil && odd.id == "id-7", "a batch that is not text is left out; the result still reads")
     }
 
     @Test("run ids are 16 lowercase hex digits, a new one each time")

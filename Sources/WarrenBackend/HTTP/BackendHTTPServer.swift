@@ -80,6 +80,7 @@ public final class BackendHTTPServer: Sendable {
         if let task = parameters.get("task") { query.task = task }
         if let schedule = parameters.get("schedule") { query.schedule = schedule }
         if let queue = parameters.get("queue") { query.queue = queue }
+        if let batch = parameters.get("batch") { query.batch = batch }
         if let status = parameters.get("status") {
             guard let value = ResultStatus(rawValue: status) else {
                 return JSONResponse.error(.badRequest, "status \(status): expected one of \(ResultStatus.allCases.map(\.rawValue).joined(separator: ", "))")

@@ -23,6 +23,8 @@ public struct TaskMessage: Sendable, Equatable {
     /// Why a scheduled task went out outside the schedule's rhythm (`x-warren-trigger`):
     /// `manual`, `backfill`, `catchup`; nil for a regular fire and for ad-hoc tasks.
     public var trigger: String?
+    /// The batch the task was published in (`x-warren-batch`); nil for a task published alone.
+    public var batch: String?
     /// The attempt this series of retries began at (`x-warren-first-attempt`): 1, or for a task
     /// requeued from the dead letters the attempt it was requeued as. The catalog's
     /// `retry.attempts` counts from here, so a requeued task gets its retries afresh while its
@@ -39,7 +41,7 @@ public struct TaskMessage: Sendable, Equatable {
 
     public init(id: String = TaskMessage.newID(), task: String, args: JSONValue = .object([:]), queue: String = WireNames.defaultQueue,
                 attempt: Int = 1, priority: Int? = nil, schedule: String? = nil, scheduledFor: String? = nil,
-                expiresAt: Date? = nil, traceparent: String? = nil, trigger: String? = nil) {
+                expiresAt: Date? = nil, traceparent: String? = nil, trigger: String? = nil, batch: String? = nil) {
         self.id = id
         self.task = task
         self.args = args
@@ -51,6 +53,7 @@ public struct TaskMessage: Sendable, Equatable {
         self.expiresAt = expiresAt
         self.traceparent = traceparent
         self.trigger = trigger
+        self.batch = batch
     }
 
     /// A fresh random task id (a lower-case UUID).

@@ -32,6 +32,9 @@ public struct TaskResult: Sendable, Equatable {
     /// `x-warren-trigger` (`catchup`, `manual`, `backfill`); nil for a regular fire and for tasks
     /// no schedule published.
     public var trigger: String?
+    /// The batch the task was published in, copied from its `x-warren-batch`; nil for a task
+    /// published on its own.
+    public var batch: String?
     /// Which run of the delivery this is (`newRunID()`): a worker makes a new one each time it
     /// starts handling a delivery, so a task the broker handed out twice has two. Nil in results
     /// of workers from before run ids: storage then keeps one run per `(id, attempt)`.
@@ -54,6 +57,7 @@ public struct TaskResult: Sendable, Equatable {
         // In key order.
         json.field("{\"args\":", args ?? .null)
         json.field(",\"attempt\":", Int64(attempt))
+        json.field(",\"batch\":", batch)
         json.field(",\"duration_ms\":", durationMs)
         json.field(",\"error\":", error)
         json.field(",\"exit_code\":", exitCode.map(Int64.init))
@@ -99,6 +103,7 @@ public struct TaskResult: Sendable, Equatable {
         if let value = fields["args"], value != .null { result.args = value }
         result.traceparent = text("traceparent")
         result.trigger = text("trigger")
+        result.batch = text("batch")
         result.runID = text("run_id")
         if case .bool(let redelivered)? = fields["redelivered"] { result.redelivered = redelivered }
         return result

@@ -52,6 +52,9 @@ public enum WireHeaders {
     /// (`schedules trigger`), `backfill` (`schedules backfill`) or `catchup`; absent for a
     /// regular fire.
     public static let trigger = "x-warren-trigger"
+    /// The id of the batch a task was published in (`warren publish --batch`); absent for a task
+    /// published on its own.
+    public static let batch = "x-warren-batch"
     /// After this instant (ISO-8601) the task is not run and is recorded `expired`.
     public static let expiresAt = "x-warren-expires-at"
     /// The queue a delayed task goes to once its delay is over.

@@ -175,7 +175,7 @@ public final class PostgresResultStore: ResultStore {
                 "exit_code": result.exitCode.map { .integer(Int64($0)) } ?? .null, "output": text(result.output),
                 "error": text(result.error), "result": text(row.resultJSON), "at_ms": .integer(row.atMs), "stored_ms": .integer(storedMs),
                 "traceparent": text(result.traceparent), "run_id": .string(row.runKey), "redelivered": .bool(result.redelivered),
-                "trigger": text(result.trigger), "args": text(row.argsJSON),
+                "trigger": text(result.trigger), "args": text(row.argsJSON), "batch": text(result.batch),
             ])
             if index > 0 { json += "," }
             JSONText.write(object, into: &json)

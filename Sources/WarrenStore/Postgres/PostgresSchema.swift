@@ -35,6 +35,11 @@ enum PostgresSchema {
             "ALTER TABLE warren_result_attempts ADD COLUMN args text",
             "ALTER TABLE warren_results ADD COLUMN args text",
         ],
+        [  // 6: the batch a task was published in (x-warren-batch), listed by batch
+            "ALTER TABLE warren_result_attempts ADD COLUMN batch text",
+            "ALTER TABLE warren_results ADD COLUMN batch text",
+            "CREATE INDEX warren_results_batch_at ON warren_results (batch, at_ms) WHERE batch IS NOT NULL",
+        ],
     ]
 
     private static let fields = """
@@ -49,6 +54,6 @@ enum PostgresSchema {
         id text, task text, queue text, schedule text, scheduled_for text, attempt integer, status text,
         final boolean, worker text, started_at text, finished_at text, duration_ms bigint, exit_code integer,
         output text, error text, result text, at_ms bigint, stored_ms bigint, traceparent text, run_id text, redelivered boolean,
-        trigger text, args text
+        trigger text, args text, batch text
         """
 }

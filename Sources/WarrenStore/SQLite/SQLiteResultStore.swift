@@ -82,7 +82,7 @@ public final class SQLiteResultStore: ResultStore {
             result.id, result.task, result.queue, result.schedule, result.scheduledFor, result.attempt, result.status.rawValue,
             row.isFinal ? 1 : 0, result.worker, result.startedAt, result.finishedAt, result.durationMs,
             result.exitCode.map { Int64($0) }, result.output, result.error, row.resultJSON, row.atMs, storedMs, result.traceparent,
-            row.runKey, result.redelivered ? 1 : 0, result.trigger, row.argsJSON,
+            row.runKey, result.redelivered ? 1 : 0, result.trigger, row.argsJSON, result.batch,
         ]
         return StatementArguments(values)
     }

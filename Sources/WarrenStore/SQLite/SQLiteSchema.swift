@@ -52,6 +52,13 @@ enum SQLiteSchema {
                 ALTER TABLE warren_results ADD COLUMN args TEXT;
                 """)
         }
+        migrator.registerMigration("v6 batch") { db in
+            try db.execute(sql: """
+                ALTER TABLE warren_result_attempts ADD COLUMN batch TEXT;
+                ALTER TABLE warren_results ADD COLUMN batch TEXT;
+                CREATE INDEX warren_results_batch_at ON warren_results (batch, at_ms) WHERE batch IS NOT NULL;
+                """)
+        }
         return migrator
     }
 

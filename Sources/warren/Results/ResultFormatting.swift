@@ -42,6 +42,7 @@ enum ResultFormatting {
         guard let first = attempts.first else { return "" }
         var lines = ["id        \(first.id)", "task      \(first.task)", "queue     \(first.queue)"]
         if let schedule = first.schedule { lines.append("schedule  \(schedule) (fire for \(first.scheduledFor ?? "?"))") }
+        if let batch = attempts.last(where: { $0.batch != nil })?.batch { lines.append("batch     \(batch)") }
         if let args = attempts.last(where: { $0.args != nil })?.args { lines.append("args      \(args.jsonText)") }
         for (attempt, heading) in zip(attempts, runHeadings(attempts)) {
             lines.append("")

@@ -26,6 +26,9 @@ struct ResultFilterOptions: ParsableArguments {
     @Option(help: "Only tasks of this queue.")
     var queue: String?
 
+    @Option(help: "Only tasks published in this batch (the id `publish --batch` names).")
+    var batch: String?
+
     func query(since: Date?, limit: Int) throws -> ResultQuery {
         var parsedStatus: ResultStatus?
         if let status {
@@ -34,7 +37,7 @@ struct ResultFilterOptions: ParsableArguments {
             }
             parsedStatus = value
         }
-        return ResultQuery(task: task, schedule: schedule, status: parsedStatus, queue: queue, since: since, limit: limit)
+        return ResultQuery(task: task, schedule: schedule, status: parsedStatus, queue: queue, batch: batch, since: since, limit: limit)
     }
 }
 
@@ -150,6 +153,7 @@ struct TailResultsCommand: AsyncParsableCommand {
     private static func matches(_ result: TaskResult, _ query: ResultQuery) -> Bool {
         (query.task == nil || query.task == result.task) && (query.schedule == nil || query.schedule == result.schedule)
             && (query.status == nil || query.status == result.status) && (query.queue == nil || query.queue == result.queue)
+            && (query.batch == nil || query.batch == result.batch)
     }
 }
 
