@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import RabbitMQ
+import Synchronization
 import WarrenCore
 import WarrenMessaging
 
@@ -51,10 +52,25 @@ struct WorkerAnnouncer: Sendable {
         if let channel { try? await channel.close() }
     }
 
-    /// The last announcement: the worker is stopping (best effort).
-    func farewell() async {
-        guard let channel = try? await connection.openChannel(confirms: true) else { return }
-        try? await WorkerAnnouncements.publish(announcement(stopping: true), on: channel, declare: false)
-        try? await channel.close()
+    /// The last announcement: the worker is stopping. Best effort and bounded: a broker that
+    /// blocks publishers (a resource alarm) answers nothing on this connection, not even a
+    /// channel's opening, so the announcement is left behind after `limit` (readers then see
+    /// the worker gone after three missed announcements) and never holds up the worker's exit.
+    func farewell(limit: Duration = .seconds(1)) async {
+        let connection = self.connection
+        let goodbye = announcement(stopping: true)
+        let sent = Atomic<Bool>(false)
+        let sending = Task {
+            if let channel = try? await connection.openChannel(confirms: false) {
+                try? await WorkerAnnouncements.publish(goodbye, on: channel, declare: false)
+                try? await channel.close()
+            }
+            sent.store(true, ordering: .releasing)
+        }
+        let deadline = ContinuousClock.now + limit
+        while !sent.load(ordering: .acquiring), ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        sending.cancel()
     }
 }

@@ -129,17 +129,17 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.support.ui import WebDriverWait
 from selenium.webdriver.support import expected_conditions
-from selenium.common.exceptions import StaleElementReferenceException
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 
 base, token, target = sys.argv[1], sys.argv[2], sys.argv[3]
 options = webdriver.ChromeOptions()
 for argument in ["--headless", "--no-sandbox", "--disable-gpu", "--window-size=1400,1000"]:
     options.add_argument(argument)
 driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
-wait = WebDriverWait(driver, 20)
+# The page renders itself again every 5 s: an element found just before may be replaced.
+wait = WebDriverWait(driver, 20, ignored_exceptions=(NoSuchElementException, StaleElementReferenceException))
 
 def click(selector):
-    # The page renders itself again every 5 s: an element found just before may be replaced.
     for _ in range(50):
         try:
             driver.find_element(By.CSS_SELECTOR, selector).click()

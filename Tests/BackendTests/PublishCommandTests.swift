@@ -104,7 +104,7 @@ struct PublishCommandTests {
         #expect(conflicting.status == 2)
         #expect(conflicting.stderr == "warren: --queue cannot be combined with --batch (each line gives its own)\n")
         #expect(status.status == 1, "the queue was never declared: nothing was published")
-        #expect(status.stdout.contains(#"{"consumers":null,"exists":false,"name":"bad-batch","ready":null}"#))
+        #expect(status.stdout.contains(#"{"consumers":null,"exists":false,"name":"bad-batch","oldest_age_seconds":null,"ready":null,"unacked":null}"#))
     }
 
     @Test("publish input errors name the option", arguments: [
@@ -154,9 +154,10 @@ struct PublishCommandTests {
         vhost.delete()
         #expect(table.status == 0)
         #expect(table.stdout.contains("scheduler  no active instance\n"))
-        #expect(table.stdout.contains("QUEUE                   READY  CONSUMERS\n"))
-        #expect(table.stdout.contains("watched                     0          1\n"))
-        #expect(table.stdout.contains("unwatched                   1          0\n"))
+        #expect(table.stdout.range(of: #"QUEUE\s+READY\s+UNACKED\s+CONSUMERS\s+OLDEST\n"#, options: .regularExpression) != nil, "\(table.stdout)")
+        #expect(table.stdout.range(of: #"\nwatched\s+0\s+0\s+1\s+-\n"#, options: .regularExpression) != nil, "\(table.stdout)")
+        #expect(table.stdout.range(of: #"\nunwatched\s+1\s+0\s+0\s+\d+(ms|s)\n"#, options: .regularExpression) != nil,
+                "one task waits, with no consumer, its age shown: \(table.stdout)")
         #expect(table.stdout.contains("dead letters  1\n"))
         guard case .object(let object) = try JSONText.parse(Array(json.stdout.utf8)) else { Issue.record("status --json: \(json.stdout)"); return }
         #expect(object["broker"] == .object(["reachable": .bool(true), "endpoint": .string(vhost.url.replacingOccurrences(of: "guest:guest", with: "guest:***"))]))
@@ -164,9 +165,13 @@ struct PublishCommandTests {
         #expect(object["dead_letters"] == .integer(1))
         #expect(object["delayed"] == .integer(0))
         guard case .array(let queues)? = object["queues"] else { Issue.record("no queues"); return }
-        #expect(queues.contains(.object(["name": .string("watched"), "exists": .bool(true), "ready": .integer(0), "consumers": .integer(1)])))
-        #expect(queues.contains(.object(["name": .string(WireNames.resultsQueue), "exists": .bool(true), "ready": .integer(1), "consumers": .integer(0)])),
-                "the rejected task's result waits for a backend")
+        #expect(queues.contains(.object(["name": .string("watched"), "exists": .bool(true), "ready": .integer(0), "consumers": .integer(1),
+                                         "unacked": .integer(0), "oldest_age_seconds": .null])))
+        let results = queues.first { $0["name"] == .string(WireNames.resultsQueue) }
+        #expect(results?["ready"] == .integer(1) && results?["consumers"] == .integer(0), "the rejected task's result waits for a backend")
+        let unwatched = queues.first { $0["name"] == .string("unwatched") }
+        #expect(unwatched?["ready"] == .integer(1) && unwatched?["unacked"] == .integer(0))
+        if case .number(let age)? = unwatched?["oldest_age_seconds"] { #expect(age >= 0 && age < 120) } else { Issue.record("no age: \(json.stdout)") }
     }
 
     @Test("a Python program using pika, written from docs/protocol.md, publishes a task and finds its result; the backend stores it")
