@@ -3,19 +3,23 @@ import RabbitMQ
 import Synchronization
 import WarrenCore
 
-/// The task queues Warren declared on this broker, so that `warren status` and the dashboard
-/// can show every one (AMQP has no way to list a broker's queues): each declaration of a task
-/// queue (a worker starting, a publisher creating a missing queue) appends the queue's name to
-/// the stream `warren.queues`. A name whose queue was since deleted is dropped by the reader,
-/// which checks each. The stream keeps its newest 10 MB (about 300,000 declarations).
+/// The task queues of this broker that Warren workers consume, so that `warren status` can show
+/// every one (AMQP has no way to list a broker's queues): each worker appends the queues it
+/// consumes to the stream `warren.queues` when it starts (on its announcement connection, see
+/// `SideConnection`). A name whose queue was since deleted is dropped by the reader, which checks
+/// each. The stream keeps its newest 10 MB (about 300,000 entries).
 public enum QueueRegistry {
-    /// Appends `queue` to the registry on `channel` (no confirm: the registry only helps
-    /// listing, and a worker declares its queues again at each start).
-    static func record(_ queue: String, on channel: Channel) async throws {
+    /// Appends `queues` to the registry on `connection` (no confirm: the registry only helps
+    /// listing, and a worker appends its queues again at each start).
+    public static func record(_ queues: [String], on connection: Connection) async throws {
+        let channel = try await connection.openChannel(confirms: false)
+        defer { Task { try? await channel.close() } }
         try await declare(on: channel)
-        try await channel.publish(Data(JSONValue.object(["queue": .string(queue)]).jsonText.utf8), exchange: "",
-                                  routingKey: WireNames.queueRegistryStream,
-                                  properties: BasicProperties(contentType: "application/json", deliveryMode: 2, timestamp: Date()))
+        for queue in queues {
+            try await channel.publish(Data(JSONValue.object(["queue": .string(queue)]).jsonText.utf8), exchange: "",
+                                      routingKey: WireNames.queueRegistryStream,
+                                      properties: BasicProperties(contentType: "application/json", deliveryMode: 2, timestamp: Date()))
+        }
     }
 
     static func declare(on channel: Channel) async throws {
@@ -25,12 +29,20 @@ public enum QueueRegistry {
         _ = try await channel.declare(QueueSpec(name: WireNames.queueRegistryStream, arguments: arguments))
     }
 
-    /// Every queue name in the registry, sorted, each once. Reads the stream from its start
-    /// until it stops delivering for `idle` (an empty stream: `first` passes without a delivery).
-    public static func names(on connection: Connection, first: Duration = .seconds(1), idle: Duration = .milliseconds(250)) async throws -> [String] {
+    /// Every queue name in the registry, sorted, each once (none when the broker or the stream
+    /// cannot be read), on a connection of its own.
+    public static func names(_ configuration: ConnectionConfiguration) async -> [String] {
+        await SideConnection.with(configuration, name: "warren-read-queues") { connection in
+            try await names(on: connection)
+        } ?? []
+    }
+
+    /// Reads the stream from its start until it stops delivering for `idle` (an empty stream:
+    /// `first` passes without a delivery).
+    static func names(on connection: Connection, first: Duration = .seconds(1), idle: Duration = .milliseconds(250)) async throws -> [String] {
+        guard try await SideConnection.exists(WireNames.queueRegistryStream, on: connection) else { return [] }
         let channel = try await connection.openChannel(confirms: false)
         defer { Task { try? await channel.close() } }  // a stream read takes nothing away
-        try await declare(on: channel)
         try await channel.setPrefetch(1000)
         let consumer = try await channel.consume(queue: WireNames.queueRegistryStream, arguments: ["x-stream-offset": .string("first")])
         let found = Mutex<(names: Set<String>, deliveries: Int)>(([], 0))

@@ -7,7 +7,9 @@ extension TaskMessage {
     /// is positive (rounded up to whole seconds). Mandatory either way: a message no queue takes
     /// comes back as a failed publish instead of vanishing.
     public func outgoing(delay: Duration = .zero) -> OutgoingMessage {
-        var headers: FieldTable = [WireHeaders.attempt: .int64(Int64(attempt))]
+        let now = Date()
+        var headers: FieldTable = [WireHeaders.attempt: .int64(Int64(attempt)),
+                                   WireHeaders.publishedAt: .int64(Int64((now.timeIntervalSince1970 * 1000).rounded(.down)))]
         if firstAttempt != 1 { headers[WireHeaders.firstAttempt] = .int64(Int64(firstAttempt)) }
         if let schedule { headers[WireHeaders.schedule] = .string(schedule) }
         if let scheduledFor { headers[WireHeaders.scheduledFor] = .string(scheduledFor) }
@@ -17,7 +19,7 @@ extension TaskMessage {
         if let batch { headers[WireHeaders.batch] = .string(batch) }
         let properties = BasicProperties(
             contentType: "application/json", headers: headers, deliveryMode: 2,
-            priority: priority.map { UInt8(clamping: $0) }, messageID: id, timestamp: Date(), type: task
+            priority: priority.map { UInt8(clamping: $0) }, messageID: id, timestamp: now, type: task
         )
         let delaySeconds = Int((delay + .milliseconds(999)).components.seconds)
         if delay > .zero {
@@ -62,6 +64,17 @@ extension TaskMessage {
             batch: headers[WireHeaders.batch]?.stringValue
         )
         self.firstAttempt = firstAttempt
+        publishedMs = try Self.milliseconds(in: headers, WireHeaders.publishedAt)
+    }
+
+    /// A header of milliseconds since the epoch, nil when absent; anything but a non-negative
+    /// whole number is malformed.
+    static func milliseconds(in headers: FieldTable, _ name: String) throws(TaskMessageError) -> Int64? {
+        guard let header = headers[name] else { return nil }
+        guard let value = header.intValue, value >= 0 else {
+            throw .malformed("\(name) must be milliseconds since the epoch, got \(Self.describe(header))")
+        }
+        return value
     }
 
     /// The first attempt of the series a message's headers state: 1 without

@@ -173,7 +173,6 @@ public enum WarrenTopology {
         }
         try await channel.bind(QueueBinding(queue: name, exchange: WireNames.tasksExchange, routingKey: name))
         try await channel.bind(DelayChain.deliveryBinding(queue: name))
-        try await QueueRegistry.record(name, on: channel)
         return declaration
     }
 

@@ -7,27 +7,27 @@ import WarrenCore
 /// its reading: who is alive now and what they hold. No service keeps this state: the stream
 /// is it (an hour of it, in 1 MB segments).
 public enum WorkerAnnouncements {
-    static func declare(on channel: Channel) async throws {
+    /// Declares the stream (the workers do; readers only look).
+    public static func declare(on channel: Channel) async throws {
         var arguments = QueueArguments(type: .stream)
         arguments.extra["x-max-age"] = .string("1h")
         arguments.extra["x-stream-max-segment-size-bytes"] = .int64(1_000_000)
         _ = try await channel.declare(QueueSpec(name: WireNames.workersStream, arguments: arguments))
     }
 
-    /// Publishes one announcement on `channel` (declaring the stream the first time).
-    public static func publish(_ announcement: WorkerAnnouncement, on channel: Channel, declare: Bool) async throws {
-        if declare { try await Self.declare(on: channel) }
+    /// Publishes one announcement on `channel`.
+    public static func publish(_ announcement: WorkerAnnouncement, on channel: Channel) async throws {
         try await channel.publish(Data(announcement.json.jsonText.utf8), exchange: "", routingKey: WireNames.workersStream,
                                   properties: BasicProperties(contentType: "application/json", deliveryMode: 2, timestamp: announcement.at))
     }
 
     /// Every announcement made since `since`, read until one made after the call began
     /// arrives, or the stream stops delivering for `idle`.
-    public static func read(since: Date, on connection: Connection, idle: Duration = .milliseconds(300)) async throws -> [WorkerAnnouncement] {
+    static func read(since: Date, on connection: Connection, idle: Duration = .milliseconds(300)) async throws -> [WorkerAnnouncement] {
         let began = Date()
+        guard try await SideConnection.exists(WireNames.workersStream, on: connection) else { return [] }
         let channel = try await connection.openChannel(confirms: false)
         defer { Task { try? await channel.close() } }  // a stream read takes nothing away
-        try await declare(on: channel)
         try await channel.setPrefetch(1000)
         let consumer = try await channel.consume(queue: WireNames.workersStream, arguments: ["x-stream-offset": .timestamp(since)])
         let read = Mutex<(announcements: [WorkerAnnouncement], deliveries: Int, caughtUp: Bool)>(([], 0, false))
@@ -51,10 +51,12 @@ public enum WorkerAnnouncements {
         return read.withLock { $0.announcements }
     }
 
-    /// The workers alive now, from the announcements of the last few minutes.
-    public static func alive(on connection: Connection, now: Date = Date()) async throws -> [WorkerAnnouncement] {
-        let announcements = try await read(since: now.addingTimeInterval(-Self.lookBack), on: connection)
-        return WorkerAnnouncement.alive(announcements, at: now)
+    /// The workers alive now, from the announcements of the last few minutes, read on a
+    /// connection of its own; nil when the broker could not be read.
+    public static func alive(_ configuration: ConnectionConfiguration, now: Date = Date()) async -> [WorkerAnnouncement]? {
+        await SideConnection.with(configuration, name: "warren-read-workers") { connection in
+            WorkerAnnouncement.alive(try await read(since: now.addingTimeInterval(-Self.lookBack), on: connection), at: now)
+        }
     }
 
     /// How far back `alive` reads: three announcements of a worker announcing every minute.

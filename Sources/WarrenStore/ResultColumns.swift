@@ -3,14 +3,14 @@ enum ResultColumns {
     /// Written for each row, in bind order.
     static let written = ["id", "task", "queue", "schedule", "scheduled_for", "attempt", "status", "final", "worker",
                           "started_at", "finished_at", "duration_ms", "exit_code", "output", "error", "result",
-                          "at_ms", "stored_ms", "traceparent", "run_id", "redelivered", "trigger", "args", "batch"]
+                          "at_ms", "stored_ms", "traceparent", "run_id", "redelivered", "trigger", "args", "batch", "published_at"]
 
     /// The fields of a result as `TaskResult.decode` reads them, as a JSON-object expression's
     /// key/column pairs; `json(result)` is the dialect's way to embed stored JSON text and
     /// `bool(column)` its way to write a stored boolean as JSON `true`/`false`.
     static func jsonObjectArguments(json: (String) -> String, bool: (String) -> String) -> String {
         let fields = ["id", "task", "queue", "schedule", "scheduled_for", "attempt", "status", "worker", "started_at",
-                      "finished_at", "duration_ms", "exit_code", "output", "error", "traceparent", "trigger", "batch"]
+                      "finished_at", "duration_ms", "exit_code", "output", "error", "traceparent", "trigger", "batch", "published_at"]
         return (fields.map { "'\($0)', \($0)" } + ["'result', \(json("result"))", "'args', \(json("args"))", "'run_id', nullif(run_id, '')",
                                                    "'redelivered', \(bool("redelivered"))"]).joined(separator: ", ")
     }

@@ -141,14 +141,41 @@ public struct StatisticsSample: Sendable, Equatable {
     public var task: String
     public var schedule: String?
     public var status: ResultStatus
+    /// Run time.
     public var durationMs: Int64?
+    public var queue: String
+    /// Started − entered its queue (`published_at`); nil when either is unknown.
+    public var queueWaitMs: Int64?
+    /// Finished − entered its queue; nil when either is unknown.
+    public var endToEndMs: Int64?
 
-    public init(task: String, schedule: String?, status: ResultStatus, durationMs: Int64?) {
+    public init(task: String, schedule: String?, status: ResultStatus, durationMs: Int64?, queue: String = "",
+                queueWaitMs: Int64? = nil, endToEndMs: Int64? = nil) {
         self.task = task
         self.schedule = schedule
         self.status = status
         self.durationMs = durationMs
+        self.queue = queue
+        self.queueWaitMs = queueWaitMs
+        self.endToEndMs = endToEndMs
     }
+
+    /// A sample from a stored row's columns, its waits derived from the three instants (a
+    /// negative one, from clocks apart between hosts, counts as 0).
+    init?(task: String, schedule: String?, status: String, durationMs: Int64?, queue: String,
+          publishedAt: String?, startedAt: String?, finishedAt: String?) {
+        guard let status = ResultStatus(rawValue: status) else { return nil }
+        let published = publishedAt.flatMap(ResultTime.milliseconds)
+        func since(_ instant: String?) -> Int64? {
+            guard let published, let end = instant.flatMap(ResultTime.milliseconds) else { return nil }
+            return max(0, end - published)
+        }
+        self.init(task: task, schedule: schedule, status: status, durationMs: durationMs, queue: queue,
+                  queueWaitMs: since(startedAt), endToEndMs: since(finishedAt))
+    }
+
+    /// What both stores select for a sample, in this initializer's order.
+    static let columns = "task, schedule, status, duration_ms, queue, published_at, started_at, finished_at"
 }
 
 /// A store that cannot be used; `description` says why in one line.

@@ -27,7 +27,7 @@ struct StoredRow: Sendable {
         result.id = Self.withoutNUL(result.id)
         result.task = Self.withoutNUL(result.task)
         result.queue = Self.withoutNUL(result.queue)
-        for field in [\TaskResult.schedule, \.scheduledFor, \.worker, \.startedAt, \.finishedAt, \.output, \.error, \.traceparent, \.runID, \.trigger, \.batch] {
+        for field in [\TaskResult.schedule, \.scheduledFor, \.worker, \.startedAt, \.finishedAt, \.output, \.error, \.traceparent, \.runID, \.trigger, \.batch, \.publishedAt] {
             result[keyPath: field] = result[keyPath: field].map(Self.withoutNUL)
         }
         self.result = result

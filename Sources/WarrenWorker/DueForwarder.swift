@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import RabbitMQ
 import WarrenCore
@@ -37,6 +38,8 @@ struct DueForwarder: Sendable {
         forwarded.headers?["x-first-death-exchange"] = nil
         forwarded.headers?["x-first-death-queue"] = nil
         forwarded.headers?["x-first-death-reason"] = nil
+        // It enters its queue now: its queue wait starts when its delay ended.
+        forwarded.headers?[WireHeaders.publishedAt] = .int64(Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)))
         let message = OutgoingMessage(body: delivery.body, exchange: WireNames.tasksExchange, routingKey: queue,
                                       properties: forwarded, mandatory: true)
         settler.submit(Settlement(delivery: delivery, queue: queue, consumedFrom: DelayChain.dueQueue, result: unsent,

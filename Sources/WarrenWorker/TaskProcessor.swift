@@ -69,6 +69,8 @@ struct TaskProcessor: Sendable {
             outcome = await run(definition, args: message.args)
         } else {
             // Never on the intake's executor (the consuming connection's I/O thread).
+            metrics.startedRunning(message, since: started)
+            defer { metrics.stoppedRunning(message) }
             let work = Task(executorPreference: globalConcurrentExecutor) { await run(definition, args: message.args) }
             guard cancellations.start(message.id, stop: { work.cancel() }) else {
                 work.cancel()
@@ -192,6 +194,7 @@ extension TaskResult {
         self.traceparent = message.traceparent
         self.trigger = message.trigger
         self.batch = message.batch
+        self.publishedAt = message.publishedMs.map(Timestamp.formatUTC(milliseconds:))
     }
 
     /// Marks the result as this handling of `delivery`: a new run id, and whether the broker

@@ -140,7 +140,7 @@ public final class Worker: Service, Sendable {
             Task { await Autoscaler(minimum: range.lowerBound, maximum: range.upperBound).run(limiter, metrics: metrics, logger: logger) }
         }
         defer { autoscaling?.cancel() }
-        let announcer = WorkerAnnouncer(connection: publishConnection, name: configuration.workerName, queues: configuration.queues,
+        let announcer = WorkerAnnouncer(configuration: configuration.connection, name: configuration.workerName, queues: configuration.queues,
                                         interval: configuration.announceInterval, metrics: metrics, limiter: limiter, logger: logger)
         let announcing = Task { await announcer.run() }
         defer { announcing.cancel() }

@@ -1,3 +1,4 @@
+import struct Foundation.Date
 import CoreMetrics
 import Synchronization
 import WarrenCore
@@ -9,6 +10,9 @@ final class WorkerMetrics: Sendable {
     private let running = Atomic<Int>(0)
     private let unsettled = Atomic<Int>(0)
     private let unsettledByQueue = Mutex<[String: Int]>([:])
+    /// Tasks that take time (not the instant built-ins), running now, by run.
+    private let runningNow = Mutex<[RunKey: WorkerAnnouncement.RunningTask]>([:])
+    private let busyGauge = Gauge(label: "warren_worker_busy_ratio")
     private let finished = Atomic<Int>(0)
     private let inFlightGauge = Gauge(label: "warren_tasks_in_flight")
     private let unsettledGauge = Gauge(label: "warren_deliveries_unsettled")
@@ -58,6 +62,26 @@ final class WorkerMetrics: Sendable {
 
     /// Tasks running now.
     var runningTasks: Int { running.load(ordering: .relaxed) }
+
+    /// A task that takes time started (`stoppedRunning` when it ends): the worker announces what it runs.
+    func startedRunning(_ message: TaskMessage, since: Date) {
+        let task = WorkerAnnouncement.RunningTask(id: message.id, task: message.task, attempt: message.attempt, since: since)
+        runningNow.withLock { $0[RunKey(id: message.id, attempt: message.attempt)] = task }
+    }
+
+    func stoppedRunning(_ message: TaskMessage) {
+        runningNow.withLock { _ = $0.removeValue(forKey: RunKey(id: message.id, attempt: message.attempt)) }
+    }
+
+    /// The tasks that take time running now, longest running first, at most `limit`.
+    func runningNow(limit: Int) -> [WorkerAnnouncement.RunningTask] {
+        Array(runningNow.withLock { Array($0.values) }.sorted { $0.since < $1.since }.prefix(limit))
+    }
+
+    /// `warren_worker_busy_ratio`: the share of the worker's slots in use over the last minute.
+    func busy(_ ratio: Double) {
+        busyGauge.record(ratio)
+    }
 
     /// Tasks finished (any final status, and retries) since the worker started.
     var finishedTasks: Int { finished.load(ordering: .relaxed) }

@@ -57,8 +57,8 @@ struct StatusCommand: AsyncParsableCommand {
         let inspector = Inspector(connection: connection)
         let found = try await inspector.activeScheduler()
         let scheduler = SchedulerState(active: found.active, instance: found.instance, since: found.since)
-        let registered = (try? await QueueRegistry.names(on: connection)) ?? []
-        let workers = (try? await WorkerAnnouncements.alive(on: connection)) ?? []
+        let registered = await QueueRegistry.names(configuration)
+        let workers = await WorkerAnnouncements.alive(configuration) ?? []
         let unacked = WorkerAnnouncement.unsettled(workers)
         var rows = try await inspector.queues(try queueNames(registered: registered)).map { QueueRow(name: $0.name, state: $0.state) }
         // Registered queues since deleted are left out; the fixed ones and those asked for show as missing.
@@ -71,9 +71,14 @@ struct StatusCommand: AsyncParsableCommand {
         await connection.close()
         let endpoint = connection.endpoint.map { "\($0)" } ?? "?"
         if json {
-            printJSON(endpoint: endpoint, scheduler: scheduler, rows: rows, delayed: delayed, workers: workers.count)
+            printJSON(endpoint: endpoint, scheduler: scheduler, rows: rows, delayed: delayed, workers: workers)
         } else {
             printTable(endpoint: endpoint, scheduler: scheduler, rows: rows, delayed: delayed, workers: workers.count)
+            if !workers.isEmpty {
+                print("")
+                let now = Date()
+                print(TerminalTable(WorkersCommand.columns).render(workers.map { WorkersCommand.row($0, now: now) }))
+            }
         }
         if rows.contains(where: { $0.state == nil && queues.contains($0.name) }) { throw ExitCode(1) }
     }
@@ -102,7 +107,7 @@ struct StatusCommand: AsyncParsableCommand {
     private func printTable(endpoint: String, scheduler: SchedulerState, rows: [QueueRow], delayed: Int, workers: Int) {
         print("broker     \(endpoint)  reachable")
         print("scheduler  \(scheduler.text)")
-        print("workers    \(workers) alive (warren workers lists them)")
+        print("workers    \(workers) alive")
         print("")
         let columns: [TerminalTable.Column] = [
             .init(title: "QUEUE", width: nil), .init(title: "READY", width: 9, alignRight: true), .init(title: "UNACKED", width: 9, alignRight: true),
@@ -120,7 +125,7 @@ struct StatusCommand: AsyncParsableCommand {
         print("delayed       \(delayed)")
     }
 
-    private func printJSON(endpoint: String, scheduler: SchedulerState, rows: [QueueRow], delayed: Int, workers: Int) {
+    private func printJSON(endpoint: String, scheduler: SchedulerState, rows: [QueueRow], delayed: Int, workers: [WorkerAnnouncement]) {
         let queues: [JSONValue] = rows.map { row in
             .object(["name": .string(row.name), "exists": .bool(row.state != nil),
                      "ready": row.state.map { .integer(Int64($0.messageCount)) } ?? .null,
@@ -136,7 +141,7 @@ struct StatusCommand: AsyncParsableCommand {
             "queues": .array(queues),
             "dead_letters": deadLetters.map { .integer(Int64($0)) } ?? .null,
             "delayed": .integer(Int64(delayed)),
-            "workers": .integer(Int64(workers)),
+            "workers": .array(workers.map(\.json)),
         ])
         print(object.jsonText)
     }

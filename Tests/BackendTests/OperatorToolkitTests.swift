@@ -195,8 +195,9 @@ struct OperatorToolkitTests {
 
             // A worker of concurrency 2 with prefetch 2 takes two and holds them; status counts
             // them unacked and the three others ready, the oldest of them aged.
+            let metricsPort = TestPorts.free()
             let first = try WarrenProcess(["worker", "--name", "first", "--queue", "peeked", "--tasks", catalog, "--concurrency", "2", "--prefetch", "2",
-                                           "--log-level", "warning"], environment: harness.environment)
+                                           "--metrics", "127.0.0.1:\(metricsPort)", "--log-level", "warning"], environment: harness.environment)
             processes.append(first)
             try await waitUntil("two tasks held") { try await harness.vhost.depth(of: "peeked")! == (3, 2) }
             try await waitUntil("status shows the held tasks as unacked") {
@@ -224,6 +225,24 @@ struct OperatorToolkitTests {
             #expect(workers.first?["running"] == .integer(2))
             #expect(workers.first?["unsettled"] == .object(["peeked": .integer(2)]))
             #expect(workers.first?["queues"] == .array([.string("peeked")]))
+            guard case .array(let running)? = workers.first?["running_tasks"] else { throw HarnessError.exited("\(workers)") }
+            #expect(Set(running.compactMap { $0["id"] }) == [.string("peek-0"), .string("peek-1")], "what it runs now: the two oldest")
+            #expect(running.allSatisfy { $0["task"] == .string("hold") })
+            // Both slots busy since the first seconds: the minute's share climbs towards 1.
+            try await waitUntil("busy over half of the time") {
+                if case .number(let busy)? = Self.jsonLines(try await harness.warren(["workers", "--json"]).stdout).first?["busy"] { return busy > 0.5 }
+                return false
+            }
+            let metrics = try await HTTPAPITests.request("GET", "http://127.0.0.1:\(metricsPort)/metrics")
+            #expect((prometheusSample(metrics.text, "warren_worker_busy_ratio") ?? 0) > 0.5, "\(metrics.text.prefix(300))")
+            let listed = try await harness.warren(["workers"])
+            #expect(listed.stdout.range(of: #"first\s+peeked\s+\d+%\s+2/2\s+2\s+0\s+\S+ ago\s+hold peek-[01]"#, options: .regularExpression) != nil,
+                    "\(listed.stdout)")
+            // The dashboard's workers section, in headless Chromium.
+            let (dashboardBackend, base) = try await HTTPAPITests.start(harness)
+            processes.append(dashboardBackend)
+            let page = try await DashboardTests.chromium(base + "/")
+            #expect(page.contains(#"data-worker="first""#) && (page.contains(#"href="/tasks/peek-0""#) || page.contains(#"href="/tasks/peek-1""#)) && page.contains(#"class="busy""#), "\(page.suffix(3000))")
             second.signal(SIGKILL)
             _ = try? await second.wait()
             let killedAt = ContinuousClock.now

@@ -24,7 +24,7 @@ struct ResultsCommandTests {
 
     static let fields: Set<String> = ["id", "task", "queue", "schedule", "scheduled_for", "attempt", "status", "worker", "started_at",
                                       "finished_at", "duration_ms", "exit_code", "output", "error", "result", "traceparent", "run_id",
-                                      "redelivered", "trigger", "batch", "args"]
+                                      "redelivered", "trigger", "batch", "published_at", "args"]
 
     @Test("list: a table, newest first, one row per task id; --json has every field; filters apply", arguments: StoreKind.allCases)
     func list(kind: StoreKind) async throws {
@@ -112,21 +112,26 @@ struct ResultsCommandTests {
     func stats() async throws {
         let fixture = try await StoreFixture.make(.sqlite)
         try await Self.seed(fixture.store)
-        let environment = ["WARREN_STORE": fixture.argument, "COLUMNS": "100"]
+        let environment = ["WARREN_STORE": fixture.argument, "COLUMNS": "140"]
         let table = try await runWarren(["results", "stats"], environment: environment)
         let week = try await runWarren(["results", "stats", "--since", "7d", "--json"], environment: environment)
         await fixture.close()
         let lines = table.stdout.split(separator: "\n").map(String.init)
         #expect(lines.first?.hasPrefix("KIND      NAME") == true)
-        #expect(lines.contains { $0.hasPrefix("task      billing.charge") && $0.hasSuffix("1        0        1     0.0%      40ms      40ms") })
-        #expect(lines.contains { $0.hasPrefix("task      reports.generate") && $0.hasSuffix("1        1        0   100.0%     2.50s     2.50s") })
+        #expect(lines.contains { $0.hasPrefix("task      billing.charge") && $0.contains("1        0        1     0.0%      40ms      40ms      40ms") },
+                "\(table.stdout)")
+        #expect(lines.contains { $0.hasPrefix("task      reports.generate") && $0.contains("1        1        0   100.0%     2.50s     2.50s     2.50s") })
+        #expect(lines.first?.hasSuffix("P99   WAIT P50   WAIT P95   WAIT P99") == true, "\(table.stdout)")
+        #expect(lines.contains { $0.hasPrefix("queue     reports") }, "a group per queue")
         #expect(lines.contains { $0.hasPrefix("schedule  nightly") })
         guard case .object(let object) = try JSONText.parse(Array(week.stdout.utf8)),
               case .array(let tasks)? = object["tasks"] else { Issue.record("stats --json: \(week.stdout)"); return }
         #expect(tasks.count == 2)
         #expect(tasks.first == .object(["name": .string("billing.charge"), "total": .integer(2),
                                         "by_status": .object(["failed": .integer(1), "succeeded": .integer(1)]),
-                                        "success_rate": .number(0.5), "p50_ms": .integer(10), "p95_ms": .integer(40)]))
+                                        "success_rate": .number(0.5), "p50_ms": .integer(10), "p95_ms": .integer(40), "p99_ms": .integer(40),
+                                        "queue_wait_ms": .object(["p50": .null, "p95": .null, "p99": .null]),
+                                        "end_to_end_ms": .object(["p50": .null, "p95": .null, "p99": .null])]))
     }
 
     @Test("tail: prints the last attempts, then each new one as it is stored, filtered; -n as --lines; ids are never cut")
@@ -142,7 +147,12 @@ struct ResultsCommandTests {
         try await fixture.store.store([makeResult("live-1", task: "live"), makeResult("other", task: "other")])
         try await fixture.store.store([makeResult(longID, task: "live", status: .failed)])
         try await waitUntil("three new lines") { all.output.split(separator: "\n").count == 6 }
-        try await waitUntil("the two live results") { tail.output.split(separator: "\n").count == 2 }
+        do {
+            try await waitUntil("the two live results") { tail.output.split(separator: "\n").count == 2 }
+        } catch {
+            Issue.record("tail printed: [\(tail.output)] all printed: [\(all.output)]")
+            throw error
+        }
         tail.signal(SIGTERM)
         all.signal(SIGTERM)
         let lines = all.output.split(separator: "\n")

@@ -206,12 +206,49 @@ struct ResultStoreTests {
         let statistics = ResultStatistics(try await fixture.store.finalResults(since: Date().addingTimeInterval(-86_400)))
         await fixture.close()
         let alpha = try #require(statistics.groups.first { $0.kind == "task" && $0.name == "alpha" })
-        #expect(statistics.groups.map { "\($0.kind):\($0.name)" } == ["task:alpha", "schedule:hourly"])
+        #expect(statistics.groups.map { "\($0.kind):\($0.name)" } == ["task:alpha", "queue:reports", "schedule:hourly"])
         #expect(alpha.total == 20)
         #expect(alpha.byStatus == ["succeeded": 18, "failed": 2])
         #expect(alpha.successRate == 0.9)
         #expect(alpha.p50Ms == 100)
         #expect(alpha.p95Ms == 190)
+    }
+
+    @Test("statistics: queue wait (started - published) and end to end (finished - published), p50/p95/p99 per task and queue", arguments: StoreKind.allCases)
+    func queueWait(kind: StoreKind) async throws {
+        let fixture = try await StoreFixture.make(kind)
+        var batch: [TaskResult] = []
+        let now = Date()
+        for index in 1...100 {
+            var result = makeResult("w-\(index)", task: "waits", durationMs: 50)
+            result.queue = index <= 50 ? "fast" : "slow"
+            let published = now.addingTimeInterval(-600)
+            result.publishedAt = TaskResult.timestamp(published)
+            result.startedAt = TaskResult.timestamp(published.addingTimeInterval(Double(index) / 10))  // waits 100 ms … 10 s
+            result.finishedAt = TaskResult.timestamp(published.addingTimeInterval(Double(index) / 10 + 0.05))
+            batch.append(result)
+        }
+        var unknown = makeResult("w-old", task: "waits", finishedAt: isoAgo(60))
+        unknown.queue = "fast"
+        batch.append(unknown)  // no published_at: counted, no wait
+        try await fixture.store.store(batch)
+        let stored = try await fixture.store.latest(of: "w-1")
+        let statistics = ResultStatistics(try await fixture.store.finalResults(since: now.addingTimeInterval(-86_400)))
+        await fixture.close()
+        #expect(stored?.publishedAt == batch[0].publishedAt, "stored and read back")
+        let task = try #require(statistics.groups.first { $0.kind == "task" && $0.name == "waits" })
+        #expect(task.total == 101)
+        #expect(task.queueWait == ResultStatistics.Percentiles([Int64](stride(from: 100, through: 10_000, by: 100))))
+        #expect(task.queueWait.p50 == 5000 && task.queueWait.p95 == 9500 && task.queueWait.p99 == 9900)
+        #expect(task.endToEnd.p50 == 5050 && task.endToEnd.p99 == 9950)
+        let fast = try #require(statistics.groups.first { $0.kind == "queue" && $0.name == "fast" })
+        let slow = try #require(statistics.groups.first { $0.kind == "queue" && $0.name == "slow" })
+        #expect(fast.total == 51 && fast.queueWait.p99 == 5000)
+        #expect(slow.queueWait.p50 == 7500)
+        let json = statistics.json(since: nil)
+        guard case .array(let queues)? = json["queues"] else { Issue.record("\(json)"); return }
+        #expect(queues.count == 2)
+        #expect(queues.first?["queue_wait_ms"] == .object(["p50": .integer(2500), "p95": .integer(4800), "p99": .integer(5000)]))
     }
 
     @Test("retention deletes rows older than the cutoff in chunks and keeps the rest", arguments: StoreKind.allCases)
@@ -247,8 +284,8 @@ struct ResultStoreTests {
         await again.close()
         await reader.close()
         await fixture.close()
-        #expect(version == 6)
-        #expect(versionAgain == 6)
+        #expect(version == 7)
+        #expect(versionAgain == 7)
         #expect(read.map(\.id) == ["m-1"])
     }
 

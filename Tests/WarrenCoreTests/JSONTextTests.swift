@@ -87,7 +87,7 @@ import Testing
         let data = try result.jsonData()
         #expect(try TaskResult.decode(data) == result)
         let fields = try #require(JSONSerialization.jsonObject(with: data) as? [String: Any])
-        #expect(fields.count == 21, "every field of SPEC §3a, args, traceparent, trigger, batch, run_id and redelivered")
+        #expect(fields.count == 22, "every field of SPEC §3a, args, traceparent, trigger, batch, published_at, run_id and redelivered")
         #expect(fields["args"] is NSNull)
         #expect(fields["batch"] is NSNull)
         #expect(fields["trigger"] is NSNull)

@@ -36,9 +36,12 @@ import Testing
 
     @Test func announcementsRoundTripAndTellWhoIsAlive() throws {
         let now = Date(timeIntervalSince1970: 1_800_000_000)
-        let first = WorkerAnnouncement(worker: "w1", host: "h", pid: 7, version: "1", queues: ["a", "b"], concurrency: 4, running: 2,
+        var first = WorkerAnnouncement(worker: "w1", host: "h", pid: 7, version: "1", queues: ["a", "b"], concurrency: 4, running: 2,
                                        finished: 10, unsettled: ["a": 3, "b": 1], at: now.addingTimeInterval(-4), intervalMs: 5000)
+        first.busy = 0.375
+        first.runningTasks = [WorkerAnnouncement.RunningTask(id: "t1", task: "render", attempt: 2, since: now.addingTimeInterval(-30))]
         let parsed = try #require(WorkerAnnouncement(json: try JSONText.parse(Array(first.json.jsonText.utf8))))
+        #expect(parsed.busy == 0.375 && parsed.runningTasks.map(\.id) == ["t1"] && parsed.runningTasks.first?.attempt == 2)
         #expect(parsed.worker == "w1" && parsed.queues == ["a", "b"] && parsed.unsettled == ["a": 3, "b": 1] && parsed.intervalMs == 5000)
         #expect(abs(parsed.at.timeIntervalSince(first.at)) < 0.001)
         #expect(WorkerAnnouncement(json: .object(["worker": .string("x")])) == nil)

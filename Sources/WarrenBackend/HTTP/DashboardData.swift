@@ -18,7 +18,7 @@ struct DashboardData: Sendable {
     var health: [String: ScheduleHealth] = [:]
 
     /// Runs per minute over the last hour (every minute present), each schedule's last run and
-    /// next fire, recent failures, queue depths, dead letters and delayed tasks.
+    /// next fire, recent failures, queue depths, the live workers, dead letters and delayed tasks.
     func json(now: Date = Date()) async throws -> JSONValue {
         let hourAgo = now.addingTimeInterval(-3600)
         let nowMs = Int64((now.timeIntervalSince1970 * 1000).rounded(.down))
@@ -64,12 +64,13 @@ struct DashboardData: Sendable {
                      "ready": entry.state.map { .integer(Int64($0.messageCount)) } ?? .null,
                      "consumers": entry.state.map { .integer(Int64($0.consumerCount)) } ?? .null])
         }
+        let workers = await WorkerAnnouncements.alive(broker.configuration, now: now) ?? []
         let deadLetters = inspected.first { $0.name == WireNames.deadLetterQueue }?.state?.messageCount
         let delayed = inspected.isEmpty ? nil : inspected.filter { chain.contains($0.name) }.reduce(0) { $0 + ($1.state?.messageCount ?? 0) }
         return .object([
             "generated_at": .string(TaskResult.timestamp(now)), "viewer": .string(viewer), "since": .string(TaskResult.timestamp(hourAgo)),
             "runs_per_minute": .array(minutes), "schedules": .array(scheduleRows),
-            "failures": .array(failures.prefix(10).map(Self.value)), "queues": .array(queues),
+            "failures": .array(failures.prefix(10).map(Self.value)), "queues": .array(queues), "workers": .array(workers.map(\.json)),
             "dead_letters": deadLetters.map { .integer(Int64($0)) } ?? .null, "delayed": delayed.map { .integer(Int64($0)) } ?? .null,
         ])
     }

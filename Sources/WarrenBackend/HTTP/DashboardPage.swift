@@ -42,6 +42,8 @@ enum DashboardPage {
   header form { margin: 0; } header button { font-size: 12px; }
   .status.skipped { background: #8d99ae; } .status.missed { background: #6a1b9a; }
   tr.trouble td:first-child, section.trouble { border-left: 4px solid var(--bad); }
+  .bar { display: inline-block; width: 120px; height: 10px; background: var(--line); border-radius: 5px; overflow: hidden; vertical-align: middle; margin-right: 6px; }
+  .bar i { display: block; height: 100%; background: #1f5fbf; }
 </style>
 </head>
 <body>
@@ -98,6 +100,11 @@ function dashboard(d) {
   const failures = d.failures.length ? `<table><tr><th>finished (UTC)</th><th>task</th><th>status</th><th>error</th></tr>` +
     d.failures.map((r) => `<tr><td>${time(r.finished_at)}</td><td>${taskLink(r.id)}<br><span class="empty">${esc(r.task)}</span></td><td>${badge(r.status)}</td><td class="error">${esc(r.error)}</td></tr>`).join("") + "</table>"
     : `<p class="empty">No failures in the last 24 hours.</p>`;
+  const workers = d.workers.length ? `<table><tr><th>worker</th><th>queues</th><th>busy (last minute)</th><th class="num">running</th><th>running now</th></tr>` +
+    d.workers.map((w) => `<tr class="worker" data-worker="${esc(w.worker)}"><td>${esc(w.worker)}<br><span class="empty">${esc(w.version)}, seen ${time(w.at)}</span></td><td>${esc(w.queues.join(", "))}</td>` +
+      `<td><div class="bar" title="${Math.round(w.busy * 100)}%"><i style="width:${Math.round(w.busy * 100)}%"></i></div><span class="busy">${Math.round(w.busy * 100)}%</span></td>` +
+      `<td class="num">${w.running}/${w.concurrency}</td><td>${w.running_tasks.length ? w.running_tasks.map((t) => `${esc(t.task)} ${taskLink(t.id)} <span class="empty">since ${time(t.since)}</span>`).join("<br>") : "<span class=\"empty\">–</span>"}</td></tr>`).join("") + "</table>"
+    : `<p class="empty">No worker alive (each announces itself every 5 s).</p>`;
   const queues = d.queues.length ? `<table><tr><th>queue</th><th class="num">ready</th><th class="num">consumers</th></tr>` +
     d.queues.map((q) => `<tr><td>${esc(q.name)}</td><td class="num">${q.exists ? q.ready : "missing"}</td><td class="num">${q.exists ? q.consumers : "–"}</td></tr>`).join("") + "</table>"
     : `<p class="empty">Broker unreachable.</p>`;
@@ -109,7 +116,8 @@ function dashboard(d) {
       ${chart(d.runs_per_minute)}</section>
     <section id="schedules"><h2>Schedules</h2>${schedules}</section>
     <section id="failures"><h2>Recent failures</h2>${failures}</section>
-    <section id="queues"><h2>Queues</h2>${queues}</section>`;
+    <section id="queues"><h2>Queues</h2>${queues}</section>
+    <section class="wide" id="workers"><h2>Workers</h2>${workers}</section>`;
   document.getElementById("updated").textContent = "updated " + d.generated_at.replace("T", " ");
 }
 

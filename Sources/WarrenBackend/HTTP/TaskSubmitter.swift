@@ -6,7 +6,8 @@ import WarrenMessaging
 /// the client after a loss): publishing the tasks `POST /api/tasks` accepts through a
 /// `TaskClient`, and reading queue depths for the dashboard through an `Inspector`.
 actor TaskSubmitter {
-    private let configuration: ConnectionConfiguration
+    /// The broker settings (also for reads on connections of their own, `SideConnection`).
+    let configuration: ConnectionConfiguration
     private let queueOptions: TaskQueueOptions
     private var opening: Task<(Connection, TaskClient), any Error>?
 

@@ -25,6 +25,9 @@ public struct TaskMessage: Sendable, Equatable {
     public var trigger: String?
     /// The batch the task was published in (`x-warren-batch`); nil for a task published alone.
     public var batch: String?
+    /// When the task entered its queue (`x-warren-published-ms`), in milliseconds since the
+    /// epoch, as read from a delivery; `outgoing` stamps the time of publishing.
+    public var publishedMs: Int64?
     /// The attempt this series of retries began at (`x-warren-first-attempt`): 1, or for a task
     /// requeued from the dead letters the attempt it was requeued as. The catalog's
     /// `retry.attempts` counts from here, so a requeued task gets its retries afresh while its

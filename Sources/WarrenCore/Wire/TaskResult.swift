@@ -35,6 +35,9 @@ public struct TaskResult: Sendable, Equatable {
     /// The batch the task was published in, copied from its `x-warren-batch`; nil for a task
     /// published on its own.
     public var batch: String?
+    /// When the task entered its queue (ISO-8601, from its `x-warren-published-ms`): queue wait
+    /// is `startedAt` − this, end to end `finishedAt` − this. Nil from publishers before it.
+    public var publishedAt: String?
     /// Which run of the delivery this is (`newRunID()`): a worker makes a new one each time it
     /// starts handling a delivery, so a task the broker handed out twice has two. Nil in results
     /// of workers from before run ids: storage then keeps one run per `(id, attempt)`.
@@ -64,6 +67,7 @@ public struct TaskResult: Sendable, Equatable {
         json.field(",\"finished_at\":", finishedAt)
         json.field(",\"id\":", id)
         json.field(",\"output\":", output)
+        json.field(",\"published_at\":", publishedAt)
         json.field(",\"queue\":", queue)
         json.field(",\"redelivered\":", redelivered)
         json.field(",\"result\":", result ?? .null)
@@ -104,6 +108,7 @@ public struct TaskResult: Sendable, Equatable {
         result.traceparent = text("traceparent")
         result.trigger = text("trigger")
         result.batch = text("batch")
+        result.publishedAt = text("published_at")
         result.runID = text("run_id")
         if case .bool(let redelivered)? = fields["redelivered"] { result.redelivered = redelivered }
         return result

@@ -41,6 +41,10 @@ public enum WireNames {
 public enum WireHeaders {
     /// Attempt number of this delivery of the task, 1 for the first.
     public static let attempt = "x-warren-attempt"
+    /// When the task entered its queue, in milliseconds since the epoch: when it was published,
+    /// or for a delayed task or retry when its delay ended. Results carry it as `published_at`,
+    /// so the store has each task's queue wait (started − published).
+    public static let publishedAt = "x-warren-published-ms"
     /// The attempt this series of retries began at: absent (1) for a new task, the requeued
     /// attempt for a task requeued from the dead letters, which gets its retries afresh.
     public static let firstAttempt = "x-warren-first-attempt"

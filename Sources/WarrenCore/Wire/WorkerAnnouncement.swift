@@ -23,6 +23,37 @@ public struct WorkerAnnouncement: Sendable, Equatable {
     public var intervalMs: Int
     /// Its last announcement, on a graceful stop: gone at once.
     public var stopping = false
+    /// The share of its slots in use over the last minute, 0…1 (sampled every second).
+    public var busy: Double = 0
+    /// What it runs now (tasks that take time; the longest running first, at most 20).
+    public var runningTasks: [RunningTask] = []
+
+    /// A task a worker is running.
+    public struct RunningTask: Sendable, Equatable {
+        public var id: String
+        public var task: String
+        public var attempt: Int
+        public var since: Date
+
+        public init(id: String, task: String, attempt: Int, since: Date) {
+            self.id = id
+            self.task = task
+            self.attempt = attempt
+            self.since = since
+        }
+
+        var json: JSONValue {
+            .object(["id": .string(id), "task": .string(task), "attempt": .integer(Int64(attempt)),
+                     "since": .string(TaskResult.timestamp(since))])
+        }
+
+        init?(json: JSONValue) {
+            guard case .string(let id)? = json["id"], case .string(let task)? = json["task"],
+                  case .integer(let attempt)? = json["attempt"], let since = json["since"]?.stringValue.flatMap(TaskResult.parseTimestamp)
+            else { return nil }
+            self.init(id: id, task: task, attempt: Int(attempt), since: since)
+        }
+    }
 
     public init(worker: String, host: String, pid: Int, version: String, queues: [String], concurrency: Int, running: Int,
                 finished: Int, unsettled: [String: Int], at: Date, intervalMs: Int, stopping: Bool = false) {
@@ -56,6 +87,7 @@ public struct WorkerAnnouncement: Sendable, Equatable {
             "running": .integer(Int64(running)), "finished": .integer(Int64(finished)),
             "unsettled": .object(unsettled.mapValues { .integer(Int64($0)) }),
             "at": .string(TaskResult.timestamp(at)), "interval_ms": .integer(Int64(intervalMs)), "stopping": .bool(stopping),
+            "busy": .number(busy), "running_tasks": .array(runningTasks.map(\.json)),
         ])
     }
 
@@ -76,6 +108,12 @@ public struct WorkerAnnouncement: Sendable, Equatable {
         self.init(worker: worker, host: json["host"]?.stringValue ?? "", pid: integer("pid"), version: json["version"]?.stringValue ?? "",
                   queues: queues, concurrency: integer("concurrency"), running: integer("running"), finished: integer("finished"),
                   unsettled: unsettled, at: instant, intervalMs: Int(interval), stopping: json["stopping"] == .bool(true))
+        switch json["busy"] {
+        case .number(let value)?: busy = value
+        case .integer(let value)?: busy = Double(value)
+        default: break
+        }
+        if case .array(let values)? = json["running_tasks"] { runningTasks = values.compactMap(RunningTask.init(json:)) }
     }
 
     /// The workers alive at `now`: the newest announcement of each name, those not gone.

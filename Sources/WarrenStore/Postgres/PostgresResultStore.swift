@@ -175,7 +175,7 @@ public final class PostgresResultStore: ResultStore {
                 "exit_code": result.exitCode.map { .integer(Int64($0)) } ?? .null, "output": text(result.output),
                 "error": text(result.error), "result": text(row.resultJSON), "at_ms": .integer(row.atMs), "stored_ms": .integer(storedMs),
                 "traceparent": text(result.traceparent), "run_id": .string(row.runKey), "redelivered": .bool(result.redelivered),
-                "trigger": text(result.trigger), "args": text(row.argsJSON), "batch": text(result.batch),
+                "trigger": text(result.trigger), "args": text(row.argsJSON), "batch": text(result.batch), "published_at": text(result.publishedAt),
             ])
             if index > 0 { json += "," }
             JSONText.write(object, into: &json)
@@ -252,10 +252,12 @@ public final class PostgresResultStore: ResultStore {
         return try await run {
             var samples: [StatisticsSample] = []
             let rows = try await client.query(
-                "SELECT task, schedule, status, duration_ms FROM warren_results WHERE final AND at_ms >= \(sinceMs)", logger: logger)
-            for try await (task, schedule, status, duration) in rows.decode((String, String?, String, Int64?).self) {
-                if let status = ResultStatus(rawValue: status) {
-                    samples.append(StatisticsSample(task: task, schedule: schedule, status: status, durationMs: duration))
+                "SELECT \(unescaped: StatisticsSample.columns) FROM warren_results WHERE final AND at_ms >= \(sinceMs)", logger: logger)
+            for try await (task, schedule, status, duration, queue, published, started, finished)
+                in rows.decode((String, String?, String, Int64?, String, String?, String?, String?).self) {
+                if let sample = StatisticsSample(task: task, schedule: schedule, status: status, durationMs: duration, queue: queue,
+                                                 publishedAt: published, startedAt: started, finishedAt: finished) {
+                    samples.append(sample)
                 }
             }
             return samples

@@ -40,6 +40,10 @@ enum PostgresSchema {
             "ALTER TABLE warren_results ADD COLUMN batch text",
             "CREATE INDEX warren_results_batch_at ON warren_results (batch, at_ms) WHERE batch IS NOT NULL",
         ],
+        [  // 7: when each task entered its queue (x-warren-published-ms), for queue wait
+            "ALTER TABLE warren_result_attempts ADD COLUMN published_at text",
+            "ALTER TABLE warren_results ADD COLUMN published_at text",
+        ],
     ]
 
     private static let fields = """
@@ -54,6 +58,6 @@ enum PostgresSchema {
         id text, task text, queue text, schedule text, scheduled_for text, attempt integer, status text,
         final boolean, worker text, started_at text, finished_at text, duration_ms bigint, exit_code integer,
         output text, error text, result text, at_ms bigint, stored_ms bigint, traceparent text, run_id text, redelivered boolean,
-        trigger text, args text, batch text
+        trigger text, args text, batch text, published_at text
         """
 }

@@ -82,7 +82,7 @@ public final class SQLiteResultStore: ResultStore {
             result.id, result.task, result.queue, result.schedule, result.scheduledFor, result.attempt, result.status.rawValue,
             row.isFinal ? 1 : 0, result.worker, result.startedAt, result.finishedAt, result.durationMs,
             result.exitCode.map { Int64($0) }, result.output, result.error, row.resultJSON, row.atMs, storedMs, result.traceparent,
-            row.runKey, result.redelivered ? 1 : 0, result.trigger, row.argsJSON, result.batch,
+            row.runKey, result.redelivered ? 1 : 0, result.trigger, row.argsJSON, result.batch, result.publishedAt,
         ]
         return StatementArguments(values)
     }
@@ -124,13 +124,13 @@ public final class SQLiteResultStore: ResultStore {
 
     public func finalResults(since: Date?) async throws -> [StatisticsSample] {
         let sinceMs = since.map(ResultTime.milliseconds) ?? Int64.min
-        let rows = try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT task, schedule, status, duration_ms FROM warren_results WHERE final = 1 AND at_ms >= ?",
+        return try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT \(StatisticsSample.columns) FROM warren_results WHERE final = 1 AND at_ms >= ?",
                              arguments: [sinceMs])
-                .map { (row: Row) -> (String, String?, String, Int64?) in (row[0], row[1], row[2], row[3]) }
-        }
-        return rows.compactMap { task, schedule, status, duration in
-            ResultStatus(rawValue: status).map { StatisticsSample(task: task, schedule: schedule, status: $0, durationMs: duration) }
+                .compactMap { (row: Row) -> StatisticsSample? in
+                    StatisticsSample(task: row[0], schedule: row[1], status: row[2], durationMs: row[3], queue: row[4],
+                                     publishedAt: row[5], startedAt: row[6], finishedAt: row[7])
+                }
         }
     }
 

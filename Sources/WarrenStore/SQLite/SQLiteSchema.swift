@@ -59,6 +59,12 @@ enum SQLiteSchema {
                 CREATE INDEX warren_results_batch_at ON warren_results (batch, at_ms) WHERE batch IS NOT NULL;
                 """)
         }
+        migrator.registerMigration("v7 published_at") { db in
+            try db.execute(sql: """
+                ALTER TABLE warren_result_attempts ADD COLUMN published_at TEXT;
+                ALTER TABLE warren_results ADD COLUMN published_at TEXT;
+                """)
+        }
         return migrator
     }
 

@@ -160,7 +160,12 @@ struct TailResultsCommand: AsyncParsableCommand {
 struct ResultStatsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stats",
-        abstract: "Counts, success rate and p50/p95 durations of final results, per task and per schedule."
+        abstract: "Counts, success rate, run time and queue wait (p50/p95/p99) of final results, per task, queue and schedule.",
+        discussion: """
+            Queue wait is from when a task entered its queue (published, or for a delayed task or retry \
+            when its delay ended) to when it started; --json also gives end to end (to when it finished). \
+            Results of tasks published without x-warren-published-ms (older publishers) have no wait.
+            """
     )
 
     @OptionGroup var storeOptions: StoreOptions
@@ -189,13 +194,16 @@ struct ResultStatsCommand: AsyncParsableCommand {
             .init(title: "KIND", width: 8), .init(title: "NAME", width: nil), .init(title: "TOTAL", width: 7, alignRight: true),
             .init(title: "OK", width: 7, alignRight: true), .init(title: "NOT OK", width: 7, alignRight: true),
             .init(title: "SUCCESS", width: 7, alignRight: true), .init(title: "P50", width: 8, alignRight: true),
-            .init(title: "P95", width: 8, alignRight: true),
+            .init(title: "P95", width: 8, alignRight: true), .init(title: "P99", width: 8, alignRight: true),
+            .init(title: "WAIT P50", width: 9, alignRight: true), .init(title: "WAIT P95", width: 9, alignRight: true),
+            .init(title: "WAIT P99", width: 9, alignRight: true),
         ]
         let rows = statistics.groups.map { group -> [String] in
             let succeeded = group.byStatus[ResultStatus.succeeded.rawValue, default: 0]
             return [group.kind, group.name, "\(group.total)", "\(succeeded)", "\(group.total - succeeded)",
-                    String(format: "%.1f%%", group.successRate * 100), ResultFormatting.duration(milliseconds: group.p50Ms),
-                    ResultFormatting.duration(milliseconds: group.p95Ms)]
+                    String(format: "%.1f%%", group.successRate * 100)]
+                + [group.runTime.p50, group.runTime.p95, group.runTime.p99, group.queueWait.p50, group.queueWait.p95, group.queueWait.p99]
+                .map { ResultFormatting.duration(milliseconds: $0) }
         }
         print(TerminalTable(columns).render(rows))
     }
