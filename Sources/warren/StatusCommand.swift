@@ -13,7 +13,7 @@ struct StatusCommand: AsyncParsableCommand {
         abstract: "Show broker reachability, the active scheduler instance, and the depth, consumers and oldest task of Warren's queues.",
         discussion: """
             A queue that does not exist is shown as "missing". Queues shown: default, warren.results, warren.dead-letter, every task \
-            queue a worker or publisher declared on this broker (they are recorded in the stream warren.queues), every queue named \
+            queue a worker has consumed on this broker (each worker records its queues in the stream warren.queues), every queue named \
             in the schedule files (--schedules, or ./schedules when it exists) and each --queue. OLDEST is the age of the oldest \
             ready task no worker has room for (read as `warren queue peek` does, so it is marked redelivered); UNACKED counts the \
             deliveries the live workers hold (from their announcements on warren.workers: running or waiting for a slot); \
