@@ -179,7 +179,10 @@ struct ClusterTests {
             let file = directory.appendingPathComponent("\(prefix).jsonl")
             try Data(lines.joined(separator: "\n").utf8).write(to: file)
             let published = try await runWarren(["publish", "--batch", file.path], environment: quorum.merging(["WARREN_AMQP_URL": deployment.urls(from: up)]) { $1 })
-            #expect(published.stdout == "\(lines.count) of \(lines.count) tasks from \(file.path) confirmed\n", "\(published.stderr)")
+            // The ids on stdout, in file order; the summary, with the batch id, on stderr.
+            let ids = (0..<1200).map { "\(prefix)-t-\($0)" } + (0..<60).map { "\(prefix)-d-\($0)" } + (0..<40).map { "\(prefix)-f-\($0)" }
+            #expect(published.stdout == ids.joined(separator: "\n") + "\n", "\(published.stderr)")
+            #expect(published.stderr.contains(": \(lines.count) of \(lines.count) tasks from \(file.path) confirmed\n"), "\(published.stderr)")
             var outcome = RoundOutcome(round: round, confirmed: published.status == 0 ? lines.count : 0, delayed: 60, retried: 40)
 
             func roundRows() async throws -> [String: [TaskResult]] {
