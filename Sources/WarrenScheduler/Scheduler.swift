@@ -360,46 +360,40 @@ public final class Scheduler: Service, Sendable {
         /// confirmed batches, so the first fires of a burst need not wait for the last to be built.
         static let batchLimit = 2000
 
-        /// Publishes `fires` (applying each schedule's overlap policy) in confirmed batches, with
-        /// the progress record for `watermark` riding at the end of the last batch: one round trip
-        /// for both, and the smallest window in which a crash leaves fires published but not
-        /// recorded (then the next active instance publishes them again, with the same ids).
+        /// Publishes `fires` (applying each schedule's overlap policy) in confirmed batches, then
+        /// records progress up to `watermark`. The record is written only once every fire it
+        /// covers is confirmed: written beside them, it could be confirmed while a fire was not
+        /// (the broker confirms each queue on its own; a node stopping in a cluster lost two fires
+        /// so), and the next active instance would never publish that fire. A crash between the
+        /// confirms and the record leaves fires published but not recorded: the next active
+        /// instance publishes them again, with the same ids.
         private mutating func publish(_ fires: [Fire], upTo watermark: Int64) async throws {
             var start = 0
             repeat {
                 let end = min(fires.count, start + ActiveRun.batchLimit)
-                let last = end == fires.count
-                var outcome = try await publishBatch(fires[start..<end], progress: last ? watermark : nil, lastTry: false)
+                var nacked = try await publishBatch(fires[start..<end], lastTry: false)
                 // Fires the broker nacked are published again for a while (NackRetry).
                 var round = 0
-                while !outcome.nacked.isEmpty {
+                while !nacked.isEmpty {
                     round += 1
                     try await Task.sleep(for: NackRetry.interval)
                     let fresh = round >= NackRetry.newChannelFromRound ? try? await connection.openChannel(confirms: true) : nil
-                    let again = try await publishBatch(ArraySlice(outcome.nacked), progress: nil, lastTry: round == NackRetry.rounds,
-                                                       on: fresh ?? channel)
+                    nacked = try await publishBatch(ArraySlice(nacked), lastTry: round == NackRetry.rounds, on: fresh ?? channel)
                     if let fresh { try? await fresh.close() }
-                    outcome = (again.nacked, outcome.refused || again.refused)
-                }
-                if last { self.watermark = watermark }
-                if outcome.refused {
-                    // The record just written counted refused fires as open runs: write it again.
-                    try await writeProgress()
                 }
                 start = end
             } while start < fires.count
+            self.watermark = watermark
+            try await writeProgress()
         }
 
-        /// Publishes one batch, plus the progress record when `progress` is given. Returns the
-        /// fires the broker nacked, to publish again (none on the `lastTry`, where a nack is a
-        /// refusal), and whether it refused a fire of an `overlap` schedule for good.
-        private func publishBatch(_ fires: ArraySlice<Fire>, progress: Int64?, lastTry: Bool,
-                                  on channel: Channel? = nil) async throws -> (nacked: [Fire], refused: Bool) {
+        /// Publishes one batch. Returns the fires the broker nacked, to publish again (none on
+        /// the `lastTry`, where a nack is a refusal).
+        private func publishBatch(_ fires: ArraySlice<Fire>, lastTry: Bool, on channel: Channel? = nil) async throws -> [Fire] {
             let channel = channel ?? self.channel
             var messages: [OutgoingMessage] = []
             var sent: [(fire: Fire, schedule: ScheduleDefinition)] = []
-            messages.reserveCapacity(fires.count + 1)
-            var openRuns = tracker.openRuns
+            messages.reserveCapacity(fires.count)
             var skipped: [OutgoingMessage] = []
             let now = clock.millisecondsNow()
             let runtime = scheduler.runtime.withLock { $0 }
@@ -428,27 +422,18 @@ public final class Scheduler: Service, Sendable {
                         "schedule": "\(schedule.name)", "task_id": "\(fire.taskID)", "previous": "\(previous.taskID)",
                     ])
                 }
-                if schedule.overlap != .allow { openRuns[schedule.name] = OpenRun(taskID: fire.taskID, publishedAt: now) }
                 messages.append(fire.message(of: schedule).outgoing())
                 sent.append((fire, schedule))
             }
             messages += skipped
-            if let progress { messages.append(progressMessage(watermark: progress, openRuns: openRuns)) }
             let sentAt = clock.nanosecondsNow()
             for (fire, _) in sent { metrics.sentFire(latenessNanoseconds: sentAt - fire.due * 1_000_000) }
             let results = await channel.publishBatch(messages)
             let confirmedAt = clock.nanosecondsNow()
-            var refused = false
             var nacked: [Fire] = []
             for (index, result) in results.enumerated() {
                 guard index < sent.count else {
-                    if case .failure(let error) = result {
-                        if index < sent.count + skipped.count {
-                            try handleRecordFailure(error, what: "record of a skipped fire")
-                        } else {
-                            try handleRecordFailure(error, what: "progress record")
-                        }
-                    }
+                    if case .failure(let error) = result { try handleRecordFailure(error, what: "record of a skipped fire") }
                     continue
                 }
                 let (fire, schedule) = sent[index]
@@ -468,7 +453,6 @@ public final class Scheduler: Service, Sendable {
                         if nacked.isEmpty { logger.warning("the broker nacked a fire; publishing it again (a queue leader may be changing)", metadata: ["task_id": "\(fire.taskID)"]) }
                         nacked.append(fire)
                     case .publishNacked, .returned:
-                        refused = true
                         metrics.failedFire()
                         logger.error("fire not published: \(error)", metadata: ["task_id": "\(fire.taskID)", "schedule": "\(schedule.name)"])
                     default:
@@ -476,7 +460,7 @@ public final class Scheduler: Service, Sendable {
                     }
                 }
             }
-            return (nacked, refused && sent.contains { $0.schedule.overlap != .allow })
+            return nacked
         }
 
         private func handleRecordFailure(_ error: AMQPError, what: String) throws {
@@ -504,14 +488,11 @@ public final class Scheduler: Service, Sendable {
             return [outgoing]
         }
 
-        private func progressMessage(watermark: Int64, openRuns: [String: OpenRun]) -> OutgoingMessage {
-            let record = ProgressRecord(watermark: watermark, instance: scheduler.configuration.instance,
-                                        writtenAt: clock.millisecondsNow(), openRuns: openRuns)
-            return SchedulerBroker.progressMessage(record)
-        }
-
+        /// Records that every fire due at or before `watermark` is confirmed, with the open runs.
         private func writeProgress() async throws {
-            let message = progressMessage(watermark: watermark, openRuns: tracker.openRuns)
+            let record = ProgressRecord(watermark: watermark, instance: scheduler.configuration.instance,
+                                        writtenAt: clock.millisecondsNow(), openRuns: tracker.openRuns)
+            let message = SchedulerBroker.progressMessage(record)
             try await channel.publish(message.body, exchange: message.exchange, routingKey: message.routingKey, properties: message.properties)
         }
     }

@@ -1,6 +1,8 @@
 import Cron
 import Foundation
+import Logging
 import RabbitMQ
+import Synchronization
 import Testing
 import WarrenCore
 import WarrenMessaging
@@ -111,6 +113,40 @@ import WarrenTestSupport
         }
     }
 
+    @Test("the progress record never covers a fire the broker has not confirmed: an instance stopped while a fire is unconfirmed leaves it to the next, which publishes it")
+    func progressAfterConfirms() async throws {
+        try await SchedulerHarness.with([:]) { harness in
+            // A queue that refuses every publish while full: the fire is nacked and published
+            // again (NackRetry), unconfirmed, until the queue has room.
+            let channel = try await harness.connection.openChannel(confirms: true)
+            let full = harness.queue + ".full"
+            _ = try await channel.declare(QueueSpec(name: full, arguments: QueueArguments(maxLength: 1, overflow: .rejectPublish)))
+            try await channel.publish(Data("filler".utf8), routingKey: full)
+            try harness.write("stuck.yaml", "schedules:\n  stuck~: { every: 1m, task: warren.echo, queue: \(full), catchup: all }\n")
+            let t0 = milliseconds("2026-06-01T12:00:00Z")
+            let log = LogLines()
+            let first = VirtualClock(milliseconds: t0)
+            let (_, running) = try await harness.startScheduler(clock: first, instance: "first", logger: log.logger())
+            try await waitUntil("the first instance asleep until 12:01") { first.earliestSleep == t0 + 60_000 }
+            first.advance(toMilliseconds: t0 + 60_000)
+            try await waitUntil("the fire of 12:01 nacked") { log.all.contains { $0.contains("nacked a fire") } }
+            try await harness.stop(running)
+            let recorded = try await harness.progress()
+            #expect(recorded?.watermark == t0, "the record stops before the unconfirmed fire (\(recorded.map { Timestamp.formatUTC(milliseconds: $0.watermark) } ?? "none"))")
+
+            // Room in the queue; the next instance catches the fire up.
+            _ = try await channel.purgeQueue(full)
+            let (_, second) = try await harness.startScheduler(clock: VirtualClock(milliseconds: t0 + 90_000), instance: "second")
+            try await waitUntil("the fire of 12:01 in \(full)") { try await channel.inspectQueue(full).messageCount == 1 }
+            try await harness.stop(second)
+            let consumer = try await channel.consume(queue: full)
+            let delivery = try #require(try await consumer.firstDelivery(within: .seconds(10)))
+            #expect(try TaskMessage(delivery: delivery, queue: full, maxPayload: 1 << 20).id == harness.taskID("stuck", "2026-06-01T12:01:00Z"))
+            #expect(try await harness.progress()?.watermark == t0 + 90_000)
+            _ = try await channel.deleteQueue(full)
+        }
+    }
+
     @Test("a fire carries the schedule's queue, priority, expiry and headers")
     func fireMessage() async throws {
         try await SchedulerHarness.with(["fields.yaml": """
@@ -154,4 +190,35 @@ func cancellations(on connection: Connection, matching prefix: String) async thr
         }
     }
     return ids
+}
+
+/// Collects what is logged through its loggers, for a test to wait on.
+final class LogLines: Sendable {
+    private let lines = Mutex<[String]>([])
+
+    /// Every message logged so far.
+    var all: [String] { lines.withLock { $0 } }
+
+    /// A logger whose messages at `level` and above land here.
+    func logger(level: Logger.Level = .warning) -> Logger {
+        var logger = Logger(label: "test.captured") { _ in Handler(lines: self) }
+        logger.logLevel = level
+        return logger
+    }
+
+    private struct Handler: LogHandler {
+        let lines: LogLines
+        var metadata: Logger.Metadata = [:]
+        var metadataProvider: Logger.MetadataProvider?
+        var logLevel: Logger.Level = .trace
+
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+
+        func log(event: LogEvent) {
+            lines.lines.withLock { $0.append("\(event.message)") }
+        }
+    }
 }

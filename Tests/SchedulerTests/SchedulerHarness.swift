@@ -93,11 +93,13 @@ final class SchedulerHarness: Sendable {
     }
 
     /// A scheduler on this directory, running in-process on `clock` until the task is cancelled.
-    func startScheduler(clock: any SchedulerClock, instance: String = "test") async throws -> (Scheduler, Task<Void, any Error>) {
+    /// `logger` (by default one that prints errors only) receives the scheduler's log.
+    func startScheduler(clock: any SchedulerClock, instance: String = "test", logger: Logger? = nil) async throws -> (Scheduler, Task<Void, any Error>) {
         var connection = try ConnectionConfiguration(urls: testBrokerURL)
         connection.logger.logLevel = .error
-        var logger = Logger(label: "test.scheduler")
-        logger.logLevel = .error
+        var quiet = Logger(label: "test.scheduler")
+        quiet.logLevel = .error
+        let logger = logger ?? quiet
         var configuration = SchedulerConfiguration(connection: connection, schedulesDirectory: directory, instance: instance, logger: logger)
         configuration.clock = clock
         configuration.standbyRetry = .milliseconds(100)
