@@ -19,10 +19,15 @@ public final class TaskClient: Sendable {
     /// The confirm channel publishes go over, opened on first use.
     private let publishing = Mutex<Task<Channel, any Error>?>(nil)
 
-    public init(connection: Connection, queueOptions: TaskQueueOptions = TaskQueueOptions(), actor: String) {
+    /// With a tracer, each publish is a span (`publish TASK`) that the task's run continues.
+    public let tracing: TaskTracing
+
+    public init(connection: Connection, queueOptions: TaskQueueOptions = TaskQueueOptions(), actor: String,
+                tracing: TaskTracing = TaskTracing()) {
         self.connection = connection
         self.queueOptions = queueOptions
         self.actor = actor
+        self.tracing = tracing
     }
 
     /// Makes sure `queue` can take tasks: declares the shared topology, and the queue unless it
@@ -37,9 +42,28 @@ public final class TaskClient: Sendable {
     /// through the delay chain.
     public func publish(_ message: TaskMessage, delay: Duration = .zero) async throws {
         try await ensureQueue(message.queue, priority: message.priority)
+        var message = message
+        let span = publishSpan(&message)
         let outgoing = message.outgoing(delay: delay)
-        try await channel().publish(outgoing.body, exchange: outgoing.exchange, routingKey: outgoing.routingKey,
-                                    properties: outgoing.properties, mandatory: outgoing.mandatory)
+        do {
+            try await channel().publish(outgoing.body, exchange: outgoing.exchange, routingKey: outgoing.routingKey,
+                                        properties: outgoing.properties, mandatory: outgoing.mandatory)
+            span?.end()
+        } catch {
+            span?.end(error: "\(error)")
+            throw error
+        }
+    }
+
+    /// With a tracer: starts the span of publishing `message` (a child of the trace it carries,
+    /// or a new trace) and makes the message carry the span instead. Without, the message keeps
+    /// what it carries: no id is made for a span nobody records.
+    private func publishSpan(_ message: inout TaskMessage) -> TraceSpan? {
+        guard tracing.tracer != nil else { return nil }
+        let span = tracing.start("publish \(message.task)", kind: .producer, parent: message.traceparent,
+                                 attributes: ["warren.task.id": message.id, "warren.task": message.task, "warren.queue": message.queue])
+        message.traceparent = span.traceparent
+        return span
     }
 
     /// Publishes many tasks, `window` at a time, each confirmed; returns each one's outcome in
@@ -54,7 +78,17 @@ public final class TaskClient: Sendable {
         var start = 0
         while start < batch.count {
             let slice = batch[start..<min(start + window, batch.count)]
-            outcomes += await channel.publishBatch(slice.map { $0.message.outgoing(delay: $0.delay) })
+            var spans: [TraceSpan?] = []
+            let messages = slice.map { entry in
+                var message = entry.message
+                spans.append(publishSpan(&message))
+                return message.outgoing(delay: entry.delay)
+            }
+            let results = await channel.publishBatch(messages)
+            for (span, result) in zip(spans, results) {
+                if case .failure(let error) = result { span?.end(error: "\(error)") } else { span?.end() }
+            }
+            outcomes += results
             start += window
         }
         return outcomes

@@ -393,6 +393,8 @@ public final class Scheduler: Service, Sendable {
             let channel = channel ?? self.channel
             var messages: [OutgoingMessage] = []
             var sent: [(fire: Fire, schedule: ScheduleDefinition)] = []
+            var spans: [TraceSpan] = []
+            let tracing = scheduler.configuration.tracing
             messages.reserveCapacity(fires.count)
             var skipped: [OutgoingMessage] = []
             let now = clock.millisecondsNow()
@@ -422,7 +424,15 @@ public final class Scheduler: Service, Sendable {
                         "schedule": "\(schedule.name)", "task_id": "\(fire.taskID)", "previous": "\(previous.taskID)",
                     ])
                 }
-                messages.append(fire.message(of: schedule).outgoing())
+                var message = fire.message(of: schedule)
+                if tracing.tracer != nil {
+                    let span = tracing.start("fire \(schedule.name)", kind: .producer, parent: nil, attributes: [
+                        "warren.task.id": fire.taskID, "warren.task": schedule.task, "warren.queue": schedule.queue, "warren.schedule": schedule.name,
+                    ])
+                    message.traceparent = span.traceparent
+                    spans.append(span)
+                }
+                messages.append(message.outgoing())
                 sent.append((fire, schedule))
             }
             messages += skipped
@@ -430,6 +440,9 @@ public final class Scheduler: Service, Sendable {
             for (fire, _) in sent { metrics.sentFire(latenessNanoseconds: sentAt - fire.due * 1_000_000) }
             let results = await channel.publishBatch(messages)
             let confirmedAt = clock.nanosecondsNow()
+            for (span, result) in zip(spans, results) {
+                if case .failure(let error) = result { span.end(error: "\(error)") } else { span.end() }
+            }
             var nacked: [Fire] = []
             for (index, result) in results.enumerated() {
                 guard index < sent.count else {

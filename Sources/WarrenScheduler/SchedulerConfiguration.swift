@@ -24,6 +24,8 @@ public struct SchedulerConfiguration: Sendable {
     /// goes there (empty: `default`).
     public var catalog = TaskCatalog()
     public var clock: any SchedulerClock = SystemClock()
+    /// With a tracer, each fire is a span (`fire SCHEDULE`, the root of the run's trace).
+    public var tracing = TaskTracing()
     public var logger: Logger
     /// What `/readyz` reports: ready while connected and holding or contending for leadership.
     public var readiness = Readiness()

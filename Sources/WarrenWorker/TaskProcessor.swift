@@ -18,6 +18,7 @@ struct TaskProcessor: Sendable {
     let ledger: RunLedger<Delivery>
     let cancellations: CancellationRegistry
     let metrics: WorkerMetrics
+    let tracing: TaskTracing
     let logger: Logger
 
     func process(_ delivery: Delivery, queue: String) async {
@@ -63,15 +64,21 @@ struct TaskProcessor: Sendable {
         let started = Date()
         let clock = ContinuousClock.now
         metrics.started(task: message.task)
+        // The run's span, in the trace the task carries (or a new one): a `run` task gets it as
+        // TRACEPARENT, an `http` task sends it, a Swift handler runs inside it.
+        let span = tracing.start("run \(message.task)", kind: .consumer, parent: message.traceparent, attributes: [
+            "warren.task.id": message.id, "warren.task": message.task, "warren.queue": queue, "warren.attempt": "\(message.attempt)",
+        ])
+        result.traceparent = span.traceparent
         let outcome: TaskOutcome
         if Self.isInstant(definition) {
             // Nothing to stop: no cancellable task needed.
-            outcome = await run(definition, args: message.args)
+            outcome = await run(definition, args: message.args, span: span)
         } else {
             // Never on the intake's executor (the consuming connection's I/O thread).
             metrics.startedRunning(message, since: started)
             defer { metrics.stoppedRunning(message) }
-            let work = Task(executorPreference: globalConcurrentExecutor) { await run(definition, args: message.args) }
+            let work = Task(executorPreference: globalConcurrentExecutor) { await run(definition, args: message.args, span: span) }
             guard cancellations.start(message.id, stop: { work.cancel() }) else {
                 work.cancel()
                 _ = await work.value
@@ -86,6 +93,7 @@ struct TaskProcessor: Sendable {
             cancellations.finished(message.id)
         }
         metrics.ran(task: message.task, for: ContinuousClock.now - clock)
+        span.end(error: outcome.status == .succeeded ? nil : outcome.error ?? "\(outcome.status)")
         let finished = Date()
         result.startedAt = TaskResult.timestamp(started)
         result.finishedAt = TaskResult.timestamp(finished)
@@ -138,12 +146,18 @@ struct TaskProcessor: Sendable {
         return false
     }
 
-    private func run(_ definition: TaskDefinition, args: JSONValue) async -> TaskOutcome {
+    private func run(_ definition: TaskDefinition, args: JSONValue, span: TraceSpan) async -> TaskOutcome {
         switch definition.kind {
         case .builtin(let name): return await BuiltinTasks.run(name, args: args)
-        case .run(let specification): return await ProcessRunner.run(specification, definition: definition, args: args, reap: reapTasks)
-        case .handler(let handler): return await HandlerRunner.run(handler, definition: definition, args: args)
-        case .http(let specification): return await HTTPRunner.run(specification, definition: definition, args: args)
+        case .run(let specification):
+            return await ProcessRunner.run(specification, definition: definition, args: args, traceparent: span.traceparent, reap: reapTasks)
+        case .handler(let handler): return await span.within { await HandlerRunner.run(handler, definition: definition, args: args) }
+        case .http(let specification):
+            // A recorded span is continued by AsyncHTTPClient's own client span, which sends the
+            // header; otherwise the run's traceparent is sent as it is.
+            return await span.within {
+                await HTTPRunner.run(specification, definition: definition, args: args, traceparent: span.isRecorded ? nil : span.traceparent)
+            }
         }
     }
 

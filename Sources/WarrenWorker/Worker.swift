@@ -133,7 +133,7 @@ public final class Worker: Service, Sendable {
         let settler = ResultSettler(publisher: publisher, ledger: ledger, metrics: metrics, logger: logger)
         let processor = TaskProcessor(catalog: catalog, reapTasks: configuration.reapTasks, maxPayload: configuration.maxPayload,
                                       workerName: configuration.workerName, settler: settler, ledger: ledger,
-                                      cancellations: cancellations, metrics: metrics, logger: logger)
+                                      cancellations: cancellations, metrics: metrics, tracing: configuration.tracing, logger: logger)
         let limiter = ConcurrencyLimiter(limit: configuration.autoscale?.lowerBound ?? configuration.concurrency)
         metrics.concurrencyLimit(limiter.snapshot.limit)
         let autoscaling = configuration.autoscale.map { range in

@@ -39,6 +39,9 @@ public struct WorkerConfiguration: Sendable {
     public var workerName: String
     /// How often the worker announces itself on `warren.workers` (`WorkerAnnouncement`).
     public var announceInterval: Duration = .seconds(5)
+    /// Each run is a span (`run TASK`), a child of the trace its task carries; with a tracer it
+    /// is recorded (`--otlp-endpoint`).
+    public var tracing = TaskTracing()
     public var logger: Logger
 
     public init(connection: ConnectionConfiguration, queues: [String] = [WireNames.defaultQueue], concurrency: Int = 4,

@@ -84,6 +84,7 @@ struct BackendCommand: AsyncParsableCommand {
         configuration.schedulesDirectory = schedules ?? ProcessInfo.processInfo.environment["WARREN_SCHEDULES"]
         guard apiRate > 0 else { throw ValidationError("--api-rate: expected a positive number, got \(apiRate)") }
         var httpConfiguration: HTTPConfiguration?
+        let export = try service.otlpExport(serviceName: "warren-backend", logger: logger)
         if http != "off" {
             let (host, port) = try MetricsEndpoint.hostAndPort(http, option: "--http")
             var settings = HTTPConfiguration(host: host, port: port, connection: configuration.connection, metricsText: MetricsEndpoint.text)
@@ -97,6 +98,7 @@ struct BackendCommand: AsyncParsableCommand {
             settings.rate = (apiRate, max(1, Int((apiRate * 2).rounded(.up))))
             settings.schedulesDirectory = schedules ?? environment["WARREN_SCHEDULES"]
             settings.catalog = try ArgumentValues.catalog(tasks ?? environment["WARREN_TASKS"])
+            if let export { settings.tracing = export.tracing }
             do {
                 httpConfiguration = try settings.validated()
             } catch {
@@ -106,7 +108,7 @@ struct BackendCommand: AsyncParsableCommand {
         // GET /metrics needs the registry whether or not --metrics is given.
         _ = MetricsEndpoint.registry
         let state = BackendState()
-        try await service.run(command: "backend", logger: logger, readiness: state.readiness) {
+        try await service.run(command: "backend", logger: logger, readiness: state.readiness, export: export) {
             let backend = Backend(configuration: configuration, state: state, logger: logger)
             guard let httpConfiguration else { return [backend] }
             return [backend, BackendHTTPServer(configuration: httpConfiguration, state: state, logger: logger).service()]

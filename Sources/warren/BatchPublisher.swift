@@ -24,6 +24,8 @@ struct BatchPublisher {
     let waitTimeout: Duration?
     /// `--timeout` as given, for messages.
     let timeoutText: String
+    /// Each task's publish as a span, with `--otlp-endpoint`.
+    var tracing = TaskTracing()
     /// Messages handed to the broker client per request.
     static let window = 1000
     /// Bad lines listed before giving up on the rest.
@@ -47,7 +49,7 @@ struct BatchPublisher {
         var published: [Line] = []
         let waiter: ResultWaiter?
         do {
-            let client = TaskClient(connection: connection, queueOptions: queueOptions, actor: RuntimeSchedules.actor())
+            let client = TaskClient(connection: connection, queueOptions: queueOptions, actor: RuntimeSchedules.actor(), tracing: tracing)
             waiter = waitTimeout == nil ? nil : try await client.waitForResults(of: lines.map(\.message.id))
             let outcomes = try await client.publish(batch: lines.map { ($0.message, $0.delay) }, window: Self.window)
             for (line, outcome) in zip(lines, outcomes) {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import RabbitMQ
 import WarrenCore
 import WarrenMessaging
@@ -62,8 +63,11 @@ struct PublishCommand: AsyncParsableCommand {
     @Option(help: "Discard the task (recorded expired) if no worker starts it within this long, e.g. 1h.")
     var expires: String?
 
-    @Option(help: "A W3C trace context to carry with the task.")
+    @Option(help: "A W3C trace context to carry with the task: its run (and the publish's span, with --otlp-endpoint) joins that trace.")
     var traceparent: String?
+
+    @Option(name: .customLong("otlp-endpoint"), help: "Record each publish as a span, the parent of the task's run, and export it over OTLP/HTTP to the collector at this base URL, e.g. http://127.0.0.1:4318 (env WARREN_OTLP_ENDPOINT).")
+    var otlpEndpoint: String?
 
     @Flag(help: "Wait for the final result and print it (with --batch: for every task, then a summary); exit 0 on success, 1 on failure, 2 on timeout.")
     var wait = false
@@ -81,13 +85,22 @@ struct PublishCommand: AsyncParsableCommand {
     var idsFile: String?
 
     func run() async throws {
+        var quiet = Logger(label: "warren.publish")
+        quiet.logLevel = .warning
+        guard let export = try OTLPExport.make(endpoint: otlpEndpoint, serviceName: "warren-publish", logger: quiet) else {
+            return try await publish(tracing: TaskTracing())
+        }
+        try await export.whileRunning(logger: quiet) { try await publish(tracing: export.tracing) }
+    }
+
+    private func publish(tracing: TaskTracing) async throws {
         let waitTimeout = try ArgumentValues.duration(timeout, option: "--timeout")
         if let batch {
             if let batchID, let problem = Names.taskIDProblem(batchID) { throw ValidationError("--batch-id: \(problem)") }
             try await BatchPublisher(broker: broker, queueOptions: TaskQueueOptions(type: try queueTypeOption.resolve()), path: batch,
                                      catalog: try ArgumentValues.catalog(tasks ?? ProcessInfo.processInfo.environment["WARREN_TASKS"]),
                                      batchID: batchID ?? TaskMessage.newID(), idsPath: idsFile, waitTimeout: wait ? waitTimeout : nil,
-                                     timeoutText: timeout)
+                                     timeoutText: timeout, tracing: tracing)
                 .run(conflicting: conflictingBatchOptions())
             return
         }
@@ -111,7 +124,7 @@ struct PublishCommand: AsyncParsableCommand {
             throw ValidationError(Self.optionNamed(error))
         }
         let connection = try await broker.connect(command: "publish")
-        let client = TaskClient(connection: connection, queueOptions: queueOptions, actor: RuntimeSchedules.actor())
+        let client = TaskClient(connection: connection, queueOptions: queueOptions, actor: RuntimeSchedules.actor(), tracing: tracing)
         let waiter: ResultWaiter?
         do {
             waiter = wait ? try await client.waitForResult(of: message.id) : nil

@@ -55,7 +55,9 @@ struct SchedulerCommand: AsyncParsableCommand {
         configuration.standbyRetry = try ArgumentValues.duration(standbyRetry, option: "--standby-retry")
         configuration.watchFiles = !noWatch
         configuration.catalog = try ArgumentValues.catalog(tasks ?? ProcessInfo.processInfo.environment["WARREN_TASKS"])
-        try await service.run(command: "scheduler", logger: logger, readiness: configuration.readiness) {
+        let export = try service.otlpExport(serviceName: "warren-scheduler", logger: logger)
+        if let export { configuration.tracing = export.tracing }
+        try await service.run(command: "scheduler", logger: logger, readiness: configuration.readiness, export: export) {
             let scheduler = Scheduler(configuration: configuration)
             return [scheduler, ReloadOnHangup { scheduler.reload() }]
         }

@@ -25,6 +25,14 @@ struct ServiceOptions: ParsableArguments {
     @Option(name: .customLong("log-file"), help: "Append log lines to this file instead of standard error.")
     var logFile: String?
 
+    @Option(name: .customLong("otlp-endpoint"), help: "Record spans and export them over OTLP/HTTP to the collector at this base URL, e.g. http://127.0.0.1:4318 (env WARREN_OTLP_ENDPOINT).")
+    var otlpEndpoint: String?
+
+    /// The span export `--otlp-endpoint` asks for (nil without one); hand it to `run`.
+    func otlpExport(serviceName: String, logger: Logger) throws -> OTLPExport? {
+        try OTLPExport.make(endpoint: otlpEndpoint, serviceName: serviceName, logger: logger)
+    }
+
     /// The process's logger, labelled `label`; sets up where and how every logger of the
     /// process writes (once).
     func logger(label: String) throws -> Logger {
@@ -68,10 +76,14 @@ struct ServiceOptions: ParsableArguments {
     /// Runs the services `makeServices` returns (plus the metrics endpoint when asked for) until
     /// SIGTERM or SIGINT; a failure is reported in one line as `warren COMMAND: …` and exits 1.
     /// Metrics are bootstrapped before the services are made, so their metric handles are real.
-    func run(command: String, logger: Logger, readiness: Readiness? = nil, _ makeServices: () throws -> [any Service]) async throws {
+    /// With `export`, its exporter runs first and stops last, so the spans of the last work go out.
+    func run(command: String, logger: Logger, readiness: Readiness? = nil, export: OTLPExport? = nil,
+             _ makeServices: () throws -> [any Service]) async throws {
         let endpoint = try metrics.map { try MetricsEndpoint.service(address: $0, readiness: readiness, logger: logger) }
         var services = try makeServices()
         if let endpoint { services.append(endpoint) }
+        // A group stops its services in reverse order.
+        if let export { services.insert(export.service, at: 0) }
         // A service that returns by itself (`warren worker --max-tasks`) is done: the rest shut
         // down gracefully and the command exits 0. A service that throws cancels the others.
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(

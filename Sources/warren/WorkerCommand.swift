@@ -74,7 +74,9 @@ struct WorkerCommand: AsyncParsableCommand {
         workerConfiguration.reapTasks = true
         workerConfiguration.catalogFile = tuning.tasksPath
         workerConfiguration.watchCatalog = !noWatch
-        try await service.run(command: "worker", logger: logger, readiness: workerConfiguration.readiness) {
+        let export = try service.otlpExport(serviceName: "warren-worker", logger: logger)
+        if let export { workerConfiguration.tracing = export.tracing }
+        try await service.run(command: "worker", logger: logger, readiness: workerConfiguration.readiness, export: export) {
             let worker = Worker(configuration: workerConfiguration)
             return [worker, ReloadOnHangup { worker.reloadCatalog() }]
         }

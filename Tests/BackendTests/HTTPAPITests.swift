@@ -124,7 +124,9 @@ struct HTTPAPITests {
         }
         guard case .object(let task)? = stored?.json, case .object(let latest)? = task["latest"] else { Issue.record("no stored result"); return }
         #expect(latest["result"] == .object(["via": .string("http")]))
-        #expect(latest["traceparent"] == .string(traceparent))
+        // The run's own span, in the trace of the request's traceparent.
+        guard case .string(let stored)? = latest["traceparent"] else { Issue.record("no traceparent stored"); return }
+        #expect(TraceParent.traceID(of: stored) == TraceParent.traceID(of: traceparent) && stored != traceparent)
         #expect(!exit.output.contains(token), "the token never reaches the log")
     }
 

@@ -28,7 +28,9 @@ struct PublishCommandTests {
         let result = try TaskResult.decode(Data(lines[1].utf8))
         #expect(result.id == "wait-ok" && result.status == .succeeded && result.result == .object(["x": .string("1")]))
         #expect(result.args == .object(["x": .string("1")]), "the result says what the task was called with")
-        #expect(result.traceparent == "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "the trace context travels to the result")
+        // The result carries the run's span: in the given trace, a child of the given span.
+        #expect(result.traceparent.flatMap(TraceParent.traceID(of:)) == "4bf92f3577b34da6a3ce929d0e0e4736", "the trace travels to the result")
+        #expect(result.traceparent?.contains("00f067aa0ba902b7") == false, "the run has a span of its own")
         #expect(failed.status == 1)
         let failure = try TaskResult.decode(Data(failed.stdout.split(separator: "\n")[1].utf8))
         #expect(failure.status == .failed && failure.error == "nope")

@@ -1,9 +1,12 @@
 import Foundation
+import InMemoryTracing
 import Logging
 import RabbitMQ
 import ServiceLifecycle
 import Testing
+import Tracing
 import WarrenCore
+import WarrenMessaging
 import WarrenWorker
 
 /// A Swift program embedding the worker and registering typed handlers (the `WarrenWorker` library).
@@ -26,14 +29,42 @@ struct TypedHandlerTests {
     }
 
     /// Runs a worker with `catalog` on `queue` in this process, quiet below errors.
-    static func startWorker(_ name: String, queue: String, catalog: TaskCatalog) throws -> (ServiceGroup, Task<Void, Error>) {
+    static func startWorker(_ name: String, queue: String, catalog: TaskCatalog,
+                            tracing: TaskTracing = TaskTracing()) throws -> (ServiceGroup, Task<Void, Error>) {
         var connection = try ConnectionConfiguration(urls: WorkerHarness.url, connectionName: name)
         connection.logger.logLevel = .error
         var logger = Logger(label: name)
         logger.logLevel = .error
-        let worker = Worker(configuration: WorkerConfiguration(connection: connection, queues: [queue], catalog: catalog, logger: logger))
+        var configuration = WorkerConfiguration(connection: connection, queues: [queue], catalog: catalog, logger: logger)
+        configuration.tracing = tracing
+        let worker = Worker(configuration: configuration)
         let group = ServiceGroup(services: [worker], gracefulShutdownSignals: [], cancellationSignals: [], logger: logger)
         return (group, Task { try await group.run() })
+    }
+
+    @Test("a handler runs inside the run's span: a span it starts is the run's child; a failed run's span says so")
+    func handlerInsideSpan() async throws {
+        let harness = try await WorkerHarness.make(queue: "traced")
+        let tracer = InMemoryTracer()
+        var catalog = TaskCatalog()
+        catalog.register("traced.inner") { (_: NoArgs) async throws -> String in
+            tracer.withSpan("inner work", context: ServiceContext.current ?? .topLevel) { _ in "done" }
+        }
+        catalog.register("traced.fail") { (_: NoArgs) async throws -> String in throw Refused() }
+        let (group, running) = try Self.startWorker("traced-handlers", queue: harness.queue, catalog: catalog, tracing: TaskTracing(tracer: tracer))
+        let inner = try await harness.finalResult(try await harness.publish("traced.inner"))
+        let failed = try await harness.finalResult(try await harness.publish("traced.fail"))
+        #expect(inner.status == .succeeded && failed.status == .failed)
+        await group.triggerGracefulShutdown()
+        try await running.value
+        let spans = tracer.finishedSpans
+        let run = try #require(spans.first { $0.operationName == "run traced.inner" })
+        let work = try #require(spans.first { $0.operationName == "inner work" })
+        #expect(work.parentSpanID == run.spanID && work.traceID == run.traceID)
+        #expect(run.kind == .consumer && run.status == nil)
+        let failedRun = try #require(spans.first { $0.operationName == "run traced.fail" })
+        #expect(failedRun.status?.code == .error && failedRun.status?.message == "refused by the handler")
+        await harness.close()
     }
 
     @Test("a result too large for a result message is sent as failed with the reason, once, and the task is not run again")

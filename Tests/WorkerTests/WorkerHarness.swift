@@ -72,8 +72,9 @@ final class WorkerHarness: Sendable {
     }
 
     /// Publishes a task to this harness's queue with confirms.
-    func publish(_ task: String, args: JSONValue = .object([:]), id: String = TaskMessage.newID(), delay: Duration = .zero) async throws -> String {
-        let outgoing = TaskMessage(id: id, task: task, args: args, queue: queue).outgoing(delay: delay)
+    func publish(_ task: String, args: JSONValue = .object([:]), id: String = TaskMessage.newID(), delay: Duration = .zero,
+                 traceparent: String? = nil) async throws -> String {
+        let outgoing = TaskMessage(id: id, task: task, args: args, queue: queue, traceparent: traceparent).outgoing(delay: delay)
         try await publisher.publish(outgoing.body, exchange: outgoing.exchange, routingKey: outgoing.routingKey,
                                     properties: outgoing.properties, mandatory: outgoing.mandatory)
         return id

@@ -22,7 +22,8 @@ public final class BackendHTTPServer: Sendable {
         self.configuration = configuration
         self.state = state
         self.logger = logger
-        submitter = TaskSubmitter(configuration: configuration.connection, queueOptions: configuration.queueOptions)
+        submitter = TaskSubmitter(configuration: configuration.connection, queueOptions: configuration.queueOptions,
+                                  tracing: configuration.tracing)
         buckets = Mutex(TokenBuckets(perSecond: configuration.rate.perSecond, burst: configuration.rate.burst))
         schedules = ScheduleCache(directory: configuration.schedulesDirectory)
     }

@@ -25,6 +25,9 @@ public struct HTTPConfiguration: Sendable {
     /// How `POST /api/tasks` declares a missing task queue (the deployment's queue type); with
     /// quorum, a task with a priority is refused.
     public var queueOptions = TaskQueueOptions()
+    /// With a tracer, each task `POST /api/tasks` publishes is a span (`publish TASK`), a child
+    /// of the request's `traceparent`.
+    public var tracing = TaskTracing()
     /// The workers' task catalog: a task submitted without `"queue"` goes to its `queue:`.
     public var catalog = TaskCatalog()
     /// Schedule files whose schedules the dashboard lists with their next fire.

@@ -9,10 +9,12 @@ actor TaskSubmitter {
     /// The broker settings (also for reads on connections of their own, `SideConnection`).
     let configuration: ConnectionConfiguration
     private let queueOptions: TaskQueueOptions
+    private let tracing: TaskTracing
     private var opening: Task<(Connection, TaskClient), any Error>?
 
-    init(configuration: ConnectionConfiguration, queueOptions: TaskQueueOptions) {
+    init(configuration: ConnectionConfiguration, queueOptions: TaskQueueOptions, tracing: TaskTracing) {
         self.queueOptions = queueOptions
+        self.tracing = tracing
         var configuration = configuration
         configuration.connectionName = "warren-backend-api"
         self.configuration = configuration
@@ -35,10 +37,10 @@ actor TaskSubmitter {
 
     private func open() async throws -> (Connection, TaskClient) {
         if let opening, let opened = try? await opening.value { return opened }
-        let (configuration, queueOptions) = (self.configuration, self.queueOptions)
+        let (configuration, queueOptions, tracing) = (self.configuration, self.queueOptions, self.tracing)
         let task = Task { () async throws -> (Connection, TaskClient) in
             let connection = try await Connection.open(configuration)
-            return (connection, TaskClient(connection: connection, queueOptions: queueOptions, actor: "api"))
+            return (connection, TaskClient(connection: connection, queueOptions: queueOptions, actor: "api", tracing: tracing))
         }
         opening = task
         do {

@@ -107,6 +107,29 @@ public enum TraceParent {
         guard parts.allSatisfy({ $0.allSatisfy(hex.contains) }), parts[0] != "ff" else { return false }
         return parts[1].contains(where: { $0 != "0" }) && parts[2].contains(where: { $0 != "0" })
     }
+
+    /// The traceparent of a new span: a child of `parent` (same trace id and flags, a new span
+    /// id) when `parent` is a valid traceparent, else the root of a new, sampled trace.
+    public static func child(of parent: String?) -> String {
+        if let parent, isValid(parent) {
+            let parts = parent.split(separator: "-")
+            return "00-\(parts[1])-\(hex(nonZero()))-\(parts[3])"
+        }
+        return "00-\(hex(nonZero()))\(hex(UInt64.random(in: .min ... .max)))-\(hex(nonZero()))-01"
+    }
+
+    /// The trace id of a valid traceparent.
+    public static func traceID(of traceparent: String) -> String? {
+        guard isValid(traceparent) else { return nil }
+        return String(traceparent.split(separator: "-")[1])
+    }
+
+    private static func nonZero() -> UInt64 { UInt64.random(in: 1 ... .max) }
+
+    private static func hex(_ value: UInt64) -> String {
+        let text = String(value, radix: 16)
+        return String(repeating: "0", count: 16 - text.count) + text
+    }
 }
 
 /// A task request that cannot be published; the text names the field.

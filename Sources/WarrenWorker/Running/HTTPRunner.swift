@@ -7,7 +7,8 @@ import WarrenCore
 /// Runs a catalog `http` task with AsyncHTTPClient: 2xx is success, the response body's tail is
 /// the output, anything else (or no answer within the timeout) fails the attempt.
 enum HTTPRunner {
-    static func run(_ specification: HTTPSpecification, definition: TaskDefinition, args: JSONValue) async -> TaskOutcome {
+    /// `traceparent` (the run's span) is sent as the `traceparent` header unless the catalog sets one.
+    static func run(_ specification: HTTPSpecification, definition: TaskDefinition, args: JSONValue, traceparent: String? = nil) async -> TaskOutcome {
         let url: String
         do {
             url = try specification.resolvedURL(with: args)
@@ -16,7 +17,8 @@ enum HTTPRunner {
         }
         var request = HTTPClientRequest(url: url)
         request.method = .init(rawValue: specification.method)
-        for (name, value) in specification.headers { request.headers.add(name: name, value: value) }
+        if let traceparent { request.headers.add(name: "traceparent", value: traceparent) }
+        for (name, value) in specification.headers { request.headers.replaceOrAdd(name: name, value: value) }
         if specification.sendsBody {
             request.headers.replaceOrAdd(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(string: JSONText.write(args)))

@@ -12,7 +12,9 @@ import SystemPackage
 /// that a timeout or a cancellation stops the whole process group (SIGTERM, then SIGKILL after
 /// the task's `kill_after`).
 enum ProcessRunner {
-    static func run(_ specification: RunSpecification, definition: TaskDefinition, args: JSONValue, reap: Bool = false) async -> TaskOutcome {
+    /// `traceparent` is the run's span, given to the process as `TRACEPARENT`.
+    static func run(_ specification: RunSpecification, definition: TaskDefinition, args: JSONValue, traceparent: String? = nil,
+                    reap: Bool = false) async -> TaskOutcome {
         let argv: [String]
         do {
             argv = try specification.argv(with: args)
@@ -20,10 +22,10 @@ enum ProcessRunner {
             return TaskOutcome(status: .badArguments, error: error.description)
         }
         guard let timeout = definition.timeout else {
-            return await execute(argv, specification: specification, definition: definition, reap: reap)
+            return await execute(argv, specification: specification, definition: definition, traceparent: traceparent, reap: reap)
         }
         return await withTaskGroup(of: TaskOutcome?.self) { group in
-            group.addTask { await execute(argv, specification: specification, definition: definition, reap: reap) }
+            group.addTask { await execute(argv, specification: specification, definition: definition, traceparent: traceparent, reap: reap) }
             group.addTask {
                 try? await Task.sleep(for: timeout)
                 return Task.isCancelled ? nil : TaskOutcome(status: .timedOut)
@@ -48,7 +50,8 @@ enum ProcessRunner {
         }
     }
 
-    private static func execute(_ argv: [String], specification: RunSpecification, definition: TaskDefinition, reap: Bool) async -> TaskOutcome {
+    private static func execute(_ argv: [String], specification: RunSpecification, definition: TaskDefinition, traceparent: String?,
+                                reap: Bool) async -> TaskOutcome {
         var options = PlatformOptions()
         options.createSession = true
         options.teardownSequence = [
@@ -72,6 +75,9 @@ enum ProcessRunner {
         for name in ProcessInfo.processInfo.environment.keys where name.hasPrefix("WARREN_") {
             if let key = Environment.Key(rawValue: name) { variables.updateValue(nil, forKey: key) }
         }
+        // The W3C convention for a process (as OpenTelemetry's SDKs read it); the catalog entry's
+        // own setting wins.
+        if let traceparent { variables["TRACEPARENT"] = traceparent }
         for (name, value) in specification.environment {
             if let key = Environment.Key(rawValue: name) { variables[key] = value }
         }
