@@ -27,15 +27,21 @@ struct DashboardTests {
         return (word(16), word(20))
     }
 
-    @Test("the dashboard shows runs per minute, each schedule's last run and next fire, recent failures and queues; the task page every attempt")
+    @Test("the dashboard shows runs per minute, each schedule's last run and next fire, recent failures, queues and the live workers with what they run; the task page every attempt")
     func pages() async throws {
         let harness = try await BackendHarness.make(.sqlite)
         let port = TestPorts.free()
         let schedules = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../schedules").standardized.path
         let backend = try harness.startBackend(["--http", "127.0.0.1:\(port)", "--schedules", schedules])
-        let worker = try WarrenProcess(["worker", "--queue", "default", "--log-level", "warning"], environment: harness.environment)
+        let worker = try WarrenProcess(["worker", "--queue", "default", "--log-level", "warning", "--name", "dash-worker", "--concurrency", "4"],
+                                       environment: harness.environment)
         try await waitUntil("the worker consuming") { try await harness.vhost.depth(of: "default")?.ready == 0 }
         for index in 0..<5 { _ = try await harness.warren(["publish", "warren.echo", "--arg", "n=\(index)"]) }
+        // A task still running when the dashboard is drawn, for the workers view.
+        _ = try await harness.warren(["publish", "warren.sleep", "--args-json", #"{"seconds": 60}"#, "--id", "sleeping-task"])
+        try await waitUntil("the worker announcing the sleeping task") {
+            try await harness.warren(["workers", "--json"]).stdout.contains("sleeping-task")
+        }
         _ = try await harness.warren(["publish", "warren.fail", "--args-json", #"{"message": "upstream answered 502 Bad Gateway"}"#, "--id", "failing-task"])
         var fire = makeResult("inventory-sync@2026-11-23T10:00:00Z", task: "inventory.sync", schedule: "inventory-sync", finishedAt: isoAgo(30), durationMs: 1234)
         fire.output = "synced 42 items\n<script>alert('not run')</script>"
@@ -68,6 +74,7 @@ struct DashboardTests {
         let scheduleShot = "\(Self.screenshots)/schedule.png"
         _ = try await Self.chromium("\(base)/schedules/inventory-sync", screenshot: scheduleShot)
         let source = try await HTTPAPITests.request("GET", "\(base)/")
+        #expect(try await harness.warren(["cancel", "sleeping-task"]).status == 0)
         worker.signal(SIGTERM)
         backend.signal(SIGTERM)
         _ = try await worker.wait()
@@ -98,6 +105,10 @@ struct DashboardTests {
         #expect(dashboard.contains("upstream answered 502 Bad Gateway"))
         #expect(dashboard.contains(#"<a href="/tasks/failing-task">failing-task</a>"#))
         #expect(dashboard.contains("<td>default</td>"))
+        // The workers view: the worker, its queue, a busy bar, 1 of 4 slots, the task it runs.
+        #expect(dashboard.contains(#"<tr class="worker" data-worker="dash-worker"><td>dash-worker<br>"#), "\(dashboard)")
+        #expect(dashboard.contains(#"<td class="num">1/4</td><td>warren.sleep <a href="/tasks/sleeping-task">sleeping-task</a>"#))
+        #expect(dashboard.contains(#"<div class="bar" title=""#) && dashboard.contains(#"<span class="busy">"#))
         #expect(taskPage.contains("task inventory-sync@2026-11-23T10:00:00Z"))
         #expect(taskPage.contains("Attempt 1"))
         #expect(taskPage.contains(#"<code id="args">{"source":"warehouse-a","note":"&lt;b&gt;bold&lt;/b&gt;"}</code>"#)
