@@ -4,7 +4,7 @@
  * confirmed its result — with no task catalog, no JSON parsing and no process management.
  *
  *   worker-bench-c run HOST PORT QUEUE N PREFETCH [RESULT_QUEUE]
- *   worker-bench-c preload HOST PORT QUEUE N [plain]   publish N warren.echo tasks (with confirms)
+ *   worker-bench-c preload HOST PORT QUEUE N [plain|stamped]   publish N warren.echo tasks (with confirms)
  *   worker-bench-c declare HOST PORT QUEUE...          declare plain durable queues (no arguments)
  *
  * With RESULT_QUEUE `reply-to:QUEUE`, each result goes to QUEUE (stored, as Warren stores every
@@ -21,7 +21,8 @@
  * to the task whose result the broker last confirmed. Results go to the `warren.results` exchange,
  * or with RESULT_QUEUE through the default exchange straight to that queue: the minimum the job
  * needs, with no topology of Warren's. `preload ... plain` publishes through the default exchange
- * too. Prints one line: "worker <tasks> <wall seconds> <client cpu seconds>".
+ * too; `preload ... stamped` adds the `x-warren-published-ms` header `warren publish` sends, from
+ * which a worker fills a result's `published_at`. Prints one line: "worker <tasks> <wall seconds> <client cpu seconds>".
  */
 #include <amqp.h>
 #include <amqp_framing.h>
@@ -46,8 +47,8 @@ static int declare(amqp_connection_state_t conn, int count, char **queues) {
 }
 
 /* Publishes N warren.echo tasks to warren.tasks (or with `plain` through the default exchange),
-   1000 unconfirmed at most. */
-static int preload(amqp_connection_state_t conn, const char *queue, long n, int plain) {
+   1000 unconfirmed at most; `stamped` tasks carry the time they were published. */
+static int preload(amqp_connection_state_t conn, const char *queue, long n, int plain, int stamped) {
   amqp_bytes_t exchange = plain ? amqp_empty_bytes : amqp_cstring_bytes("warren.tasks");
   amqp_channel_open(conn, 1);
   check_reply("channel.open", amqp_get_rpc_reply(conn));
@@ -58,6 +59,17 @@ static int preload(amqp_connection_state_t conn, const char *queue, long n, int 
   props.delivery_mode = 2;
   props.content_type = amqp_cstring_bytes("application/json");
   props.type = amqp_cstring_bytes("warren.echo");
+  amqp_table_entry_t stamp;
+  if (stamped) {
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    stamp.key = amqp_cstring_bytes("x-warren-published-ms");
+    stamp.value.kind = AMQP_FIELD_KIND_I64;
+    stamp.value.value.i64 = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+    props._flags |= AMQP_BASIC_HEADERS_FLAG;
+    props.headers.num_entries = 1;
+    props.headers.entries = &stamp;
+  }
   char body[256], id[64];
   long sent = 0;
   uint64_t confirmed = 0;
@@ -88,13 +100,14 @@ static int preload(amqp_connection_state_t conn, const char *queue, long n, int 
 
 int main(int argc, char **argv) {
   if ((argc == 6 || argc == 7) && strcmp(argv[1], "preload") == 0) {
-    return preload(open_connection(argv[2], atoi(argv[3])), argv[4], atol(argv[5]), argc == 7 && strcmp(argv[6], "plain") == 0);
+    return preload(open_connection(argv[2], atoi(argv[3])), argv[4], atol(argv[5]), argc == 7 && strcmp(argv[6], "plain") == 0,
+                   argc == 7 && strcmp(argv[6], "stamped") == 0);
   }
   if (argc >= 5 && strcmp(argv[1], "declare") == 0) {
     return declare(open_connection(argv[2], atoi(argv[3])), argc - 4, argv + 4);
   }
   if ((argc != 7 && argc != 8) || strcmp(argv[1], "run") != 0) {
-    fprintf(stderr, "usage: %s run HOST PORT QUEUE N PREFETCH [RESULT_QUEUE] | preload HOST PORT QUEUE N [plain] | declare HOST PORT QUEUE...\n", argv[0]);
+    fprintf(stderr, "usage: %s run HOST PORT QUEUE N PREFETCH [RESULT_QUEUE] | preload HOST PORT QUEUE N [plain|stamped] | declare HOST PORT QUEUE...\n", argv[0]);
     return 2;
   }
   /* The results' exchange and routing key: Warren's results exchange, or a plain queue, or

@@ -140,10 +140,12 @@ public final class Worker: Service, Sendable {
             Task { await Autoscaler(minimum: range.lowerBound, maximum: range.upperBound).run(limiter, metrics: metrics, logger: logger) }
         }
         defer { autoscaling?.cancel() }
-        let announcer = WorkerAnnouncer(configuration: configuration.connection, name: configuration.workerName, queues: configuration.queues,
-                                        interval: configuration.announceInterval, metrics: metrics, limiter: limiter, logger: logger)
-        let announcing = Task { await announcer.run() }
-        defer { announcing.cancel() }
+        let announcer = configuration.announceInterval.map { interval in
+            WorkerAnnouncer(configuration: configuration.connection, name: configuration.workerName, queues: configuration.queues,
+                            interval: interval, metrics: metrics, limiter: limiter, logger: logger)
+        }
+        let announcing = announcer.map { announcer in Task { await announcer.run() } }
+        defer { announcing?.cancel() }
         // Deliveries travel in the batches they were read in: one stream hop per batch.
         let (intake, intakeContinuation) = AsyncStream.makeStream(of: (DeliveryBatch, String).self)
         let stopping = ShutdownFlag()
@@ -241,8 +243,8 @@ public final class Worker: Service, Sendable {
                 let seconds = (ContinuousClock.now - since).seconds
                 logger.info("ran \(tasks) tasks in \(String(format: "%.3f", seconds)) s from the first delivery to the last settlement")
             }
-            announcing.cancel()
-            await announcer.farewell()
+            announcing?.cancel()
+            await announcer?.farewell()
         } onGracefulShutdown: {
             logger.info("shutting down: no new tasks; running ones get \(grace)")
             stopIntake()

@@ -37,8 +37,9 @@ public struct WorkerConfiguration: Sendable {
     public var readiness = Readiness()
     /// `host:pid`, written into each result.
     public var workerName: String
-    /// How often the worker announces itself on `warren.workers` (`WorkerAnnouncement`).
-    public var announceInterval: Duration = .seconds(5)
+    /// How often the worker announces itself on `warren.workers` (`WorkerAnnouncement`); nil
+    /// announces nothing (the worker is then missing from `warren workers` and the dashboard).
+    public var announceInterval: Duration? = .seconds(5)
     /// Each run is a span (`run TASK`), a child of the trace its task carries; with a tracer it
     /// is recorded (`--otlp-endpoint`).
     public var tracing = TaskTracing()

@@ -45,6 +45,10 @@ struct WorkerCommand: AsyncParsableCommand {
     @Flag(name: .customLong("no-watch"), help: "Reload the --tasks file only on SIGHUP, not when it changes.")
     var noWatch = false
 
+    @Option(name: .customLong("announce-interval"),
+            help: "How often the worker announces itself for `warren workers`, the dashboard and warren_worker_busy_ratio, 1s to 1m, or off (default 5s).")
+    var announceInterval = "5s"
+
     @OptionGroup var service: ServiceOptions
 
     func run() async throws {
@@ -70,6 +74,15 @@ struct WorkerCommand: AsyncParsableCommand {
             // The same limits as a task id: it travels in every result.
             if let problem = Names.taskIDProblem(name) { throw ValidationError("--name: \(problem)") }
             workerConfiguration.workerName = name
+        }
+        if announceInterval == "off" {
+            workerConfiguration.announceInterval = nil
+        } else {
+            let interval = try ArgumentValues.duration(announceInterval, option: "--announce-interval")
+            guard interval >= .seconds(1), interval <= .seconds(60) else {
+                throw ValidationError("--announce-interval: expected 1s to 1m, or off, got \(announceInterval)")
+            }
+            workerConfiguration.announceInterval = interval
         }
         workerConfiguration.reapTasks = true
         workerConfiguration.catalogFile = tuning.tasksPath

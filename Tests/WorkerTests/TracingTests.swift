@@ -107,6 +107,29 @@ struct TracingTests {
         await harness.close()
     }
 
+    @Test("a bad --otlp-endpoint or --announce-interval is a usage error naming the option; with --announce-interval off a worker works unlisted")
+    func options() async throws {
+        for (arguments, expected) in [
+            (["worker", "--otlp-endpoint", "127.0.0.1:4318"], "warren: --otlp-endpoint: expected the collector's base URL, http://HOST:PORT or https://HOST:PORT, got 127.0.0.1:4318\n"),
+            (["publish", "warren.echo", "--otlp-endpoint", "ftp://x"], "warren: --otlp-endpoint: expected the collector's base URL, http://HOST:PORT or https://HOST:PORT, got ftp://x\n"),
+            (["worker", "--announce-interval", "500ms"], "warren: --announce-interval: expected 1s to 1m, or off, got 500ms\n"),
+            (["worker", "--announce-interval", "soon"], "warren: --announce-interval: "),
+        ] {
+            let run = try await runWarren(arguments + ["--queue", "never.declared"], environment: ["WARREN_AMQP_URL": WorkerHarness.url])
+            #expect(run.status != 0, "\(arguments)")
+            #expect(run.stderr.hasPrefix(expected), "\(arguments): \(run.stderr)")
+        }
+        let vhost = try await TestVirtualHost.create()
+        defer { vhost.delete() }
+        let harness = try await WorkerHarness.make(queue: "unlisted", url: vhost.url)
+        let worker = try harness.startWorker(["--announce-interval", "off", "--name", "unlisted-worker"])
+        defer { worker.signal(SIGKILL) }
+        #expect(try await harness.finalResult(try await harness.publish("warren.echo")).status == .succeeded)
+        let listed = try await runWarren(["workers", "--json"], environment: ["WARREN_AMQP_URL": vhost.url])
+        #expect(listed.status == 0 && !listed.stdout.contains("unlisted-worker"), "\(listed)")
+        await harness.close()
+    }
+
     @Test("without --otlp-endpoint nothing is exported, but the run still gets a span id in the trace it came with, or starts one")
     func withoutExport() async throws {
         let harness = try await WorkerHarness.make(queue: "trace-off")
