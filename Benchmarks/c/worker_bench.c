@@ -4,7 +4,7 @@
  * confirmed its result — with no task catalog, no JSON parsing and no process management.
  *
  *   worker-bench-c run HOST PORT QUEUE N PREFETCH [RESULT_QUEUE]
- *   worker-bench-c preload HOST PORT QUEUE N [plain|stamped]   publish N warren.echo tasks (with confirms)
+ *   worker-bench-c preload HOST PORT QUEUE N [plain|attempt|stamped]   publish N warren.echo tasks (with confirms)
  *   worker-bench-c declare HOST PORT QUEUE...          declare plain durable queues (no arguments)
  *
  * With RESULT_QUEUE `reply-to:QUEUE`, each result goes to QUEUE (stored, as Warren stores every
@@ -21,8 +21,9 @@
  * to the task whose result the broker last confirmed. Results go to the `warren.results` exchange,
  * or with RESULT_QUEUE through the default exchange straight to that queue: the minimum the job
  * needs, with no topology of Warren's. `preload ... plain` publishes through the default exchange
- * too; `preload ... stamped` adds the `x-warren-published-ms` header `warren publish` sends, from
- * which a worker fills a result's `published_at`. Prints one line: "worker <tasks> <wall seconds> <client cpu seconds>".
+ * too; `preload ... attempt` adds the `x-warren-attempt` header every Warren publisher sends, and
+ * `preload ... stamped` also `x-warren-published-ms`, from which a worker fills a result's
+ * `published_at` (the two headers `warren publish` sends for a plain task). Prints one line: "worker <tasks> <wall seconds> <client cpu seconds>".
  */
 #include <amqp.h>
 #include <amqp_framing.h>
@@ -47,8 +48,9 @@ static int declare(amqp_connection_state_t conn, int count, char **queues) {
 }
 
 /* Publishes N warren.echo tasks to warren.tasks (or with `plain` through the default exchange),
-   1000 unconfirmed at most; `stamped` tasks carry the time they were published. */
-static int preload(amqp_connection_state_t conn, const char *queue, long n, int plain, int stamped) {
+   1000 unconfirmed at most; with `headers` 1 they carry x-warren-attempt, with 2 also the time
+   they were published. */
+static int preload(amqp_connection_state_t conn, const char *queue, long n, int plain, int headers) {
   amqp_bytes_t exchange = plain ? amqp_empty_bytes : amqp_cstring_bytes("warren.tasks");
   amqp_channel_open(conn, 1);
   check_reply("channel.open", amqp_get_rpc_reply(conn));
@@ -59,16 +61,19 @@ static int preload(amqp_connection_state_t conn, const char *queue, long n, int 
   props.delivery_mode = 2;
   props.content_type = amqp_cstring_bytes("application/json");
   props.type = amqp_cstring_bytes("warren.echo");
-  amqp_table_entry_t stamp;
-  if (stamped) {
+  amqp_table_entry_t entries[2];
+  if (headers > 0) {
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
-    stamp.key = amqp_cstring_bytes("x-warren-published-ms");
-    stamp.value.kind = AMQP_FIELD_KIND_I64;
-    stamp.value.value.i64 = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+    entries[0].key = amqp_cstring_bytes("x-warren-attempt");
+    entries[0].value.kind = AMQP_FIELD_KIND_I64;
+    entries[0].value.value.i64 = 1;
+    entries[1].key = amqp_cstring_bytes("x-warren-published-ms");
+    entries[1].value.kind = AMQP_FIELD_KIND_I64;
+    entries[1].value.value.i64 = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
     props._flags |= AMQP_BASIC_HEADERS_FLAG;
-    props.headers.num_entries = 1;
-    props.headers.entries = &stamp;
+    props.headers.num_entries = headers;
+    props.headers.entries = entries;
   }
   char body[256], id[64];
   long sent = 0;
@@ -100,14 +105,15 @@ static int preload(amqp_connection_state_t conn, const char *queue, long n, int 
 
 int main(int argc, char **argv) {
   if ((argc == 6 || argc == 7) && strcmp(argv[1], "preload") == 0) {
-    return preload(open_connection(argv[2], atoi(argv[3])), argv[4], atol(argv[5]), argc == 7 && strcmp(argv[6], "plain") == 0,
-                   argc == 7 && strcmp(argv[6], "stamped") == 0);
+    const char *mode = argc == 7 ? argv[6] : "";
+    return preload(open_connection(argv[2], atoi(argv[3])), argv[4], atol(argv[5]), strcmp(mode, "plain") == 0,
+                   strcmp(mode, "stamped") == 0 ? 2 : strcmp(mode, "attempt") == 0 ? 1 : 0);
   }
   if (argc >= 5 && strcmp(argv[1], "declare") == 0) {
     return declare(open_connection(argv[2], atoi(argv[3])), argc - 4, argv + 4);
   }
   if ((argc != 7 && argc != 8) || strcmp(argv[1], "run") != 0) {
-    fprintf(stderr, "usage: %s run HOST PORT QUEUE N PREFETCH [RESULT_QUEUE] | preload HOST PORT QUEUE N [plain|stamped] | declare HOST PORT QUEUE...\n", argv[0]);
+    fprintf(stderr, "usage: %s run HOST PORT QUEUE N PREFETCH [RESULT_QUEUE] | preload HOST PORT QUEUE N [plain|attempt|stamped] | declare HOST PORT QUEUE...\n", argv[0]);
     return 2;
   }
   /* The results' exchange and routing key: Warren's results exchange, or a plain queue, or
