@@ -16,15 +16,18 @@ public struct TaskTracing: Sendable {
     }
 
     /// Starts a span named `name`, a child of `parent` (a traceparent; the root of a new trace
-    /// when nil or invalid). End it with `TraceSpan.end`.
-    public func start(_ name: String, kind: SpanKind, parent: String?, attributes: [String: String] = [:]) -> TraceSpan {
+    /// when nil or invalid). End it with `TraceSpan.end`. The name and attributes are only made
+    /// when a tracer records them: without one a run costs a span id and nothing more.
+    public func start(_ name: @autoclosure () -> String, kind: SpanKind, parent: String?,
+                      attributes: @autoclosure () -> [String: String] = [:]) -> TraceSpan {
         guard let tracer else { return TraceSpan(traceparent: TraceParent.child(of: parent), span: nil) }
+        let name = name()
         var context = ServiceContext.topLevel
         if let parent, TraceParent.isValid(parent) {
             tracer.extract([TraceSpan.header: parent], into: &context, using: HeaderCarrier())
         }
         let span = tracer.startSpan(name, context: context, ofKind: kind)
-        for (key, value) in attributes { span.attributes[key] = value }
+        for (key, value) in attributes() { span.attributes[key] = value }
         var carrier: [String: String] = [:]
         tracer.inject(span.context, into: &carrier, using: HeaderCarrier())
         return TraceSpan(traceparent: carrier[TraceSpan.header] ?? TraceParent.child(of: parent), span: span)

@@ -47,7 +47,7 @@ struct WorkerCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("announce-interval"),
             help: "How often the worker announces itself for `warren workers`, the dashboard and warren_worker_busy_ratio, 1s to 1m, or off (default 5s).")
-    var announceInterval = "5s"
+    var announceInterval: String?
 
     @OptionGroup var service: ServiceOptions
 
@@ -77,7 +77,7 @@ struct WorkerCommand: AsyncParsableCommand {
         }
         if announceInterval == "off" {
             workerConfiguration.announceInterval = nil
-        } else {
+        } else if let announceInterval {
             let interval = try ArgumentValues.duration(announceInterval, option: "--announce-interval")
             guard interval >= .seconds(1), interval <= .seconds(60) else {
                 throw ValidationError("--announce-interval: expected 1s to 1m, or off, got \(announceInterval)")
