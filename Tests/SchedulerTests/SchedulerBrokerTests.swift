@@ -136,8 +136,11 @@ import WarrenTestSupport
 
             // Room in the queue; the next instance catches the fire up.
             _ = try await channel.purgeQueue(full)
-            let (_, second) = try await harness.startScheduler(clock: VirtualClock(milliseconds: t0 + 90_000), instance: "second")
+            let later = VirtualClock(milliseconds: t0 + 90_000)
+            let (_, second) = try await harness.startScheduler(clock: later, instance: "second")
             try await waitUntil("the fire of 12:01 in \(full)") { try await channel.inspectQueue(full).messageCount == 1 }
+            // Asleep until 12:02: the catch-up and the progress record written after it are done.
+            try await waitUntil("the second instance asleep until 12:02") { later.earliestSleep == t0 + 120_000 }
             try await harness.stop(second)
             let consumer = try await channel.consume(queue: full)
             let delivery = try #require(try await consumer.firstDelivery(within: .seconds(10)))
