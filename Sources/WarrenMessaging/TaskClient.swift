@@ -86,7 +86,7 @@ public final class TaskClient: Sendable {
             }
             let results = await channel.publishBatch(messages)
             for (span, result) in zip(spans, results) {
-                if case .failure(let error) = result { span?.end(error: "\(error)") } else { span?.end() }
+                span?.end(confirmed: result)
             }
             outcomes += results
             start += window

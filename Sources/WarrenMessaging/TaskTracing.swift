@@ -1,3 +1,4 @@
+import RabbitMQ
 import Tracing
 import WarrenCore
 
@@ -52,6 +53,11 @@ public struct TraceSpan: Sendable {
         guard let span else { return }
         if let error { span.setStatus(SpanStatus(code: .error, message: error)) }
         span.end()
+    }
+
+    /// Ends the span of a publish with the broker's answer: failed with the error it gave.
+    public func end(confirmed result: Result<Void, AMQPError>) {
+        if case .failure(let error) = result { end(error: "\(error)") } else { end() }
     }
 
     /// Runs `body` with this span as the task's current context, so that spans `body` starts

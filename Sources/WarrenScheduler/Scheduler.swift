@@ -441,7 +441,7 @@ public final class Scheduler: Service, Sendable {
             let results = await channel.publishBatch(messages)
             let confirmedAt = clock.nanosecondsNow()
             for (span, result) in zip(spans, results) {
-                if case .failure(let error) = result { span.end(error: "\(error)") } else { span.end() }
+                span.end(confirmed: result)
             }
             var nacked: [Fire] = []
             for (index, result) in results.enumerated() {

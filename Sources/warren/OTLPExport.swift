@@ -43,15 +43,10 @@ struct OTLPExport {
     func whileRunning<T: Sendable>(logger: Logger, _ body: () async throws -> T) async throws -> T {
         let group = ServiceGroup(services: [service], logger: logger)
         let exporting = Task { try await group.run() }
-        do {
-            let value = try await body()
-            await group.triggerGracefulShutdown()
-            _ = try? await exporting.value
-            return value
-        } catch {
-            await group.triggerGracefulShutdown()
-            _ = try? await exporting.value
-            throw error
-        }
+        let outcome: Result<T, any Error>
+        do { outcome = .success(try await body()) } catch { outcome = .failure(error) }
+        await group.triggerGracefulShutdown()
+        _ = try? await exporting.value
+        return try outcome.get()
     }
 }
