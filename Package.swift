@@ -211,6 +211,11 @@ let package = Package(
             path: "Benchmarks/RoundTripBenchmark"
         ),
         .executableTarget(
+            name: "warren-workflow-bench",
+            dependencies: ["RabbitMQ", "WarrenCore", "WarrenMessaging", .product(name: "Logging", package: "swift-log")],
+            path: "Benchmarks/WorkflowBenchmark"
+        ),
+        .executableTarget(
             name: "warren-backend-bench",
             dependencies: ["RabbitMQ", "WarrenCore", "WarrenMessaging", "WarrenStore", .product(name: "Logging", package: "swift-log")],
             path: "Benchmarks/BackendBenchmark"

@@ -101,7 +101,8 @@ public struct Backend: Service {
     /// The channels of a started backend: where results come from and where the unstorable go.
     private struct Subscription {
         let consumer: Consumer
-        let deadLetters: Channel
+        /// Confirmed publishes: dead letters, workflow step events.
+        let publishing: Channel
     }
 
     /// The start: declares the topology and subscribes to `warren.results`.
@@ -109,20 +110,20 @@ public struct Backend: Service {
         let setup = try await connection.openChannel(confirms: false)
         try await WarrenTopology.declareShared(on: setup, queueType: configuration.queueType)
         try? await setup.close()
-        let deadLetters = try await connection.openChannel(confirms: true)
+        let publishing = try await connection.openChannel(confirms: true)
         let channel = try await connection.openChannel(confirms: false)
         try await channel.setPrefetch(UInt16(clamping: max(configuration.prefetch, configuration.batchSize)))
-        return Subscription(consumer: try await channel.consume(queue: WireNames.resultsQueue), deadLetters: deadLetters)
+        return Subscription(consumer: try await channel.consume(queue: WireNames.resultsQueue), publishing: publishing)
     }
 
     private func serve(connection: Connection, subscription: Subscription, store: any ResultStore) async throws {
         let metrics = self.metrics
-        let (consumer, deadLetters) = (subscription.consumer, subscription.deadLetters)
+        let (consumer, publishing) = (subscription.consumer, subscription.publishing)
         state.setConsuming(true)
         defer { state.setConsuming(false) }
         logger.info("backend consuming", metadata: ["queue": "\(WireNames.resultsQueue)", "store": "\(configuration.store)",
                                                     "batch_size": "\(configuration.batchSize)", "batch_delay": "\(configuration.batchDelay)"])
-        var ingest = ResultIngest(configuration: configuration, deadLetters: deadLetters, logger: logger, metrics: metrics,
+        var ingest = ResultIngest(configuration: configuration, publishing: publishing, logger: logger, metrics: metrics,
                                   writer: StoreWriter(store: store, backoff: configuration.retryBackoff, logger: logger, metrics: metrics))
         let retention = configuration.retain.map {
             Retention(store: store, retain: $0, interval: configuration.retentionInterval, chunk: configuration.retentionChunk,
@@ -139,6 +140,8 @@ public struct Backend: Service {
                 }
             }
             if let retention { group.addTask { await retention.run() } }
+            let coordinator = WorkflowCoordinator(store: store, connection: connection, queueType: configuration.queueType, logger: logger)
+            group.addTask { await coordinator.run() }
             if let directory = configuration.schedulesDirectory {
                 let watch = ScheduleWatch(store: store, schedules: ScheduleCache(directory: directory), interval: configuration.healthInterval,
                                           state: state, logger: logger)

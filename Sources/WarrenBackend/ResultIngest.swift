@@ -10,7 +10,7 @@ import WarrenMessaging
 /// its deliveries are acknowledged (one `basic.ack(multiple)`).
 struct ResultIngest {
     let configuration: BackendConfiguration
-    let deadLetters: Channel
+    let publishing: Channel
     let logger: Logger
     let metrics: BackendMetrics
     var writer: StoreWriter
@@ -102,6 +102,16 @@ struct ResultIngest {
                 guard await deadLetter(unstorable) else { return false }
             }
         }
+        // The coordinator learns of each step that ended once its result is stored, before the
+        // result is acknowledged: a crash between the two tells it twice, which it takes in stride.
+        let events = results.compactMap { result -> OutgoingMessage? in
+            guard let run = result.workflow, result.status.isFinal, result.status != .skipped,
+                  let step = WorkflowDefinition.stepName(taskID: result.id, run: run) else { return nil }
+            return WorkflowEvent.stepEnded(run: run, step: step).outgoing()
+        }
+        if !events.isEmpty {
+            guard await publishConfirmed(events, what: "workflow step events to \(WireNames.workflowsQueue)") else { return false }
+        }
         do {
             try deliveries.last?.ack(multiple: true)
         } catch {
@@ -115,19 +125,26 @@ struct ResultIngest {
     /// Publishes results that cannot be stored (unreadable, too large, refused by the store) to
     /// `warren.dead` with confirms, retrying until confirmed.
     private func deadLetter(_ messages: [OutgoingMessage]) async -> Bool {
+        guard await publishConfirmed(messages, what: "results that cannot be stored to \(WireNames.deadLetterQueue)") else { return false }
+        metrics.deadLettered(messages.count)
+        logger.warning("dead-lettered \(messages.count) result message(s) that cannot be stored to \(WireNames.deadLetterQueue)",
+                       metadata: ["reason": "\(messages.first?.properties.headers?[WireHeaders.deadLetterError] ?? .string(""))"])
+        return true
+    }
+
+    /// Publishes `messages` with confirms, retrying until all are confirmed; false when
+    /// shutdown came first.
+    private func publishConfirmed(_ messages: [OutgoingMessage], what: String) async -> Bool {
         var backoff = Backoff(first: configuration.retryBackoff.first, longest: configuration.retryBackoff.longest)
+        var pending = messages
         while true {
-            let outcomes = await deadLetters.publishBatch(messages)
-            let failures = outcomes.compactMap { outcome -> AMQPError? in
-                if case .failure(let error) = outcome { return error } else { return nil }
+            let outcomes = await publishing.publishBatch(pending)
+            let failures = zip(pending, outcomes).compactMap { message, outcome -> (OutgoingMessage, AMQPError)? in
+                if case .failure(let error) = outcome { return (message, error) } else { return nil }
             }
-            if failures.isEmpty {
-                metrics.deadLettered(messages.count)
-                logger.warning("dead-lettered \(messages.count) result message(s) that cannot be stored to \(WireNames.deadLetterQueue)",
-                               metadata: ["reason": "\(messages.first?.properties.headers?[WireHeaders.deadLetterError] ?? .string(""))"])
-                return true
-            }
-            logger.error("could not dead-letter results that cannot be stored: \(failures[0]); retrying")
+            if failures.isEmpty { return true }
+            pending = failures.map(\.0)
+            logger.error("could not publish \(what): \(failures[0].1); retrying")
             let wait = backoff.step()
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: wait) }
             if Task.isShuttingDownGracefully || Task.isCancelled { return false }

@@ -20,6 +20,8 @@ public struct WarrenSettings: Sendable {
     /// The schedules (`--schedules` / `WARREN_SCHEDULES`); empty when none were given.
     public var schedules: [ScheduleDefinition]
     public var schedulesPath: String?
+    /// The workflows the schedule files declare, by name.
+    public var workflows: [String: WorkflowDefinition] = [:]
 
     public init(endpoints: [Endpoint], heartbeat: Duration = .seconds(10), queues: [String] = [WireNames.defaultQueue],
                 concurrency: Int = 4, prefetch: Int = 16, queueType: QueueType = .classic, maxPayload: Int = 1 << 20,

@@ -62,7 +62,19 @@ public enum DoctorRules {
         let catalogName = settings.catalogPath ?? "the catalog"
         let consumed = Set(settings.queues)
         var missing = false
-        for schedule in settings.schedules where consumed.contains(schedule.queue) && catalog[schedule.task] == nil {
+        for schedule in settings.schedules {
+            // A schedule naming a workflow starts a run: its steps' tasks must be in the catalog.
+            guard let workflow = settings.workflows[schedule.task] else { continue }
+            for step in workflow.steps {
+                let queue = step.queue ?? workflow.queue ?? schedule.queue
+                guard consumed.contains(queue), catalog[step.task] == nil else { continue }
+                missing = true
+                findings.append(DoctorFinding("catalog", .error,
+                    "workflow \(workflow.name) (\(workflow.location.map { "\($0)" } ?? "?")), started by schedule \(schedule.name), runs step \(step.name) as task \(step.task) in queue \(queue), which this worker consumes, but \(catalogName) has no task \(step.task): the step would be dead-lettered as unknown",
+                    fix: "add \(step.task) to \(catalogName), or fix the task name in the step"))
+            }
+        }
+        for schedule in settings.schedules where settings.workflows[schedule.task] == nil && consumed.contains(schedule.queue) && catalog[schedule.task] == nil {
             missing = true
             findings.append(DoctorFinding("catalog", .error,
                 "schedule \(schedule.name) (\(schedule.location)) fires task \(schedule.task) into queue \(schedule.queue), which this worker consumes, but \(catalogName) has no task \(schedule.task): every fire is dead-lettered as unknown",

@@ -38,6 +38,16 @@ public final class TaskClient: Sendable {
         ensured.withLock { _ = $0.insert(queue) }
     }
 
+    /// Declares the shared topology (results, dead letters, delay chain, workflows) once for this
+    /// client.
+    public func ensureShared() async throws {
+        if ensured.withLock({ $0.contains("") }) { return }
+        let setup = try await connection.openChannel(confirms: false)
+        try await WarrenTopology.declareShared(on: setup, queueType: queueOptions.type)
+        try? await setup.close()
+        ensured.withLock { _ = $0.insert("") }
+    }
+
     /// Publishes one task; returns once the broker confirmed it. A positive `delay` sends it
     /// through the delay chain.
     public func publish(_ message: TaskMessage, delay: Duration = .zero) async throws {

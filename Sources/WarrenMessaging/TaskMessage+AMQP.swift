@@ -17,6 +17,7 @@ extension TaskMessage {
         if let traceparent { headers[WireHeaders.traceparent] = .string(traceparent) }
         if let trigger { headers[WireHeaders.trigger] = .string(trigger) }
         if let batch { headers[WireHeaders.batch] = .string(batch) }
+        if let workflow { headers[WireHeaders.workflow] = .string(workflow) }
         let properties = BasicProperties(
             contentType: "application/json", headers: headers, deliveryMode: 2,
             priority: priority.map { UInt8(clamping: $0) }, messageID: id, timestamp: now, type: task
@@ -64,6 +65,7 @@ extension TaskMessage {
             batch: headers[WireHeaders.batch]?.stringValue
         )
         self.firstAttempt = firstAttempt
+        workflow = headers[WireHeaders.workflow]?.stringValue
         publishedMs = try Self.milliseconds(in: headers, WireHeaders.publishedAt)
     }
 

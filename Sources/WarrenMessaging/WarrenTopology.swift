@@ -143,7 +143,16 @@ public enum WarrenTopology {
         try await declareQueue(sharedQueue(WireNames.deadLetterQueue, type: queueType), on: channel)
         try await channel.bind(QueueBinding(queue: WireNames.deadLetterQueue, exchange: WireNames.deadLetterExchange, routingKey: ""))
         try await DelayChain.declare(on: channel)
+        try await declareQueue(workflowsQueue, on: channel)
     }
+
+    /// `warren.workflows`: one consumer active at a time, so one backend coordinates workflow
+    /// runs while the others stand by (docs/workflows.md). A quorum queue in every deployment,
+    /// as the delay chain's are: RabbitMQ 3.10 and 3.11 classic queues can crash when the active
+    /// consumer goes with unacknowledged messages, and the next one then never takes over
+    /// (rabbitmq-server#5460).
+    public static let workflowsQueue = QueueSpec(name: WireNames.workflowsQueue,
+                                                 arguments: QueueArguments(type: .quorum, singleActiveConsumer: true))
 
     /// `warren.results` or `warren.dead-letter` as a deployment of `type` declares it: classic
     /// queues without arguments (as every Warren before cluster mode declared them), or quorum.

@@ -399,6 +399,7 @@ public final class Scheduler: Service, Sendable {
             var skipped: [OutgoingMessage] = []
             let now = clock.millisecondsNow()
             let runtime = scheduler.runtime.withLock { $0 }
+            let workflows = scheduler.library.workflows
             for fire in fires {
                 guard let schedule = timeline.schedule(named: fire.schedule) else { continue }
                 if let pause = runtime.pause(of: schedule.name, at: fire.due) {
@@ -432,7 +433,12 @@ public final class Scheduler: Service, Sendable {
                     message.traceparent = span.traceparent
                     spans.append(span)
                 }
-                messages.append(message.outgoing())
+                if let workflow = workflows[schedule.task] {
+                    // The fire starts a run of the workflow, whose id is the fire's task id.
+                    messages.append(WorkflowEvent.start(WorkflowRun(fire: message, workflow: workflow, at: now)).outgoing())
+                } else {
+                    messages.append(message.outgoing())
+                }
                 sent.append((fire, schedule))
             }
             messages += skipped

@@ -29,6 +29,12 @@ public protocol ResultStore: Sendable {
     func deleteResults(before cutoff: Date, limit: Int) async throws -> Int
     /// How many task ids and how many attempts are stored.
     func counts() async throws -> StoredCounts
+    /// The workflow run `id` as the coordinator last saved it; nil when the store has none.
+    func workflowRun(_ id: String) async throws -> WorkflowRun?
+    /// Saves `run`, replacing what was saved under its id.
+    func saveWorkflowRun(_ run: WorkflowRun) async throws
+    /// The latest state of each of `ids` that has a result (the steps of a workflow run).
+    func latest(ofIDs ids: [String]) async throws -> [TaskResult]
     /// The schema version the store is at.
     func schemaVersion() async throws -> Int
     /// Releases connections.

@@ -33,6 +33,7 @@ struct DueForwarder: Sendable {
         unsent.traceparent = properties.headers?[WireHeaders.traceparent]?.stringValue
         unsent.trigger = properties.headers?[WireHeaders.trigger]?.stringValue
         unsent.batch = properties.headers?[WireHeaders.batch]?.stringValue
+        unsent.workflow = properties.headers?[WireHeaders.workflow]?.stringValue
         var forwarded = properties
         forwarded.headers?["x-death"] = nil
         forwarded.headers?["x-first-death-exchange"] = nil

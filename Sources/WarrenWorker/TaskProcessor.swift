@@ -171,6 +171,7 @@ struct TaskProcessor: Sendable {
             ?? TaskResult(id: id, task: delivery.properties.type ?? "unknown", queue: queue, attempt: 1, status: .rejected)
         result.worker = workerName
         result.batch = message?.batch ?? delivery.properties.headers?[WireHeaders.batch]?.stringValue
+        result.workflow = message?.workflow ?? delivery.properties.headers?[WireHeaders.workflow]?.stringValue
         result.args = message.map { TaskResult.boundedArgs($0.args, limit: TaskResult.defaultArgsLimit, atMost: delivery.body.count) }
         result.markRun(of: delivery)
         result.status = .rejected
@@ -208,6 +209,7 @@ extension TaskResult {
         self.traceparent = message.traceparent
         self.trigger = message.trigger
         self.batch = message.batch
+        self.workflow = message.workflow
         self.publishedAt = message.publishedMs.map(Timestamp.formatUTC(milliseconds:))
     }
 

@@ -75,6 +75,7 @@ struct DoctorCommand: AsyncParsableCommand {
             do {
                 let set = try ScheduleDirectory.load(directory)
                 settings.schedules = set.schedules
+                settings.workflows = Dictionary(set.workflows.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
                 findings += set.errors.map { DoctorFinding("schedules", .error, "the scheduler rejects this file and keeps its last good version: \($0)", fix: "fix it; `warren schedules validate \(directory)` lists every error") }
             } catch {
                 throw ValidationError("--schedules: \(error)")

@@ -30,8 +30,11 @@ struct PublishCommand: AsyncParsableCommand {
 
     @OptionGroup var queueTypeOption: QueueTypeOption
 
-    @Argument(help: "A task name from the workers' catalog.")
+    @Argument(help: "A task name from the workers' catalog, or a workflow declared under --schedules (which starts a run of it).")
     var task: String?
+
+    @Option(help: "Directory of schedule files whose workflows TASK may name (env WARREN_SCHEDULES; default ./schedules when it exists).")
+    var schedules: String?
 
     @Option(help: "The queue to publish to (default: the task's queue: in the --tasks catalog, else default).")
     var queue: String?
@@ -123,12 +126,21 @@ struct PublishCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError(Self.optionNamed(error))
         }
+        let workflow = try workflowNamed(task)
+        if workflow != nil, let option = [delay > .zero ? "--delay/--at" : nil, priority != nil ? "--priority" : nil,
+                                          expires != nil ? "--expires" : nil].compactMap({ $0 }).first {
+            throw ValidationError("\(option): not for a workflow (\(task) is one); give it to its steps instead")
+        }
         let connection = try await broker.connect(command: "publish")
         let client = TaskClient(connection: connection, queueOptions: queueOptions, actor: RuntimeSchedules.actor(), tracing: tracing)
         let waiter: ResultWaiter?
         do {
             waiter = wait ? try await client.waitForResult(of: message.id) : nil
-            try await client.publish(message, delay: delay)
+            if let workflow {
+                try await client.startWorkflow(WorkflowRun(fire: message, workflow: workflow, at: Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))))
+            } else {
+                try await client.publish(message, delay: delay)
+            }
         } catch {
             await connection.close()
             FileHandle.standardError.write(Data("warren publish: \(error)\n".utf8))
@@ -136,7 +148,7 @@ struct PublishCommand: AsyncParsableCommand {
         }
         print(message.id)
         let inspector = Inspector(connection: connection)
-        await Self.warnOfIdleQueues([message.queue], inspector: inspector)
+        if workflow == nil { await Self.warnOfIdleQueues([message.queue], inspector: inspector) }
         guard let waiter else {
             await connection.close()
             return
@@ -155,6 +167,20 @@ struct PublishCommand: AsyncParsableCommand {
         await connection.close()
         print(ResultFormatting.jsonLine(result))
         if result.status != .succeeded { throw ExitCode(1) }
+    }
+
+    /// The workflow `name` declared under `--schedules` (or WARREN_SCHEDULES, or ./schedules when
+    /// it exists); nil when none is: then `name` is a task.
+    private func workflowNamed(_ name: String) throws -> WorkflowDefinition? {
+        let given = schedules ?? ProcessInfo.processInfo.environment["WARREN_SCHEDULES"]
+        let directory = given ?? "schedules"
+        var isDirectory: ObjCBool = false
+        guard given != nil || (FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) && isDirectory.boolValue) else { return nil }
+        do {
+            return try ScheduleDirectory.load(directory).workflow(named: name)
+        } catch {
+            throw ValidationError("--schedules: \(error)")
+        }
     }
 
     /// Warns on standard error once for each distinct queue of `queues` that exists and has no

@@ -44,7 +44,12 @@ import WarrenCore
         #expect(set.errors.isEmpty)
         #expect(!set.schedules.isEmpty)
         for schedule in set.schedules {
-            #expect(catalog[schedule.task] != nil, "\(schedule.name) names \(schedule.task)")
+            #expect(catalog[schedule.task] != nil || set.workflow(named: schedule.task) != nil, "\(schedule.name) names \(schedule.task)")
+        }
+        // The example workflow's steps run on the quickstart's worker too.
+        #expect(!set.workflows.isEmpty)
+        for workflow in set.workflows {
+            for step in workflow.steps { #expect(catalog[step.task] != nil, "\(workflow.name).\(step.name) names \(step.task)") }
         }
     }
 }

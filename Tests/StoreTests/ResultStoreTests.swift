@@ -272,6 +272,37 @@ struct ResultStoreTests {
         #expect(oldAttempts.isEmpty)
     }
 
+    @Test("a workflow run is saved and read back whole, saved again in place, and deleted by retention; steps are read by their ids",
+          arguments: StoreKind.allCases)
+    func workflowRuns(kind: StoreKind) async throws {
+        let fixture = try await StoreFixture.make(kind)
+        let definition = WorkflowDefinition(name: "etl", steps: [WorkflowStep(name: "a", task: "t", args: .object(["x": .string("{args.x}")])),
+                                                                 WorkflowStep(name: "b", task: "t", after: ["a"], queue: "q2")],
+                                            onFailure: .continue, queue: "q")
+        var run = WorkflowRun(id: "run/1@2026", definition: definition, args: .object(["x": .integer(1)]), queue: "default", startedMs: 1_000)
+        run.schedule = "nightly"
+        let missing = try await fixture.store.workflowRun(run.id)
+        try await fixture.store.saveWorkflowRun(run)
+        let saved = try await fixture.store.workflowRun(run.id)
+        run.published = ["a"]
+        run.status = .succeeded
+        run.finishedMs = 2_000
+        try await fixture.store.saveWorkflowRun(run)
+        let updated = try await fixture.store.workflowRun(run.id)
+        try await fixture.store.store([makeResult("run/1@2026/a"), makeResult("run/1@2026/b"), makeResult("run/1@2026"), makeResult("other")])
+        let steps = try await fixture.store.latest(ofIDs: run.stepTaskIDs + ["no-such-id"])
+        let none = try await fixture.store.latest(ofIDs: [])
+        _ = try await fixture.store.deleteResults(before: Date().addingTimeInterval(60), limit: 100)
+        let gone = try await fixture.store.workflowRun(run.id)
+        await fixture.close()
+        #expect(missing == nil)
+        #expect(saved?.published == [] && saved?.status == nil && saved?.definition == definition && saved?.schedule == "nightly")
+        #expect(updated == run)
+        #expect(Set(steps.map(\.id)) == ["run/1@2026/a", "run/1@2026/b"])
+        #expect(none.isEmpty)
+        #expect(gone == nil, "retention deletes runs last changed before the cutoff")
+    }
+
     @Test("schema migrations are versioned; opening again keeps the data and the version", arguments: StoreKind.allCases)
     func migrations(kind: StoreKind) async throws {
         let fixture = try await StoreFixture.make(kind)
@@ -284,8 +315,8 @@ struct ResultStoreTests {
         await again.close()
         await reader.close()
         await fixture.close()
-        #expect(version == 7)
-        #expect(versionAgain == 7)
+        #expect(version == 8)
+        #expect(versionAgain == 8)
         #expect(read.map(\.id) == ["m-1"])
     }
 

@@ -112,7 +112,7 @@ struct SchedulesCommandTests {
             .deletingLastPathComponent().appendingPathComponent("schedules").path
         let result = try await runWarren(["schedules", "validate", examples])
         #expect(result.status == 0)
-        #expect(result.stdout == "\(examples): 6 schedules in 3 files, all valid\n")
+        #expect(result.stdout == "\(examples): 7 schedules and 1 workflow in 4 files, all valid\n")
     }
 
     @Test("validate lists every error of every file and exits 1")

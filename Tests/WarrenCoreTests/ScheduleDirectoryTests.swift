@@ -71,8 +71,9 @@ import Testing
         let set = try ScheduleDirectory.load(examples)
         #expect(set.errors.map(\.description) == [])
         #expect(Set(set.schedules.map(\.name)) == [
-            "nightly-report", "morning-digest", "end-of-month-billing", "invoice-reminders", "inventory-sync", "legacy-export",
+            "nightly-report", "morning-digest", "end-of-month-billing", "invoice-reminders", "inventory-sync", "legacy-export", "nightly-etl",
         ])
+        #expect(set.workflows.map(\.name) == ["nightly-etl"])
         #expect(set.schedule(named: "legacy-export")?.paused == true)
     }
 }

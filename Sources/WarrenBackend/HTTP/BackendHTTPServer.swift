@@ -116,9 +116,19 @@ public final class BackendHTTPServer: Sendable {
         guard let store = openStore() else { return Self.storeNotOpen }
         do {
             let attempts = try await store.attempts(of: id)
-            guard let latest = attempts.last else { return JSONResponse.error(.notFound, "no result stored for task id \(id)") }
+            // A workflow run has its graph (with each step's state) from its start, its own result only at its end.
+            var workflow = ""
+            if let run = try await store.workflowRun(id) {
+                workflow = ",\"workflow\":" + run.graphJSON(latest: try await store.latest(ofIDs: run.stepTaskIDs)).jsonText
+            }
+            guard let latest = attempts.last else {
+                if !workflow.isEmpty {
+                    return JSONResponse.make(.ok, text: "{\"attempts\":[],\"id\":\(JSONValue.string(id).jsonText),\"latest\":null\(workflow)}")
+                }
+                return JSONResponse.error(.notFound, "no result stored for task id \(id)")
+            }
             let current = try await store.latest(of: id) ?? latest
-            return JSONResponse.make(.ok, text: "{\"attempts\":\(JSONResponse.resultsText(attempts)),\"id\":\(JSONValue.string(id).jsonText),\"latest\":\(JSONResponse.resultText(current))}")
+            return JSONResponse.make(.ok, text: "{\"attempts\":\(JSONResponse.resultsText(attempts)),\"id\":\(JSONValue.string(id).jsonText),\"latest\":\(JSONResponse.resultText(current))\(workflow)}")
         } catch {
             return JSONResponse.error(.serviceUnavailable, "result store: \(error)")
         }
@@ -163,8 +173,16 @@ public final class BackendHTTPServer: Sendable {
         if let refusal = configuration.queueOptions.priorityRefusal(message.priority) {
             return JSONResponse.error(.badRequest, "priority: \(refusal)")
         }
+        let workflow = schedules.workflow(named: message.task)
+        if workflow != nil, delay > .zero || message.priority != nil || message.expiresAt != nil {
+            return JSONResponse.error(.badRequest, "delay, at, priority and expires are not for a workflow (\(message.task) is one)")
+        }
         do {
-            try await submitter.submit(message, delay: delay)
+            if let workflow {
+                try await submitter.startWorkflow(WorkflowRun(fire: message, workflow: workflow, at: Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))))
+            } else {
+                try await submitter.submit(message, delay: delay)
+            }
         } catch {
             logger.warning("POST /api/tasks: publish failed: \(error)", metadata: ["task_id": "\(message.id)"])
             return JSONResponse.error(.serviceUnavailable, "the broker did not take the task: \(error)")

@@ -83,17 +83,22 @@ struct DashboardData: Sendable {
 /// The schedule files' schedules, read again at most every 30 s.
 final class ScheduleCache: Sendable {
     private let directory: String?
-    private let cached = Mutex<(at: Date, schedules: [ScheduleDefinition])?>(nil)
+    private let cached = Mutex<(at: Date, set: ScheduleSet)?>(nil)
 
     init(directory: String?) {
         self.directory = directory
     }
 
-    func current() -> [ScheduleDefinition] {
-        guard let directory else { return [] }
-        if let cached = cached.withLock({ $0 }), Date().timeIntervalSince(cached.at) < 30 { return cached.schedules }
-        let schedules = (try? ScheduleDirectory.load(directory).schedules) ?? []
-        cached.withLock { $0 = (Date(), schedules) }
-        return schedules
+    func current() -> [ScheduleDefinition] { set().schedules }
+
+    /// The workflow `name` the files declare (`POST /api/tasks` starts a run of it).
+    func workflow(named name: String) -> WorkflowDefinition? { set().workflow(named: name) }
+
+    private func set() -> ScheduleSet {
+        guard let directory else { return ScheduleSet() }
+        if let cached = cached.withLock({ $0 }), Date().timeIntervalSince(cached.at) < 30 { return cached.set }
+        let set = (try? ScheduleDirectory.load(directory)) ?? ScheduleSet()
+        cached.withLock { $0 = (Date(), set) }
+        return set
     }
 }

@@ -44,6 +44,8 @@ enum DashboardPage {
   tr.trouble td:first-child, section.trouble { border-left: 4px solid var(--bad); }
   .bar { display: inline-block; width: 120px; height: 10px; background: var(--line); border-radius: 5px; overflow: hidden; vertical-align: middle; margin-right: 6px; }
   .bar i { display: block; height: 100%; background: #1f5fbf; }
+  svg.graph { display: block; max-width: 100%; } svg.graph text { font: 12px system-ui, sans-serif; fill: #fff; }
+  svg.graph path { fill: none; stroke: #8d99ae; stroke-width: 1.5; } svg.graph a:hover rect { opacity: .85; }
 </style>
 </head>
 <body>
@@ -60,6 +62,7 @@ const taskLink = (id) => `<a href="/tasks/${encodeURIComponent(id)}">${esc(id)}<
 const scheduleLink = (name) => `<a href="/schedules/${encodeURIComponent(name)}">${esc(name)}</a>`;
 \#(DashboardPage.scheduleScript)
 \#(DashboardPage.deadLettersScript)
+\#(DashboardPage.workflowScript)
 
 function chart(minutes) {
   const width = 960, height = 180, left = 34, bottom = 22, top = 8;
@@ -122,9 +125,9 @@ function dashboard(d) {
 }
 
 function task(t) {
-  document.getElementById("title").textContent = "task " + t.id;
-  const l = t.latest;
-  main.innerHTML = `<section class="wide" id="task"><h2>Task</h2><table>
+  document.getElementById("title").textContent = (t.workflow ? "workflow run " : "task ") + t.id;
+  const l = t.latest ?? {task: t.workflow?.name, queue: "–", status: t.workflow?.status ?? "running"};
+  main.innerHTML = (t.workflow ? workflowGraph(t.workflow) : "") + `<section class="wide" id="task"><h2>Task</h2><table>
       <tr><th>id</th><td>${esc(t.id)}</td></tr><tr><th>task</th><td>${esc(l.task)}</td></tr><tr><th>queue</th><td>${esc(l.queue)}</td></tr>
       <tr><th>schedule</th><td>${l.schedule ? esc(l.schedule) + " (fire for " + esc(l.scheduled_for) + ")" : "–"}</td></tr>
       <tr><th>args</th><td>${l.args != null ? `<code id="args">${esc(JSON.stringify(l.args))}</code>` : "–"}</td></tr>

@@ -25,6 +25,11 @@ actor TaskSubmitter {
         try await open().1.publish(message, delay: delay)
     }
 
+    /// Starts a workflow run; returns once the broker confirmed its start event.
+    func startWorkflow(_ run: WorkflowRun) async throws {
+        try await open().1.startWorkflow(run)
+    }
+
     /// Ready messages and consumers of each queue (nil for a queue that does not exist).
     func inspect(_ queues: [String]) async throws -> [(name: String, state: QueueState?)] {
         try await Inspector(connection: open().0).queues(queues)

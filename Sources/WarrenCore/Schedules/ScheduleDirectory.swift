@@ -11,12 +11,19 @@ public struct ScheduleSet: Sendable {
     public var files: [String]
     /// Files rejected because of an error.
     public var rejectedFiles: [String]
+    /// Workflows of the files that passed, in file then declaration order (SPEC §8).
+    public var workflows: [WorkflowDefinition] = []
 
     public init(schedules: [ScheduleDefinition] = [], errors: [InputFileError] = [], files: [String] = [], rejectedFiles: [String] = []) {
         self.schedules = schedules
         self.errors = errors
         self.files = files
         self.rejectedFiles = rejectedFiles
+    }
+
+    /// The workflow called `name`, if a valid file declares it.
+    public func workflow(named name: String) -> WorkflowDefinition? {
+        workflows.first { $0.name == name }
     }
 
     /// The schedule called `name`, if a valid file declares it.
@@ -59,14 +66,14 @@ public enum ScheduleDirectory {
 
     /// One file's schedules and errors, and the text they were read from (empty when the file
     /// could not be read).
-    public typealias ParsedFile = (file: String, schedules: [ScheduleDefinition], errors: [InputFileError], text: String)
+    public typealias ParsedFile = (file: String, schedules: [ScheduleDefinition], workflows: [WorkflowDefinition], errors: [InputFileError], text: String)
 
     static func parseFile(_ path: String) -> ParsedFile {
         guard let data = FileManager.default.contents(atPath: path) else {
-            return (path, [], [InputFileError(file: path, line: 1, column: 1, message: "cannot read the file")], "")
+            return (path, [], [], [InputFileError(file: path, line: 1, column: 1, message: "cannot read the file")], "")
         }
         guard let text = String(validating: data, as: UTF8.self) else {
-            return (path, [], [InputFileError(file: path, line: 1, column: 1, message: "not UTF-8 text")], "")
+            return (path, [], [], [InputFileError(file: path, line: 1, column: 1, message: "not UTF-8 text")], "")
         }
         return parse(text, file: path)
     }
@@ -74,13 +81,15 @@ public enum ScheduleDirectory {
     /// One file's schedules and errors, from its text.
     public static func parse(_ text: String, file path: String) -> ParsedFile {
         let result = ScheduleFileParser.parse(yaml: text, file: path)
-        return (path, result.schedules, result.errors, text)
+        return (path, result.schedules, result.workflows, result.errors, text)
     }
 
-    /// Joins parsed files, rejecting a file that redeclares a name an earlier file declared.
+    /// Joins parsed files, rejecting a file that redeclares a schedule or workflow name an
+    /// earlier file declared.
     public static func combine(_ parsed: [ParsedFile]) -> ScheduleSet {
         var set = ScheduleSet(files: parsed.map(\.file))
         var declared: [String: SourceLocation] = [:]
+        var declaredWorkflows: [String: SourceLocation] = [:]
         for file in parsed {
             var errors = file.errors
             for schedule in file.schedules {
@@ -91,9 +100,19 @@ public enum ScheduleDirectory {
                     ))
                 }
             }
+            for workflow in file.workflows {
+                if let earlier = declaredWorkflows[workflow.name], let location = workflow.location {
+                    errors.append(InputFileError(
+                        file: file.file, line: location.line, column: location.column,
+                        message: "workflow name \"\(workflow.name)\" is already declared in \(earlier); names must be unique across files"
+                    ))
+                }
+            }
             if errors.isEmpty {
                 for schedule in file.schedules { declared[schedule.name] = schedule.location }
+                for workflow in file.workflows { declaredWorkflows[workflow.name] = workflow.location }
                 set.schedules += file.schedules
+                set.workflows += file.workflows
             } else {
                 set.rejectedFiles.append(file.file)
                 set.errors += errors.sorted { ($0.line, $0.column) < ($1.line, $1.column) }

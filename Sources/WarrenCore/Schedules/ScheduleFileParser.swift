@@ -6,17 +6,19 @@ import Yams
 public struct ScheduleFileParser {
     /// The path as it should appear in messages.
     public let file: String
-    private var reader: YAMLFileReader
+    var reader: YAMLFileReader
+    /// The workflows the file declares (`ScheduleFileParser+Workflows.swift`).
+    var workflows: [WorkflowDefinition] = []
 
-    static let topLevelKeys = ["timezone", "defaults", "schedules"]
+    static let topLevelKeys = ["timezone", "defaults", "schedules", "workflows"]
     static let scheduleKeys = ["cron", "every", "task"] + ScheduleSettings.keys
 
-    /// Parses `yaml`, the contents of `file`; returns the schedules and the errors found. When
-    /// there is any error the file as a whole is invalid.
-    public static func parse(yaml: String, file: String) -> (schedules: [ScheduleDefinition], errors: [InputFileError]) {
+    /// Parses `yaml`, the contents of `file`; returns the schedules, the workflows and the errors
+    /// found. When there is any error the file as a whole is invalid.
+    public static func parse(yaml: String, file: String) -> (schedules: [ScheduleDefinition], workflows: [WorkflowDefinition], errors: [InputFileError]) {
         var parser = ScheduleFileParser(file: file)
         let schedules = parser.parseDocument(yaml)
-        return (schedules, parser.reader.errors.sorted { ($0.line, $0.column) < ($1.line, $1.column) })
+        return (schedules, parser.workflows, parser.reader.errors.sorted { ($0.line, $0.column) < ($1.line, $1.column) })
     }
 
     private init(file: String) {
@@ -28,7 +30,7 @@ public struct ScheduleFileParser {
         guard let composed = reader.compose(yaml) else { return [] }
         guard let root = composed, !root.isNull else { return [] }  // an empty file declares nothing
         guard let mapping = root.mapping else {
-            reader.report(root, "expected a mapping with the keys timezone, defaults and schedules")
+            reader.report(root, "expected a mapping with the keys timezone, defaults, schedules and workflows")
             return []
         }
         let entries = reader.uniqueEntries(mapping, allowed: Self.topLevelKeys, context: "at the top level")
@@ -44,8 +46,11 @@ public struct ScheduleFileParser {
                 reader.report(defaultsNode, "defaults: expected a mapping of settings")
             }
         }
+        if let workflowsNode = entries["workflows"] { parseWorkflows(workflowsNode) }
         guard let schedulesNode = entries["schedules"] else {
-            reader.report(root, "missing \"schedules:\"; a schedule file declares its schedules under it")
+            if entries["workflows"] == nil {
+                reader.report(root, "missing \"schedules:\"; a schedule file declares its schedules under it (and its workflows under \"workflows:\")")
+            }
             return []
         }
         if schedulesNode.isNull { return [] }

@@ -25,6 +25,8 @@ public struct TaskMessage: Sendable, Equatable {
     public var trigger: String?
     /// The batch the task was published in (`x-warren-batch`); nil for a task published alone.
     public var batch: String?
+    /// The workflow run this task is a step of (`x-warren-workflow`); nil for other tasks.
+    public var workflow: String?
     /// When the task entered its queue (`x-warren-published-ms`), in milliseconds since the
     /// epoch, as read from a delivery; `outgoing` stamps the time of publishing.
     public var publishedMs: Int64?

@@ -42,6 +42,9 @@ public struct TaskResult: Sendable, Equatable {
     /// starts handling a delivery, so a task the broker handed out twice has two. Nil in results
     /// of workers from before run ids: storage then keeps one run per `(id, attempt)`.
     public var runID: String?
+    /// The workflow run the task is a step of, copied from its `x-warren-workflow`; nil for
+    /// other tasks.
+    public var workflow: String?
     /// Whether the broker marked the delivery as redelivered: it had handed it out before (a
     /// worker or its connection died, or the task was requeued) and the task may have run already.
     public var redelivered = false
@@ -80,6 +83,7 @@ public struct TaskResult: Sendable, Equatable {
         json.field(",\"traceparent\":", traceparent)
         json.field(",\"trigger\":", trigger)
         json.field(",\"worker\":", worker)
+        if let workflow { json.field(",\"workflow\":", workflow) }
         json.close()
         return Data(json.bytes)
     }
@@ -110,6 +114,7 @@ public struct TaskResult: Sendable, Equatable {
         result.batch = text("batch")
         result.publishedAt = text("published_at")
         result.runID = text("run_id")
+        result.workflow = text("workflow")
         if case .bool(let redelivered)? = fields["redelivered"] { result.redelivered = redelivered }
         return result
     }

@@ -33,6 +33,9 @@ public enum WireNames {
     public static let queueRegistryStream = "warren.queues"
     /// Stream of `WorkerAnnouncement`s: each worker says every few seconds who it is and what it holds.
     public static let workersStream = "warren.workers"
+    /// Durable queue of `WorkflowEvent`s (runs started, steps ended), read by one backend at a
+    /// time (single active consumer): the workflow coordinator (docs/workflows.md).
+    public static let workflowsQueue = "warren.workflows"
     /// Default queue for tasks that name none.
     public static let defaultQueue = "default"
 }
@@ -59,6 +62,8 @@ public enum WireHeaders {
     /// The id of the batch a task was published in (`warren publish --batch`); absent for a task
     /// published on its own.
     public static let batch = "x-warren-batch"
+    /// The id of the workflow run a task is a step of; its results carry it as `workflow`.
+    public static let workflow = "x-warren-workflow"
     /// After this instant (ISO-8601) the task is not run and is recorded `expired`.
     public static let expiresAt = "x-warren-expires-at"
     /// The queue a delayed task goes to once its delay is over.

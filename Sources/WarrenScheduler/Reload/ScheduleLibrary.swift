@@ -7,6 +7,7 @@ public final class ScheduleLibrary: Sendable {
     private struct State {
         var goodVersions: [String: ScheduleDirectory.ParsedFile] = [:]
         var schedules: [ScheduleDefinition] = []
+        var workflows: [String: WorkflowDefinition] = [:]
         var version = 0
     }
 
@@ -27,6 +28,9 @@ public final class ScheduleLibrary: Sendable {
 
     /// The schedules in force.
     public var schedules: [ScheduleDefinition] { state.withLock { $0.schedules } }
+
+    /// The workflows in force, by name: a schedule whose task names one starts a run of it.
+    public var workflows: [String: WorkflowDefinition] { state.withLock { $0.workflows } }
 
     /// The text of each file whose schedules are in force (its last good version), by path.
     public var filesInForce: [String: String] {
@@ -76,7 +80,9 @@ public final class ScheduleLibrary: Sendable {
             let before = state.schedules.map(\.fingerprintWithName)
             state.goodVersions = goodVersions
             state.schedules = combined.schedules
-            if before != combined.schedules.map(\.fingerprintWithName) { state.version += 1 }
+            let workflows = Dictionary(combined.workflows.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+            if before != combined.schedules.map(\.fingerprintWithName) || workflows != state.workflows { state.version += 1 }
+            state.workflows = workflows
             return report
         }
     }

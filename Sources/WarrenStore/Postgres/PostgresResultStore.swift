@@ -6,10 +6,10 @@ import WarrenCore
 /// Results in PostgreSQL through postgres-nio's connection pool. A batch travels as one JSON
 /// array expanded by `jsonb_to_recordset` into two upserts: one round trip per table.
 public final class PostgresResultStore: ResultStore {
-    private let client: PostgresClient
+    let client: PostgresClient
     private let runner: Task<Void, Never>
     /// Passed to postgres-nio (errors only).
-    private let logger: Logger
+    let logger: Logger
     /// Warren's own lines about the store.
     private let storeLogger: Logger
     private let address: PostgresAddress
@@ -63,7 +63,7 @@ public final class PostgresResultStore: ResultStore {
 
     /// Runs `body` within `operationTimeout`, turning PostgreSQL errors into one-line
     /// `ResultStoreError`s.
-    private func run<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    func run<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
         let outcome = await withTaskGroup(of: Result<T, any Error>?.self) { group in
             group.addTask { do { return .success(try await body()) } catch { return .failure(error) } }
             group.addTask {
@@ -189,9 +189,9 @@ public final class PostgresResultStore: ResultStore {
         return bindings
     }
 
-    private static let selectJSON = "json_build_object(\(ResultColumns.jsonObjectArguments(json: { "\($0)::json" }, bool: { $0 })))::text"
+    static let selectJSON = "json_build_object(\(ResultColumns.jsonObjectArguments(json: { "\($0)::json" }, bool: { $0 })))::text"
 
-    private func fetchResults(_ query: PostgresQuery) async throws -> [TaskResult] {
+    func fetchResults(_ query: PostgresQuery) async throws -> [TaskResult] {
         let (client, logger) = (self.client, self.logger)
         return try await run {
             var results: [TaskResult] = []
@@ -307,7 +307,12 @@ public final class PostgresResultStore: ResultStore {
                         (SELECT seq FROM warren_result_attempts WHERE at_ms < \(cutoffMs) LIMIT \(limit)) RETURNING 1)
                     SELECT count(*)::bigint FROM gone
                     """, logger: logger).collect().first?.decode(Int64.self) ?? 0
-                return Int(max(latest, attempts))
+                let runs = try await connection.query("""
+                    WITH gone AS (DELETE FROM warren_workflow_runs WHERE id IN
+                        (SELECT id FROM warren_workflow_runs WHERE updated_ms < \(cutoffMs) LIMIT \(limit)) RETURNING 1)
+                    SELECT count(*)::bigint FROM gone
+                    """, logger: logger).collect().first?.decode(Int64.self) ?? 0
+                return Int(max(latest, attempts, runs))
             }
         }
     }

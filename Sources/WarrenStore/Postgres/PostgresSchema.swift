@@ -44,6 +44,10 @@ enum PostgresSchema {
             "ALTER TABLE warren_result_attempts ADD COLUMN published_at text",
             "ALTER TABLE warren_results ADD COLUMN published_at text",
         ],
+        [  // 8: workflow runs (docs/workflows.md)
+            "CREATE TABLE warren_workflow_runs (id text PRIMARY KEY, workflow text NOT NULL, record text NOT NULL, status text, started_ms bigint NOT NULL, updated_ms bigint NOT NULL)",
+            "CREATE INDEX warren_workflow_runs_started ON warren_workflow_runs (started_ms)",
+        ],
     ]
 
     private static let fields = """

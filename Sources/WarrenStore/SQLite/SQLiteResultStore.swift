@@ -5,7 +5,7 @@ import WarrenCore
 /// Results in an SQLite file through GRDB: WAL journal (readers never block the writer),
 /// `synchronous = FULL` (a commit survives power loss before the backend acks).
 public final class SQLiteResultStore: ResultStore {
-    private let pool: DatabasePool
+    let pool: DatabasePool
     private let path: String
 
     /// Opens the file for `warren backend`: creates it if needed and migrates the schema.
@@ -87,7 +87,7 @@ public final class SQLiteResultStore: ResultStore {
         return StatementArguments(values)
     }
 
-    private static let selectJSON = "json_object(\(ResultColumns.jsonObjectArguments(json: { "json(\($0))" }, bool: { "json(CASE WHEN \($0) THEN 'true' ELSE 'false' END)" })))"
+    static let selectJSON = "json_object(\(ResultColumns.jsonObjectArguments(json: { "json(\($0))" }, bool: { "json(CASE WHEN \($0) THEN 'true' ELSE 'false' END)" })))"
 
     public func page(_ query: ResultQuery) async throws -> ResultPage {
         let filter = ResultFilter(query) { _ in "?" }
@@ -161,7 +161,10 @@ public final class SQLiteResultStore: ResultStore {
             let latest = db.changesCount
             try db.execute(sql: "DELETE FROM warren_result_attempts WHERE seq IN (SELECT seq FROM warren_result_attempts WHERE at_ms < ? LIMIT ?)",
                            arguments: [cutoffMs, limit])
-            return max(latest, db.changesCount)
+            let attempts = db.changesCount
+            try db.execute(sql: "DELETE FROM warren_workflow_runs WHERE id IN (SELECT id FROM warren_workflow_runs WHERE updated_ms < ? LIMIT ?)",
+                           arguments: [cutoffMs, limit])
+            return max(latest, attempts, db.changesCount)
         }
     }
 

@@ -65,6 +65,13 @@ enum SQLiteSchema {
                 ALTER TABLE warren_results ADD COLUMN published_at TEXT;
                 """)
         }
+        migrator.registerMigration("v8 workflows") { db in
+            try db.execute(sql: """
+                CREATE TABLE warren_workflow_runs (id TEXT NOT NULL PRIMARY KEY, workflow TEXT NOT NULL, record TEXT NOT NULL,
+                    status TEXT, started_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL) WITHOUT ROWID;
+                CREATE INDEX warren_workflow_runs_started ON warren_workflow_runs (started_ms);
+                """)
+        }
         return migrator
     }
 

@@ -88,24 +88,33 @@ struct ShowResultCommand: AsyncParsableCommand {
 
     @OptionGroup var storeOptions: StoreOptions
 
-    @Argument(help: "The task id.")
+    @Argument(help: "The task id, or a workflow run's id (then its graph comes first, with each step's state).")
     var id: String
 
-    @Flag(help: "One JSON object per run of an attempt, one per line.")
+    @Flag(help: "One JSON object per run of an attempt, one per line (for a workflow run, first a line with its graph).")
     var json = false
 
     func run() async throws {
         let store = try await storeOptions.openForReading(command: "results show")
         let attempts = try await readOrFail(command: "results show") { try await store.attempts(of: id) }
+        let workflow = try await readOrFail(command: "results show") { () async throws -> (WorkflowRun, [TaskResult])? in
+            guard let run = try await store.workflowRun(id) else { return nil }
+            return (run, try await store.latest(ofIDs: run.stepTaskIDs))
+        }
         await store.close()
-        guard !attempts.isEmpty else {
+        guard !attempts.isEmpty || workflow != nil else {
             FileHandle.standardError.write(Data("warren results show: no result stored for task id \(id)\n".utf8))
             throw ExitCode(1)
         }
         if json {
+            if let (run, steps) = workflow { print(ResultFormatting.workflowJSON(run, steps: steps).jsonText) }
             for attempt in attempts { print(ResultFormatting.jsonLine(attempt)) }
         } else {
-            print(ResultFormatting.attempts(attempts))
+            if let (run, steps) = workflow {
+                print(ResultFormatting.workflow(run, steps: steps))
+                if !attempts.isEmpty { print("") }
+            }
+            if !attempts.isEmpty { print(ResultFormatting.attempts(attempts)) }
         }
     }
 }

@@ -15,7 +15,8 @@ struct ValidateSchedulesCommand: ParsableCommand {
     func run() throws {
         let set = try ScheduleInputs.load(directory)
         if set.errors.isEmpty {
-            print("\(directory): \(set.schedules.count) schedules in \(set.files.count) files, all valid")
+            let workflows = set.workflows.isEmpty ? "" : " and \(set.workflows.count) workflow\(set.workflows.count == 1 ? "" : "s")"
+            print("\(directory): \(set.schedules.count) schedules\(workflows) in \(set.files.count) files, all valid")
             return
         }
         ScheduleInputs.report(set.errors)
