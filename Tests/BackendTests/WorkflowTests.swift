@@ -54,7 +54,7 @@ struct WorkflowTests {
             """)
         let harness = try await BackendHarness.make(.sqlite)
         let port = TestPorts.free()
-        let backend = try harness.startBackend(["--http", "127.0.0.1:\(port)"])
+        let backend = try harness.startBackend(["--http", "127.0.0.1:\(port)", "--schedules", directory])
         let worker = try WarrenProcess(["worker", "--log-level", "warning"], environment: harness.environment)
         try await Self.running(harness, [worker, backend]) {
             let published = try await harness.warren(["publish", "etl", "--schedules", directory, "--arg", "day=2026-12-06", "--id", "etl-1", "--wait"])
@@ -98,10 +98,20 @@ struct WorkflowTests {
             try FileManager.default.createDirectory(atPath: DashboardTests.screenshots, withIntermediateDirectories: true)
             _ = try await DashboardTests.chromium("http://127.0.0.1:\(port)/tasks/etl-1", screenshot: DashboardTests.screenshots + "/workflow.png")
 
-            // The same run id starts nothing new.
             #expect(try await harness.warren(["publish", "etl", "--schedules", directory, "--id", "etl-1"]).status == 0)
-            let list = try await harness.warren(["results", "list", "--task", "etl", "--json"])
-            #expect(OperatorToolkitTests.jsonLines(list.stdout).count == 1, "\(list.stdout)")
+            // POST /api/tasks starts a run as `publish` does; what only a task can have is refused.
+            let api = try await HTTPAPITests.request("POST", "http://127.0.0.1:\(port)/api/tasks", body: #"{"task": "etl", "id": "etl-api", "args": {"day": "2026-12-07"}}"#)
+            #expect(api.status == 202, "\(api.text)")
+            try await waitUntil("the run started by the API to succeed") { try await Self.graph(harness, "etl-api")?.status == "succeeded" }
+            #expect(try await Self.args(harness, "etl-api/transform") == .object(["input": .string("/data/2026-12-07.csv"), "rows": .integer(12)]))
+            let delayed = try await HTTPAPITests.request("POST", "http://127.0.0.1:\(port)/api/tasks", body: #"{"task": "etl", "delay": "1m"}"#)
+            #expect(delayed.status == 400 && delayed.text.contains("not for a workflow (etl is one)"), "\(delayed.text)")
+            let refused = try await harness.warren(["publish", "etl", "--schedules", directory, "--priority", "3"])
+            #expect(refused.status == 2 && refused.stderr.contains("--priority: not for a workflow (etl is one)"), "\(refused.stderr)")
+
+            // Starting etl-1 again (before the API's run, which the coordinator takes after it) started nothing.
+            #expect(OperatorToolkitTests.jsonLines(try await harness.warren(["results", "show", "etl-1", "--json"]).stdout).count == 2)
+            #expect(OperatorToolkitTests.jsonLines(try await harness.warren(["results", "show", "etl-1/extract", "--json"]).stdout).count == 1)
         }
     }
 
@@ -122,8 +132,10 @@ struct WorkflowTests {
         let harness = try await BackendHarness.make(.sqlite)
         let backend = try harness.startBackend()
         let worker = try WarrenProcess(["worker", "--log-level", "warning"], environment: harness.environment)
+        // Two schedulers, as a deployment with a standby runs them: one fire, one run.
         let scheduler = try WarrenProcess(["scheduler", "--schedules", directory, "--log-level", "warning"], environment: harness.environment)
-        try await Self.running(harness, [scheduler, worker, backend]) {
+        let standby = try WarrenProcess(["scheduler", "--schedules", directory, "--log-level", "warning"], environment: harness.environment)
+        try await Self.running(harness, [scheduler, standby, worker, backend]) {
             var runs: [JSONValue] = []
             try await waitUntil("a run of the schedule to succeed") {
                 runs = OperatorToolkitTests.jsonLines(try await harness.warren(["results", "list", "--schedule", "every-second", "--status", "succeeded", "--json"]).stdout)
@@ -137,6 +149,8 @@ struct WorkflowTests {
             let graph = try #require(try await Self.graph(harness, id))
             #expect(graph.status == "succeeded")
             #expect(try await Self.args(harness, "\(id)/second") == .object(["got": .string("tick")]))
+            let shown = OperatorToolkitTests.jsonLines(try await harness.warren(["results", "show", id, "--json"]).stdout)
+            #expect(shown.count == 2, "the graph, then the run's one result: \(shown)")
         }
     }
 
