@@ -49,6 +49,16 @@ struct ResultIngest {
             case .deliveries(let batch):
                 if pending.isEmpty { oldest = .now }
                 pending.append(contentsOf: batch)
+                // A workflow's next steps wait for this one's result: no batch delay for it.
+                if batch.contains(where: { $0.properties.headers?[WireHeaders.workflow] != nil }) {
+                    while !pending.isEmpty {
+                        let count = min(pending.count, configuration.batchSize)
+                        guard await flush(pending.prefix(count)) else { return }
+                        pending.removeFirst(count)
+                    }
+                    oldest = .now
+                    continue
+                }
                 while pending.count >= configuration.batchSize {
                     guard await flush(pending.prefix(configuration.batchSize)) else { return }
                     pending.removeFirst(configuration.batchSize)

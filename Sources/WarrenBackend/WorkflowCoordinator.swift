@@ -103,6 +103,8 @@ struct WorkflowCoordinator {
         var ended = latest.compactMapValues { $0.status.isFinal ? $0.status : nil }
         for step in run.skipped where ended[step] == nil { ended[step] = .skipped }
         let progress = WorkflowProgress.decide(run.definition, ended: ended, published: run.published)
+        // Most events of a fan-in change nothing (a branch ended, others still run): no write.
+        if progress.publish.isEmpty && progress.skip.isEmpty && progress.final == nil { return }
         let now = Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
 
         var tasks: [(message: TaskMessage, delay: Duration)] = []

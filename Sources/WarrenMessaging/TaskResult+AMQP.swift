@@ -9,8 +9,10 @@ extension TaskResult {
     /// as `failed` with the reason, instead: the backend could not store it, and a broker with a
     /// lower `max_message_size` would close the channel over it.
     public func outgoing() throws -> OutgoingMessage {
-        let properties = BasicProperties(contentType: "application/json", deliveryMode: 2, correlationID: id,
-                                         type: "warren.result")
+        // A step's result says so in a header too, so the backend stores it at once instead of
+        // waiting out its batch delay: the run's next steps wait for it.
+        let properties = BasicProperties(contentType: "application/json", headers: workflow.map { [WireHeaders.workflow: .string($0)] },
+                                         deliveryMode: 2, correlationID: id, type: "warren.result")
         var body = try jsonData()
         if body.count > TaskResult.largestBody {
             var bounded = self
