@@ -95,6 +95,18 @@ struct WorkflowCoordinator {
             return
         }
         if run.status != nil { return }
+        if let problem = run.definition.problem {
+            // A start from a program that did not validate its workflow: the run ends at once.
+            let now = Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
+            var result = run.result(status: .rejected, firstFailure: nil, finishedMs: now)
+            result.error = "workflow cannot run: \(problem)"
+            for outcome in await results.publishBatch([try result.outgoing()]) { try outcome.get() }
+            run.status = .rejected
+            run.finishedMs = now
+            try await store.saveWorkflowRun(run)
+            logger.warning("workflow run rejected: \(problem)", metadata: ["run": "\(run.id)", "workflow": "\(run.definition.name)"])
+            return
+        }
         let stepIDs = run.definition.steps.map { WorkflowDefinition.stepTaskID(run: run.id, step: $0.name) }
         var latest: [String: TaskResult] = [:]
         for result in try await store.latest(ofIDs: stepIDs) {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import WarrenCore
+import WarrenMessaging
 import WarrenTestSupport
 
 /// Workflows (SPEC §8) with the real binaries: `warren publish NAME` starts a run, the backend
@@ -190,6 +191,16 @@ struct WorkflowTests {
             #expect(skipped["error"] == .string("after \"after-broken\", which was skipped"))
             let rejected = try #require(OperatorToolkitTests.jsonLines(try await harness.warren(["results", "show", "n-1/bad-arg", "--json"]).stdout).last)
             #expect(rejected["error"] == .string("args: {steps.side.result.missing}: step \"side\"'s result has no \"missing\""))
+
+            // A start published by another program with a graph no file would pass ends at once, rejected.
+            let cycle = WorkflowDefinition(name: "loop", steps: [WorkflowStep(name: "a", task: "warren.echo", after: ["b"]),
+                                                                 WorkflowStep(name: "b", task: "warren.echo", after: ["a"])])
+            let start = WorkflowEvent.start(WorkflowRun(id: "loop-1", definition: cycle, args: .object([:]), queue: "default", startedMs: 0)).outgoing()
+            try await harness.publisher.publish(start.body, exchange: start.exchange, routingKey: start.routingKey, properties: start.properties,
+                                                mandatory: true)
+            try await waitUntil("the run to be rejected") { try await Self.graph(harness, "loop-1")?.status == "rejected" }
+            let loop = try #require(OperatorToolkitTests.jsonLines(try await harness.warren(["results", "show", "loop-1", "--json"]).stdout).last)
+            #expect(loop["error"] == .string("workflow cannot run: the steps' after lists form a cycle"))
         }
     }
 }

@@ -197,6 +197,18 @@ import Testing
         #expect(cancelled.final == .cancelled)
     }
 
+    @Test func aDefinitionFromAMessageIsCheckedAsAFileIs() throws {
+        #expect(try workflow().problem == nil)
+        #expect(WorkflowDefinition(name: "w", steps: []).problem == "workflow \"w\" has no steps")
+        #expect(WorkflowDefinition(name: "w", steps: [WorkflowStep(name: "a", task: "t", after: ["b"])]).problem
+            == "step \"a\" comes after \"b\", which is not a step")
+        #expect(WorkflowDefinition(name: "w", steps: [WorkflowStep(name: "a", task: "t"), WorkflowStep(name: "a", task: "t")]).problem
+            == "step \"a\" is declared twice")
+        #expect(WorkflowDefinition(name: "w", steps: [WorkflowStep(name: "a", task: "t", after: ["b"]), WorkflowStep(name: "b", task: "t", after: ["a"])]).problem
+            == "the steps' after lists form a cycle")
+        #expect(WorkflowDefinition(name: "w", steps: [WorkflowStep(name: "a/b", task: "t")]).problem == "step name \"a/b\" is not valid")
+    }
+
     @Test func eventsAndRunsReadBackAsWritten() throws {
         var run = WorkflowRun(id: "nightly@2026-12-06T03:00:00Z", definition: try workflow(), args: .object(["day": .string("d")]),
                               queue: "etl", startedMs: 1_000)

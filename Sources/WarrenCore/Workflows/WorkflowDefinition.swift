@@ -36,6 +36,23 @@ public struct WorkflowDefinition: Sendable, Equatable {
         return order
     }
 
+    /// Why this definition cannot run, or nil when it can: what validation of a file refuses,
+    /// checked again for a run started from a message (any program can publish one).
+    public var problem: String? {
+        if steps.isEmpty { return "workflow \"\(name)\" has no steps" }
+        var names: Set<String> = []
+        for step in steps {
+            guard Names.isValidScheduleOrTaskName(step.name) else { return "step name \"\(step.name)\" is not valid" }
+            guard names.insert(step.name).inserted else { return "step \"\(step.name)\" is declared twice" }
+        }
+        for step in steps {
+            if let unknown = step.after.first(where: { !names.contains($0) }) {
+                return "step \"\(step.name)\" comes after \"\(unknown)\", which is not a step"
+            }
+        }
+        return topologicalOrder == nil ? "the steps' after lists form a cycle" : nil
+    }
+
     /// Every step `name` follows, directly or through others.
     public func ancestors(of name: String) -> Set<String> {
         var found: Set<String> = []
