@@ -23,7 +23,9 @@
  * needs, with no topology of Warren's. `preload ... plain` publishes through the default exchange
  * too; `preload ... attempt` adds the `x-warren-attempt` header every Warren publisher sends, and
  * `preload ... stamped` also `x-warren-published-ms`, from which a worker fills a result's
- * `published_at` (the two headers `warren publish` sends for a plain task). Prints one line: "worker <tasks> <wall seconds> <client cpu seconds>".
+ * `published_at` (the two headers `warren publish` sent for a plain task), and `preload ...
+ * published` that header alone (what Warren sends for a first attempt, x-warren-attempt absent
+ * meaning 1). Prints one line: "worker <tasks> <wall seconds> <client cpu seconds>".
  */
 #include <amqp.h>
 #include <amqp_framing.h>
@@ -72,8 +74,9 @@ static int preload(amqp_connection_state_t conn, const char *queue, long n, int 
     entries[1].value.kind = AMQP_FIELD_KIND_I64;
     entries[1].value.value.i64 = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
     props._flags |= AMQP_BASIC_HEADERS_FLAG;
-    props.headers.num_entries = headers;
-    props.headers.entries = entries;
+    /* 3: x-warren-published-ms alone, as Warren sends a first attempt. */
+    props.headers.num_entries = headers == 3 ? 1 : headers;
+    props.headers.entries = headers == 3 ? &entries[1] : entries;
   }
   char body[256], id[64];
   long sent = 0;
@@ -107,7 +110,7 @@ int main(int argc, char **argv) {
   if ((argc == 6 || argc == 7) && strcmp(argv[1], "preload") == 0) {
     const char *mode = argc == 7 ? argv[6] : "";
     return preload(open_connection(argv[2], atoi(argv[3])), argv[4], atol(argv[5]), strcmp(mode, "plain") == 0,
-                   strcmp(mode, "stamped") == 0 ? 2 : strcmp(mode, "attempt") == 0 ? 1 : 0);
+                   strcmp(mode, "stamped") == 0 ? 2 : strcmp(mode, "attempt") == 0 ? 1 : strcmp(mode, "published") == 0 ? 3 : 0);
   }
   if (argc >= 5 && strcmp(argv[1], "declare") == 0) {
     return declare(open_connection(argv[2], atoi(argv[3])), argc - 4, argv + 4);

@@ -105,8 +105,9 @@ extension DeadLetterEntry {
         let headers = properties.headers ?? [:]
         let body = try? JSONText.parse(delivery.body)
         let task = properties.type ?? body?["task"]?.stringValue
-        let attempt = headers[WireHeaders.attempt]?.intValue.map { Int($0) }
         let isTask = (try? TaskMessage.parseBody(delivery.body)) != nil && headers[WireHeaders.deadLetterQueue]?.stringValue != WireNames.resultsQueue
+        // A task without x-warren-attempt is a first attempt.
+        let attempt = headers[WireHeaders.attempt]?.intValue.map { Int($0) } ?? (isTask ? 1 : nil)
         self.init(
             id: properties.messageID ?? body?["id"]?.stringValue ?? "",
             task: task,

@@ -8,8 +8,10 @@ extension TaskMessage {
     /// comes back as a failed publish instead of vanishing.
     public func outgoing(delay: Duration = .zero) -> OutgoingMessage {
         let now = Date()
-        var headers: FieldTable = [WireHeaders.attempt: .int64(Int64(attempt)),
-                                   WireHeaders.publishedAt: .int64(Int64((now.timeIntervalSince1970 * 1000).rounded(.down)))]
+        // A first attempt leaves x-warren-attempt out (absent means 1): one header less per task
+        // for the broker to store and every reader to parse.
+        var headers: FieldTable = [WireHeaders.publishedAt: .int64(Int64((now.timeIntervalSince1970 * 1000).rounded(.down)))]
+        if attempt != 1 { headers[WireHeaders.attempt] = .int64(Int64(attempt)) }
         if firstAttempt != 1 { headers[WireHeaders.firstAttempt] = .int64(Int64(firstAttempt)) }
         if let schedule { headers[WireHeaders.schedule] = .string(schedule) }
         if let scheduledFor { headers[WireHeaders.scheduledFor] = .string(scheduledFor) }
