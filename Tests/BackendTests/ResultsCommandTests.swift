@@ -139,7 +139,9 @@ struct ResultsCommandTests {
         let longID = "live-2-" + String(repeating: "0123456789", count: 8)
         let fixture = try await StoreFixture.make(.sqlite)
         try await Self.seed(fixture.store)
-        let tail = try WarrenProcess(["results", "tail", "--json", "--lines", "2", "--interval", "100ms", "--task", "live"],
+        // Every earlier attempt first: whether this process starts before the live results are
+        // stored or after (nothing it prints shows when it has started), it prints the same.
+        let tail = try WarrenProcess(["results", "tail", "--json", "--lines", "1000", "--interval", "100ms", "--task", "live"],
                                      environment: ["WARREN_STORE": fixture.argument])
         let all = try WarrenProcess(["results", "tail", "-n", "2", "--interval", "100ms"],
                                     environment: ["WARREN_STORE": fixture.argument, "COLUMNS": "120"])
