@@ -62,16 +62,6 @@ public enum WorkflowArgs {
         }
     }
 
-    /// Every string in `value` (object keys left alone), with its path for messages.
-    public static func strings(in value: JSONValue, path: String = "args") -> [(path: String, text: String)] {
-        switch value {
-        case .string(let text): return [(path, text)]
-        case .array(let values): return values.enumerated().flatMap { strings(in: $1, path: "\(path)[\($0)]") }
-        case .object(let fields): return fields.keys.sorted().flatMap { strings(in: fields[$0]!, path: "\(path).\($0)") }
-        default: return []
-        }
-    }
-
     /// What the placeholders of a step read from its run.
     public struct Inputs: Sendable {
         public var runID: String
