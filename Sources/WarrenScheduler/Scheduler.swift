@@ -13,15 +13,15 @@ import WarrenMessaging
 public final class Scheduler: Service, Sendable {
     public let configuration: SchedulerConfiguration
     public let library: ScheduleLibrary
-    private let metrics = SchedulerMetrics()
-    private let wake = WakeSignal()
+    let metrics = SchedulerMetrics()
+    let wake = WakeSignal()
     private let active = Atomic<Bool>(false)
     /// The last runs of `overlap: skip | replace` schedules and whether they finished.
     let tracker = RunTracker()
     /// Pauses and the other runtime commands, as read from the schedule state stream.
     let runtime = Mutex(ScheduleRuntimeState())
-    private var logger: Logger { configuration.logger }
-    private var clock: any SchedulerClock { configuration.clock }
+    var logger: Logger { configuration.logger }
+    var clock: any SchedulerClock { configuration.clock }
 
     public init(configuration: SchedulerConfiguration) {
         self.configuration = configuration
@@ -157,7 +157,7 @@ public final class Scheduler: Service, Sendable {
     }
 
     /// The part of the scheduler that publishes, while this instance is active.
-    private struct ActiveRun {
+    struct ActiveRun {
         let scheduler: Scheduler
         let connection: Connection
         let channel: Channel
@@ -176,10 +176,10 @@ public final class Scheduler: Service, Sendable {
             self.channel = channel
         }
 
-        private var logger: Logger { scheduler.logger }
-        private var clock: any SchedulerClock { scheduler.clock }
-        private var metrics: SchedulerMetrics { scheduler.metrics }
-        private var tracker: RunTracker { scheduler.tracker }
+        var logger: Logger { scheduler.logger }
+        var clock: any SchedulerClock { scheduler.clock }
+        var metrics: SchedulerMetrics { scheduler.metrics }
+        var tracker: RunTracker { scheduler.tracker }
 
         /// Reads the progress record, handles missed fires, and starts following results.
         mutating func start() async throws {
@@ -290,16 +290,7 @@ public final class Scheduler: Service, Sendable {
                 }
                 try await scheduler.wake.sleep(on: clock, until: timeline.nextDue())
                 let now = clock.millisecondsNow()
-                var fires = timeline.popDue(upTo: now, limit: ActiveRun.batchLimit)
-                let published = !fires.isEmpty
-                while !fires.isEmpty {
-                    // A burst goes out batch by batch as it is popped; the progress recorded with
-                    // each batch stops short of the fires still waiting.
-                    let next = timeline.nextDue()
-                    let more = next.map { $0 <= now } ?? false
-                    try await publish(fires, upTo: more ? next! - 1 : now)
-                    fires = more ? timeline.popDue(upTo: now, limit: ActiveRun.batchLimit) : []
-                }
+                let published = try await publishDue(upTo: now)
                 if !published, tracker.takeClosedRuns() {
                     // A run that finished is recorded too, so a successor does not wait for it.
                     watermark = now
@@ -354,165 +345,6 @@ public final class Scheduler: Service, Sendable {
                                      actor: "scheduler \(scheduler.configuration.instance)").ensureQueue(queue, priority: priority)
                 ensuredQueues.insert(queue)
             }
-        }
-
-        /// Most fires handed to the client at once; a burst larger than this goes out in several
-        /// confirmed batches, so the first fires of a burst need not wait for the last to be built.
-        static let batchLimit = 2000
-
-        /// Publishes `fires` (applying each schedule's overlap policy) in confirmed batches, then
-        /// records progress up to `watermark`. The record is written only once every fire it
-        /// covers is confirmed: written beside them, it could be confirmed while a fire was not
-        /// (the broker confirms each queue on its own; a node stopping in a cluster lost two fires
-        /// so), and the next active instance would never publish that fire. A crash between the
-        /// confirms and the record leaves fires published but not recorded: the next active
-        /// instance publishes them again, with the same ids.
-        private mutating func publish(_ fires: [Fire], upTo watermark: Int64) async throws {
-            var start = 0
-            repeat {
-                let end = min(fires.count, start + ActiveRun.batchLimit)
-                var nacked = try await publishBatch(fires[start..<end], lastTry: false)
-                // Fires the broker nacked are published again for a while (NackRetry).
-                var round = 0
-                while !nacked.isEmpty {
-                    round += 1
-                    try await Task.sleep(for: NackRetry.interval)
-                    let fresh = round >= NackRetry.newChannelFromRound ? try? await connection.openChannel(confirms: true) : nil
-                    nacked = try await publishBatch(ArraySlice(nacked), lastTry: round == NackRetry.rounds, on: fresh ?? channel)
-                    if let fresh { try? await fresh.close() }
-                }
-                start = end
-            } while start < fires.count
-            self.watermark = watermark
-            try await writeProgress()
-        }
-
-        /// Publishes one batch. Returns the fires the broker nacked, to publish again (none on
-        /// the `lastTry`, where a nack is a refusal).
-        private func publishBatch(_ fires: ArraySlice<Fire>, lastTry: Bool, on channel: Channel? = nil) async throws -> [Fire] {
-            let channel = channel ?? self.channel
-            var messages: [OutgoingMessage] = []
-            var sent: [(fire: Fire, schedule: ScheduleDefinition)] = []
-            var spans: [TraceSpan] = []
-            let tracing = scheduler.configuration.tracing
-            messages.reserveCapacity(fires.count)
-            var skipped: [OutgoingMessage] = []
-            let now = clock.millisecondsNow()
-            let runtime = scheduler.runtime.withLock { $0 }
-            let workflows = scheduler.library.workflows
-            for fire in fires {
-                guard let schedule = timeline.schedule(named: fire.schedule) else { continue }
-                if let pause = runtime.pause(of: schedule.name, at: fire.due) {
-                    metrics.skippedByPause()
-                    logger.info("fire skipped: the schedule is paused", metadata: [
-                        "schedule": "\(schedule.name)", "task_id": "\(fire.taskID)", "paused_by": "\(pause.by)",
-                    ])
-                    skipped += fireRecord(fire, of: schedule, status: .skipped, reason: "paused" + (pause.reason.map { ": \($0)" } ?? ""), at: now)
-                    continue
-                }
-                if schedule.overlap != .allow, let previous = tracker.openRun(of: schedule.name) {
-                    if schedule.overlap == .skip {
-                        metrics.skippedByOverlap()
-                        logger.info("fire skipped: the previous run has no final result", metadata: [
-                            "schedule": "\(schedule.name)", "task_id": "\(fire.taskID)", "previous": "\(previous.taskID)",
-                        ])
-                        skipped += fireRecord(fire, of: schedule, status: .skipped, reason: "overlap: \(previous.taskID) has no final result", at: now)
-                        continue
-                    }
-                    try await CancellationStream.append(.cancel(taskID: previous.taskID), on: channel)
-                    metrics.replacedRun()
-                    logger.info("previous run cancelled, replaced by this fire", metadata: [
-                        "schedule": "\(schedule.name)", "task_id": "\(fire.taskID)", "previous": "\(previous.taskID)",
-                    ])
-                }
-                var message = fire.message(of: schedule)
-                if tracing.tracer != nil {
-                    let span = tracing.start("fire \(schedule.name)", kind: .producer, parent: nil, attributes: [
-                        "warren.task.id": fire.taskID, "warren.task": schedule.task, "warren.queue": schedule.queue, "warren.schedule": schedule.name,
-                    ])
-                    message.traceparent = span.traceparent
-                    spans.append(span)
-                }
-                if let workflow = workflows[schedule.task] {
-                    // The fire starts a run of the workflow, whose id is the fire's task id.
-                    messages.append(WorkflowEvent.start(WorkflowRun(fire: message, workflow: workflow, at: now)).outgoing())
-                } else {
-                    messages.append(message.outgoing())
-                }
-                sent.append((fire, schedule))
-            }
-            messages += skipped
-            let sentAt = clock.nanosecondsNow()
-            for (fire, _) in sent { metrics.sentFire(latenessNanoseconds: sentAt - fire.due * 1_000_000) }
-            let results = await channel.publishBatch(messages)
-            let confirmedAt = clock.nanosecondsNow()
-            for (span, result) in zip(spans, results) {
-                span.end(confirmed: result)
-            }
-            var nacked: [Fire] = []
-            for (index, result) in results.enumerated() {
-                guard index < sent.count else {
-                    if case .failure(let error) = result { try handleRecordFailure(error, what: "record of a skipped fire") }
-                    continue
-                }
-                let (fire, schedule) = sent[index]
-                switch result {
-                case .success:
-                    metrics.publishedFire(latenessNanoseconds: confirmedAt - fire.due * 1_000_000)
-                    if schedule.overlap != .allow {
-                        tracker.opened(OpenRun(taskID: fire.taskID, publishedAt: now), schedule: schedule.name)
-                    }
-                    logger.info("fire published", metadata: [
-                        "task_id": "\(fire.taskID)", "schedule": "\(schedule.name)", "queue": "\(schedule.queue)",
-                        "lateness_ms": "\(Double((confirmedAt - fire.due * 1_000_000) / 1000) / 1000)",
-                    ])
-                case .failure(let error):
-                    switch error {
-                    case .publishNacked where !lastTry:
-                        if nacked.isEmpty { logger.warning("the broker nacked a fire; publishing it again (a queue leader may be changing)", metadata: ["task_id": "\(fire.taskID)"]) }
-                        nacked.append(fire)
-                    case .publishNacked, .returned:
-                        metrics.failedFire()
-                        logger.error("fire not published: \(error)", metadata: ["task_id": "\(fire.taskID)", "schedule": "\(schedule.name)"])
-                    default:
-                        throw error  // the connection is gone; the next active instance catches up
-                    }
-                }
-            }
-            return nacked
-        }
-
-        private func handleRecordFailure(_ error: AMQPError, what: String) throws {
-            switch error {
-            case .publishNacked, .returned:
-                logger.warning("\(what) refused by the broker: \(error)")
-            default:
-                throw error
-            }
-        }
-
-        /// The `skipped` or `missed` result that records a fire not run, so the backend stores it
-        /// beside the runs (SPEC §7); `error` says why.
-        private func fireRecord(_ fire: Fire, of schedule: ScheduleDefinition, status: ResultStatus, reason: String,
-                                at now: Int64) -> [OutgoingMessage] {
-            let message = fire.message(of: schedule)
-            var result = TaskResult(id: message.id, task: message.task, queue: message.queue, attempt: 1, status: status)
-            result.schedule = schedule.name
-            result.scheduledFor = message.scheduledFor
-            result.trigger = message.trigger
-            result.args = TaskResult.boundedArgs(message.args, limit: TaskResult.defaultArgsLimit)
-            result.finishedAt = TaskResult.timestamp(Date(timeIntervalSince1970: Double(now) / 1000))
-            result.error = reason
-            guard let outgoing = try? result.outgoing() else { return [] }
-            return [outgoing]
-        }
-
-        /// Records that every fire due at or before `watermark` is confirmed, with the open runs.
-        private func writeProgress() async throws {
-            let record = ProgressRecord(watermark: watermark, instance: scheduler.configuration.instance,
-                                        writtenAt: clock.millisecondsNow(), openRuns: tracker.openRuns)
-            let message = SchedulerBroker.progressMessage(record)
-            try await channel.publish(message.body, exchange: message.exchange, routingKey: message.routingKey, properties: message.properties)
         }
     }
 }

@@ -58,6 +58,15 @@ import Testing
         let kolkata = try #require(ZoneRules.named("Asia/Kolkata"))
         #expect(Timestamp.format(0, in: kolkata) == "1970-01-01T05:30:00+05:30")
         #expect(Timestamp.format(-1, in: .utc) == "1969-12-31T23:59:59+00:00")
+        // Years beyond four digits are written in full, not cut.
+        #expect(Timestamp.format(253_402_300_800, in: .utc) == "10000-01-01T00:00:00+00:00")
+    }
+
+    @Test func utcSecondTimestamps() {
+        #expect(Timestamp.formatUTC(seconds: 0) == "1970-01-01T00:00:00Z")
+        #expect(Timestamp.formatUTC(seconds: 1_795_000_000) == "2026-11-18T11:06:40Z")
+        #expect(Timestamp.formatUTC(seconds: -1) == "1969-12-31T23:59:59Z")
+        #expect(Timestamp.formatUTC(seconds: 253_402_300_800) == "10000-01-01T00:00:00Z")
     }
 
     @Test(arguments: [

@@ -150,6 +150,28 @@ import WarrenTestSupport
         }
     }
 
+    @Test("a burst of more fires than one batch, built while the batch before awaits its confirms: each fire published once, the progress record covering them all")
+    func burst() async throws {
+        let count = 2 * Scheduler.ActiveRun.batchLimit + 500
+        var text = "defaults: { queue: QUEUE }\nschedules:\n"
+        for index in 0..<count { text += "  b\(index)~: { every: 1m, task: warren.echo }\n" }
+        try await SchedulerHarness.with(["burst.yaml": text]) { harness in
+            let t0 = milliseconds("2026-06-01T12:00:00Z")
+            let clock = VirtualClock(milliseconds: t0)
+            let (_, running) = try await harness.startScheduler(clock: clock)
+            try await waitUntil("asleep until 12:01") { clock.earliestSleep == t0 + 60_000 }
+            clock.advance(toMilliseconds: t0 + 60_000)
+            try await waitUntil("every fire of 12:01 collected") { harness.messages.count >= count }
+            // Asleep until 12:02: the burst and the progress record after it are done.
+            try await waitUntil("asleep until 12:02") { clock.earliestSleep == t0 + 120_000 }
+            try await harness.stop(running)
+            let ids = harness.messages.map(\.id)
+            #expect(ids.count == count)
+            #expect(Set(ids) == Set((0..<count).map { harness.taskID("b\($0)", "2026-06-01T12:01:00Z") }))
+            #expect(try await harness.progress()?.watermark == t0 + 60_000)
+        }
+    }
+
     @Test("a fire carries the schedule's queue, priority, expiry and headers")
     func fireMessage() async throws {
         try await SchedulerHarness.with(["fields.yaml": """

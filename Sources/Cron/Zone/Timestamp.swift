@@ -5,13 +5,39 @@ public enum Timestamp {
     public static func format(_ instant: Int64, in zone: ZoneRules) -> String {
         let offset = zone.offset(at: instant)
         let time = LocalDateTime(localSeconds: instant + offset)
-        let sign = offset < 0 ? "-" : "+"
         let magnitude = abs(offset)
-        var text = "\(pad(time.year, 4))-\(pad(time.month, 2))-\(pad(time.day, 2))T"
-        text += "\(pad(time.hour, 2)):\(pad(time.minute, 2)):\(pad(time.second, 2))"
-        text += "\(sign)\(pad(magnitude / 3600, 2)):\(pad(magnitude / 60 % 60, 2))"
-        if magnitude % 60 != 0 { text += ":\(pad(magnitude % 60, 2))" }
-        return text
+        guard (0...9999).contains(time.year), magnitude < 100 * 3600 else {
+            let sign = offset < 0 ? "-" : "+"
+            var text = "\(pad(time.year, 4))-\(pad(time.month, 2))-\(pad(time.day, 2))T"
+            text += "\(pad(time.hour, 2)):\(pad(time.minute, 2)):\(pad(time.second, 2))"
+            text += "\(sign)\(pad(magnitude / 3600, 2)):\(pad(magnitude / 60 % 60, 2))"
+            if magnitude % 60 != 0 { text += ":\(pad(magnitude % 60, 2))" }
+            return text
+        }
+        // Written digit by digit: this runs twice for every fire.
+        let withSeconds = magnitude % 60 != 0
+        return String(unsafeUninitializedCapacity: withSeconds ? 28 : 25) { buffer in
+            writeDateTime(time, into: buffer)
+            buffer[19] = UInt8(ascii: offset < 0 ? "-" : "+")
+            writeDigits(magnitude / 3600, 2, into: buffer, at: 20)
+            buffer[22] = UInt8(ascii: ":")
+            writeDigits(magnitude / 60 % 60, 2, into: buffer, at: 23)
+            guard withSeconds else { return 25 }
+            buffer[25] = UInt8(ascii: ":")
+            writeDigits(magnitude % 60, 2, into: buffer, at: 26)
+            return 28
+        }
+    }
+
+    /// Writes `instant` (seconds since the epoch) in UTC with `Z`: `2026-03-08T10:00:00Z`.
+    public static func formatUTC(seconds instant: Int64) -> String {
+        let time = LocalDateTime(localSeconds: instant)
+        guard (0...9999).contains(time.year) else { return String(format(instant, in: .utc).dropLast(6)) + "Z" }
+        return String(unsafeUninitializedCapacity: 20) { buffer in
+            writeDateTime(time, into: buffer)
+            buffer[19] = UInt8(ascii: "Z")
+            return 20
+        }
     }
 
     /// Writes a UTC instant given in milliseconds since the epoch with millisecond precision:
@@ -24,28 +50,35 @@ public enum Timestamp {
         }
         // Written digit by digit: this runs twice for every task result.
         return String(unsafeUninitializedCapacity: 24) { buffer in
-            func put(_ value: Int, _ width: Int, at offset: Int) {
-                var value = value
-                for index in stride(from: offset + width - 1, through: offset, by: -1) {
-                    buffer[index] = UInt8(ascii: "0") + UInt8(value % 10)
-                    value /= 10
-                }
-            }
-            put(Int(time.year), 4, at: 0)
-            buffer[4] = UInt8(ascii: "-")
-            put(time.month, 2, at: 5)
-            buffer[7] = UInt8(ascii: "-")
-            put(time.day, 2, at: 8)
-            buffer[10] = UInt8(ascii: "T")
-            put(time.hour, 2, at: 11)
-            buffer[13] = UInt8(ascii: ":")
-            put(time.minute, 2, at: 14)
-            buffer[16] = UInt8(ascii: ":")
-            put(time.second, 2, at: 17)
+            writeDateTime(time, into: buffer)
             buffer[19] = UInt8(ascii: ".")
-            put(Int(milliseconds - seconds * 1000), 3, at: 20)
+            writeDigits(Int(milliseconds - seconds * 1000), 3, into: buffer, at: 20)
             buffer[23] = UInt8(ascii: "Z")
             return 24
+        }
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SS` into the first 19 bytes of `buffer`; the year is within 0...9999.
+    private static func writeDateTime(_ time: LocalDateTime, into buffer: UnsafeMutableBufferPointer<UInt8>) {
+        writeDigits(Int(time.year), 4, into: buffer, at: 0)
+        buffer[4] = UInt8(ascii: "-")
+        writeDigits(time.month, 2, into: buffer, at: 5)
+        buffer[7] = UInt8(ascii: "-")
+        writeDigits(time.day, 2, into: buffer, at: 8)
+        buffer[10] = UInt8(ascii: "T")
+        writeDigits(time.hour, 2, into: buffer, at: 11)
+        buffer[13] = UInt8(ascii: ":")
+        writeDigits(time.minute, 2, into: buffer, at: 14)
+        buffer[16] = UInt8(ascii: ":")
+        writeDigits(time.second, 2, into: buffer, at: 17)
+    }
+
+    /// `value` (not negative) as exactly `width` decimal digits at `offset`.
+    private static func writeDigits(_ value: some BinaryInteger, _ width: Int, into buffer: UnsafeMutableBufferPointer<UInt8>, at offset: Int) {
+        var value = Int(value)
+        for index in stride(from: offset + width - 1, through: offset, by: -1) {
+            buffer[index] = UInt8(ascii: "0") + UInt8(value % 10)
+            value /= 10
         }
     }
 

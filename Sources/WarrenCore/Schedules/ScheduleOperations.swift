@@ -88,9 +88,7 @@ extension ScheduleDefinition {
     /// `NAME@2026-03-08T10:00:00Z`: the task id of the fire of `schedule` for `scheduledFor`
     /// (seconds), the same for every scheduler instance, every retry of the publish and a backfill.
     public static func fireTaskID(schedule: String, scheduledFor: Int64) -> String {
-        var instant = Timestamp.format(scheduledFor, in: .utc)
-        if instant.hasSuffix("+00:00") { instant = String(instant.dropLast(6)) + "Z" }
-        return schedule + "@" + instant
+        schedule + "@" + Timestamp.formatUTC(seconds: scheduledFor)
     }
 
     /// The task a fire of this schedule for `instant` (seconds) publishes.

@@ -5,12 +5,18 @@ import WarrenCore
 /// The schedules in force and the next fire of each in a min-heap, so the scheduler knows the
 /// next due instant in O(1) and pops a due fire in O(log n) however many schedules it holds.
 public struct FireTimeline: Sendable {
-    private struct Slot: Sendable {
-        var schedule: ScheduleDefinition
-        var timetable: Timetable
-        var fingerprint: String
+    /// A class: popping a fire reads a slot for each, and copying a whole definition each time
+    /// cost more than the rest of the pop.
+    private final class Slot: Sendable {
+        let schedule: ScheduleDefinition
+        let timetable: Timetable
+        let fingerprint: String
         /// Bumped when the schedule changes or goes, so its older heap entries are skipped.
-        var generation: Int
+        let generation: Int
+
+        init(schedule: ScheduleDefinition, timetable: Timetable, fingerprint: String, generation: Int) {
+            (self.schedule, self.timetable, self.fingerprint, self.generation) = (schedule, timetable, fingerprint, generation)
+        }
     }
 
     private struct Entry: Comparable, Sendable {
@@ -46,7 +52,7 @@ public struct FireTimeline: Sendable {
             let fingerprint = schedule.fingerprint
             if let index = slotByName[schedule.name], let slot = slots[index] {
                 if slot.fingerprint == fingerprint {
-                    slots[index]!.schedule = schedule
+                    slots[index] = Slot(schedule: schedule, timetable: slot.timetable, fingerprint: fingerprint, generation: slot.generation)
                     continue
                 }
                 changes.changed.append(schedule.name)
