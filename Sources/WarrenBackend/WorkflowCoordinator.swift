@@ -16,6 +16,8 @@ import WarrenStore
 struct WorkflowCoordinator {
     let store: any ResultStore
     let connection: Connection
+    /// The type of a task queue the coordinator creates when a step names one nobody declared
+    /// yet. `warren.workflows` itself is a quorum queue whatever this says (WarrenTopology).
     let queueType: QueueType
     let logger: Logger
 
@@ -97,7 +99,7 @@ struct WorkflowCoordinator {
         if run.status != nil { return }
         if let problem = run.definition.problem {
             // A start from a program that did not validate its workflow: the run ends at once.
-            let now = Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
+            let now = Date().millisecondsSince1970
             var result = run.result(status: .rejected, firstFailure: nil, finishedMs: now)
             result.error = "workflow cannot run: \(problem)"
             for outcome in await results.publishBatch([try result.outgoing()]) { try outcome.get() }
@@ -117,7 +119,7 @@ struct WorkflowCoordinator {
         let progress = WorkflowProgress.decide(run.definition, ended: ended, published: run.published)
         // Most events of a fan-in change nothing (a branch ended, others still run): no write.
         if progress.publish.isEmpty && progress.skip.isEmpty && progress.final == nil { return }
-        let now = Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
+        let now = Date().millisecondsSince1970
 
         var tasks: [(message: TaskMessage, delay: Duration)] = []
         var records: [OutgoingMessage] = []

@@ -15,12 +15,12 @@ extension TaskClient {
 
     /// Pauses `schedule` until resumed, or until `until` (milliseconds since the epoch).
     public func pause(_ schedule: String, until: Int64? = nil, reason: String? = nil) async throws -> Change {
-        try await record(ScheduleCommand(.pause, schedule: schedule, until: until, reason: reason, by: actor, at: Self.now()))
+        try await record(ScheduleCommand(.pause, schedule: schedule, until: until, reason: reason, by: actor, at: Date().millisecondsSince1970))
     }
 
     /// Resumes `schedule` from its next instant; fires during the pause are not caught up.
     public func resume(_ schedule: String) async throws -> Change {
-        try await record(ScheduleCommand(.resume, schedule: schedule, by: actor, at: Self.now()))
+        try await record(ScheduleCommand(.resume, schedule: schedule, by: actor, at: Date().millisecondsSince1970))
     }
 
     private func record(_ command: ScheduleCommand) async throws -> Change {
@@ -34,7 +34,7 @@ extension TaskClient {
     /// attributed to it; with `args` instead of the schedule's. The task id is `id`, or
     /// `NAME@manual-<instant>`: giving the same `id` again is the same task. Returns the id.
     public func trigger(_ schedule: ScheduleDefinition, args: JSONValue? = nil, id: String? = nil) async throws -> String {
-        let now = Self.now()
+        let now = Date().millisecondsSince1970
         var message = TaskMessage(id: id ?? "\(schedule.name)@manual-\(TaskResult.timestamp(Date(timeIntervalSince1970: Double(now) / 1000)))", task: schedule.task,
                                   args: args ?? schedule.args, queue: schedule.queue, priority: schedule.priority,
                                   schedule: schedule.name, trigger: "manual")
@@ -48,7 +48,7 @@ extension TaskClient {
     /// regular fires (`x-warren-trigger: backfill`), and records them; see `BackfillPlan`.
     public func backfill(_ schedule: ScheduleDefinition, instants: [Int64]) async throws {
         guard !instants.isEmpty else { return }
-        let now = Self.now()
+        let now = Date().millisecondsSince1970
         let expiresAt = Self.expiry(of: schedule, from: now)
         let messages = instants.map { schedule.fireMessage(for: $0, expiresAt: expiresAt, trigger: "backfill") }
         try await publish(messages, of: schedule)

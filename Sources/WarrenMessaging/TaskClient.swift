@@ -144,6 +144,4 @@ public final class TaskClient: Sendable {
             throw error
         }
     }
-
-    static func now() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
 }

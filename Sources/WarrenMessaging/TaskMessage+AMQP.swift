@@ -10,7 +10,7 @@ extension TaskMessage {
         let now = Date()
         // A first attempt leaves x-warren-attempt out (absent means 1): one header less per task
         // for the broker to store and every reader to parse.
-        var headers: FieldTable = [WireHeaders.publishedAt: .int64(Int64((now.timeIntervalSince1970 * 1000).rounded(.down)))]
+        var headers: FieldTable = [WireHeaders.publishedAt: .int64(now.millisecondsSince1970)]
         if attempt != 1 { headers[WireHeaders.attempt] = .int64(Int64(attempt)) }
         if firstAttempt != 1 { headers[WireHeaders.firstAttempt] = .int64(Int64(firstAttempt)) }
         if let schedule { headers[WireHeaders.schedule] = .string(schedule) }

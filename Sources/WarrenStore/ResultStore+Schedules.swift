@@ -13,7 +13,7 @@ extension ResultStore {
         let recent = try await list(ResultQuery(schedule: schedule.name, limit: max(50, 4 * (schedule.alertFailures ?? 0))))
         var lastSuccess = recent.first { $0.status == .succeeded }
         if lastSuccess == nil { lastSuccess = try await list(ResultQuery(schedule: schedule.name, status: .succeeded, limit: 1)).first }
-        let nowMs = Int64((now.timeIntervalSince1970 * 1000).rounded(.down))
+        let nowMs = now.millisecondsSince1970
         // The store's knowledge of the schedule starts at its newest stored fire (itself
         // checked again), else when its file was written.
         let newestFire = recent.compactMap { $0.scheduledFor.flatMap(TaskResult.parseTimestamp) }.max()

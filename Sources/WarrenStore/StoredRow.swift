@@ -56,7 +56,7 @@ struct StorageBatch {
     var latest: [StoredRow] = []
 
     init(_ results: [TaskResult], storedAt: Date) {
-        let storedAtMs = Int64((storedAt.timeIntervalSince1970 * 1000).rounded(.down))
+        let storedAtMs = storedAt.millisecondsSince1970
         var attemptIndex: [AttemptKey: Int] = [:]
         var latestIndex: [String: Int] = [:]
         for result in results {
@@ -102,5 +102,5 @@ enum ResultTime {
         return seconds * 1000 + fraction
     }
 
-    static func milliseconds(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded(.down)) }
+    static func milliseconds(_ date: Date) -> Int64 { date.millisecondsSince1970 }
 }

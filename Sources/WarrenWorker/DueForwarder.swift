@@ -40,7 +40,7 @@ struct DueForwarder: Sendable {
         forwarded.headers?["x-first-death-queue"] = nil
         forwarded.headers?["x-first-death-reason"] = nil
         // It enters its queue now: its queue wait starts when its delay ended.
-        forwarded.headers?[WireHeaders.publishedAt] = .int64(Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)))
+        forwarded.headers?[WireHeaders.publishedAt] = .int64(Date().millisecondsSince1970)
         let message = OutgoingMessage(body: delivery.body, exchange: WireNames.tasksExchange, routingKey: queue,
                                       properties: forwarded, mandatory: true)
         settler.submit(Settlement(delivery: delivery, queue: queue, consumedFrom: DelayChain.dueQueue, result: unsent,

@@ -137,7 +137,7 @@ struct PublishCommand: AsyncParsableCommand {
         do {
             waiter = wait ? try await client.waitForResult(of: message.id) : nil
             if let workflow {
-                try await client.startWorkflow(WorkflowRun(fire: message, workflow: workflow, at: Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))))
+                try await client.startWorkflow(WorkflowRun(fire: message, workflow: workflow, at: Date().millisecondsSince1970))
             } else {
                 try await client.publish(message, delay: delay)
             }

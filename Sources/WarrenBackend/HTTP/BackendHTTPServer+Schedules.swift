@@ -102,7 +102,7 @@ extension BackendHTTPServer {
     private func pause(_ schedule: ScheduleDefinition, _ fields: [String: JSONValue], client: TaskClient) async throws -> Response {
         try OperationInputError.allowed(fields, ["for", "until", "reason"])
         var until: Int64?
-        let now = Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
+        let now = Date().millisecondsSince1970
         switch (fields["for"], fields["until"]) {
         case (.some, .some): throw OperationInputError("give for or until, not both")
         case (.string(let text)?, nil):

@@ -179,7 +179,7 @@ public final class BackendHTTPServer: Sendable {
         }
         do {
             if let workflow {
-                try await submitter.startWorkflow(WorkflowRun(fire: message, workflow: workflow, at: Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))))
+                try await submitter.startWorkflow(WorkflowRun(fire: message, workflow: workflow, at: Date().millisecondsSince1970))
             } else {
                 try await submitter.submit(message, delay: delay)
             }

@@ -21,7 +21,7 @@ struct DashboardData: Sendable {
     /// next fire, recent failures, queue depths, the live workers, dead letters and delayed tasks.
     func json(now: Date = Date()) async throws -> JSONValue {
         let hourAgo = now.addingTimeInterval(-3600)
-        let nowMs = Int64((now.timeIntervalSince1970 * 1000).rounded(.down))
+        let nowMs = now.millisecondsSince1970
         let firstMinute = (nowMs / 60_000 - 59) * 60_000
         let counted = Dictionary(uniqueKeysWithValues: try await store.runsPerMinute(since: Date(timeIntervalSince1970: Double(firstMinute) / 1000))
             .map { ($0.minuteMs, $0) })

@@ -63,7 +63,7 @@ public struct ScheduleHealth: Sendable, Equatable {
         consecutiveFailures = failures
         failing = schedule.alertFailures.map { failures >= $0 } ?? false
         self.lastSuccess = (lastSuccess?.finishedAt ?? lastSuccess?.startedAt).flatMap(TaskResult.parseTimestamp)
-            .map { Int64(($0.timeIntervalSince1970 * 1000).rounded(.down)) }
+            .map { $0.millisecondsSince1970 }
     }
 
     /// The fire to check for `alert_after`: the newest instant (seconds) after `floor` whose

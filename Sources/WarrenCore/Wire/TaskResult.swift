@@ -141,7 +141,7 @@ public struct TaskResult: Sendable, Equatable {
 
     /// `2026-11-23T10:00:00.123Z`
     public static func timestamp(_ date: Date) -> String {
-        Timestamp.formatUTC(milliseconds: Int64((date.timeIntervalSince1970 * 1000).rounded(.down)))
+        Timestamp.formatUTC(milliseconds: date.millisecondsSince1970)
     }
 
     /// The largest result message body: the backend stores none larger, and a worker sends a

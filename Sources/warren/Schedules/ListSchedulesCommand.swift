@@ -133,7 +133,7 @@ struct ListSchedulesCommand: AsyncParsableCommand {
         let set = try ScheduleInputs.load(directory, tasks: tasks)
         let state = offline ? nil : await runtimeState()
         let lastFires = try await lastFires(of: set.schedules.map(\.name))
-        let now = RuntimeSchedules.milliseconds(Date())
+        let now = Date().millisecondsSince1970
         let rows = try set.schedules.map { schedule in
             let after = try ScheduleInputs.instant(from: from, in: schedule.zone)
             let pause = state.map { state in

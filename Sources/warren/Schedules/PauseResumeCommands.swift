@@ -38,12 +38,12 @@ struct PauseScheduleCommand: AsyncParsableCommand {
         if let duration {
             let length = try ArgumentValues.duration(duration, option: "--for")
             guard length > .zero else { throw ValidationError("--for: must be positive") }
-            end = RuntimeSchedules.milliseconds(Date()) + Int64(length.seconds * 1000)
+            end = Date().millisecondsSince1970 + Int64(length.seconds * 1000)
         }
         if let until {
             let instant = try ArgumentValues.instant(until, option: "--until")
             guard instant > Date() else { throw ValidationError("--until: \(until) is not in the future") }
-            end = RuntimeSchedules.milliseconds(instant)
+            end = instant.millisecondsSince1970
         }
         if let reason, let problem = ScheduleCommand.reasonProblem(reason) { throw ValidationError("--reason: \(problem)") }
         let runtime = try await RuntimeSchedules.open(broker, command: "pause")

@@ -68,7 +68,4 @@ struct RuntimeSchedules {
             ?? ProcessInfo.processInfo.environment["USER"] ?? "uid \(getuid())"
         return "cli:\(user)@\(ProcessInfo.processInfo.hostName)"
     }
-
-    /// Milliseconds since the epoch.
-    static func milliseconds(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded(.down)) }
 }
