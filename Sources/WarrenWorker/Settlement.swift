@@ -11,7 +11,10 @@ struct Settlement: Sendable {
     /// being forwarded (the worker's unsettled count per queue).
     var consumedFrom: String
     /// The result the messages carry, when there is one (a malformed message has one too).
-    var result: TaskResult?
+    var result: TaskResult? { resultBox?.value }
+    /// Boxed: a settlement is copied on its way through the settler, and a result has two
+    /// dozen fields to retain and release with each copy.
+    private let resultBox: ResultBox?
     var messages: [SettlementMessage]
     /// Which run this was, for the worker's ledger of runs (nil when the message had no id).
     var key: RunKey?
@@ -27,13 +30,18 @@ struct Settlement: Sendable {
         self.delivery = delivery
         self.queue = queue
         self.consumedFrom = consumedFrom ?? queue
-        self.result = result
+        self.resultBox = result.map(ResultBox.init)
         self.messages = messages
         self.key = key
     }
 
     /// Indices of the messages not confirmed yet.
     var pending: [Int] { messages.indices.filter { !messages[$0].confirmed } }
+}
+
+final class ResultBox: Sendable {
+    let value: TaskResult
+    init(_ value: TaskResult) { self.value = value }
 }
 
 /// One message of a settlement, what it is for, and whether the broker has confirmed it.

@@ -111,40 +111,19 @@ public enum TraceParent {
 
     /// The traceparent of a new span: a child of `parent` (same trace id and flags, a new span
     /// id) when `parent` is a valid traceparent, else the root of a new, sampled trace.
-    /// Written byte by byte, with ids from `nextID`: a worker makes one for every run.
+    /// Written byte by byte, with ids from `UniqueID`: a worker makes one for every run.
     public static func child(of parent: String?) -> String {
-        let span = nextID()
+        let span = UniqueID.next()
         if let parent, isValid(parent) {
             var bytes = Array(parent.utf8)
-            write(span, into: &bytes, at: 36)
+            UniqueID.write(span, into: &bytes, at: 36)
             return String(decoding: bytes, as: UTF8.self)
         }
         var bytes = Array("00-00000000000000000000000000000000-0000000000000000-01".utf8)
-        write(nextID(), into: &bytes, at: 3)
-        write(nextID(), into: &bytes, at: 19)
-        write(span, into: &bytes, at: 36)
+        UniqueID.write(UniqueID.next(), into: &bytes, at: 3)
+        UniqueID.write(UniqueID.next(), into: &bytes, at: 19)
+        UniqueID.write(span, into: &bytes, at: 36)
         return String(decoding: bytes, as: UTF8.self)
-    }
-
-    /// Ids need to be unique, not secret: SplitMix64 over a counter from a random start (one
-    /// system call per process instead of one per id), never zero.
-    private static func nextID() -> UInt64 {
-        var value = idSeed &+ idCounter.wrappingAdd(1, ordering: .relaxed).newValue &* 0x9E37_79B9_7F4A_7C15
-        value = (value ^ (value >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        value = (value ^ (value >> 27)) &* 0x94D0_49BB_1331_11EB
-        value ^= value >> 31
-        return value == 0 ? 1 : value
-    }
-
-    private static let idSeed = UInt64.random(in: .min ... .max)
-    private static let idCounter = Atomic<UInt64>(0)
-
-    /// Writes `value` as 16 lower-case hex digits at `offset`.
-    private static func write(_ value: UInt64, into bytes: inout [UInt8], at offset: Int) {
-        let digits = Array("0123456789abcdef".utf8)
-        for index in 0..<16 {
-            bytes[offset + index] = digits[Int((value >> (60 - 4 * UInt64(index))) & 0xf)]
-        }
     }
 
     /// The trace id of a valid traceparent.

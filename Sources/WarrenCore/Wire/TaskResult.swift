@@ -148,11 +148,10 @@ public struct TaskResult: Sendable, Equatable {
     /// result that would be larger without its `result` (docs/protocol.md).
     public static let largestBody = 4 << 20
 
-    /// A new run id: 16 lowercase hex digits (64 random bits), the one format of `run_id`.
+    /// A new run id: 16 lowercase hex digits (`UniqueID`: unique in the process, from a random
+    /// start), the one format of `run_id`.
     public static func newRunID() -> String {
-        let bits = UInt64.random(in: .min ... .max)
-        let hex = String(bits, radix: 16)
-        return String(repeating: "0", count: 16 - hex.count) + hex
+        UniqueID.nextHex()
     }
 
     /// Reads an ISO-8601 instant with or without fractional seconds.
