@@ -91,7 +91,15 @@ extension Scheduler.ActiveRun {
         if let inFlight = pipeline.inFlight, fires.contains(where: { inFlight.batch.overlapSchedules.contains($0.schedule) }) {
             try await settle(&pipeline)
         }
-        let batch = try await prepare(fires)
+        let batch: PreparedBatch
+        do {
+            batch = try await prepare(fires)
+        } catch {
+            // The batch in flight is left to the broker: no record covers it, so the next
+            // active instance publishes it again if need be.
+            if case .pending(let task) = pipeline.inFlight?.confirms { task.cancel() }
+            throw error
+        }
         try await settle(&pipeline)
         var messages = batch.messages
         var carriesProgress = false
@@ -122,7 +130,11 @@ extension Scheduler.ActiveRun {
         pipeline.inFlight = nil
         var results: [Result<Void, AMQPError>]
         switch sent.confirms {
-        case .pending(let task): results = await task.value
+        case .pending(let task):
+            // The batch's task does not inherit this one's cancellation: pass it on, so a
+            // shutdown does not wait for a burst's confirms (or for ever, while the broker
+            // blocks publishers); its fires come back as failures and the loop ends.
+            results = await withTaskCancellationHandler { await task.value } onCancel: { task.cancel() }
         case .received(let received): results = received
         }
         if sent.carriesProgress, case .failure(let error) = results.removeLast() {
