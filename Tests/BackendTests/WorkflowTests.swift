@@ -24,6 +24,18 @@ struct WorkflowTests {
         return (status, Dictionary(uniqueKeysWithValues: steps.compactMap { step in step["name"]?.stringValue.map { ($0, step) } }))
     }
 
+    /// The run's graph once its record has a final status. The run's result reaches a waiter as
+    /// soon as the broker routes it, a moment before the coordinator saves the record (and the
+    /// backend stores the result): `results show` right after `publish --wait` may still say running.
+    static func finishedGraph(_ harness: BackendHarness, _ run: String) async throws -> (status: String, steps: [String: JSONValue])? {
+        var graph = try await Self.graph(harness, run)
+        try await waitUntil("the record of run \(run) to have a final status") {
+            graph = try await Self.graph(harness, run)
+            return graph.map { $0.status != "running" } ?? false
+        }
+        return graph
+    }
+
     /// Runs `body`, then stops `processes` and closes the harness, whether it threw or not.
     static func running(_ harness: BackendHarness, _ processes: [WarrenProcess], _ body: () async throws -> Void) async throws {
         do {
@@ -64,7 +76,7 @@ struct WorkflowTests {
             let final = try #require(OperatorToolkitTests.jsonLines(published.stdout).last)
             #expect(final["status"] == .string("succeeded") && final["task"] == .string("etl") && final["id"] == .string("etl-1"))
 
-            let graph = try #require(try await Self.graph(harness, "etl-1"))
+            let graph = try #require(try await Self.finishedGraph(harness, "etl-1"))
             #expect(graph.status == "succeeded")
             #expect(graph.steps.keys.sorted() == ["extract", "load-eu", "load-us", "report", "transform"])
             #expect(graph.steps.values.allSatisfy { $0["state"] == .string("succeeded") }, "\(graph.steps)")
@@ -147,7 +159,7 @@ struct WorkflowTests {
             #expect(run["task"] == .string("pair"))
             #expect(id.hasPrefix("every-second@"), "the fire's task id: \(id)")
             #expect(run["scheduled_for"]?.stringValue.map { id.hasSuffix($0) || id.contains("@") } == true)
-            let graph = try #require(try await Self.graph(harness, id))
+            let graph = try #require(try await Self.finishedGraph(harness, id))
             #expect(graph.status == "succeeded")
             #expect(try await Self.args(harness, "\(id)/second") == .object(["got": .string("tick")]))
             let shown = OperatorToolkitTests.jsonLines(try await harness.warren(["results", "show", id, "--json"]).stdout)
@@ -182,7 +194,7 @@ struct WorkflowTests {
             let final = try #require(OperatorToolkitTests.jsonLines(published.stdout).last)
             #expect(final["status"] == .string("failed"))
             #expect(final["error"] == .string("step \"broken\" ended failed"))
-            let graph = try #require(try await Self.graph(harness, "n-1"))
+            let graph = try #require(try await Self.finishedGraph(harness, "n-1"))
             #expect(graph.status == "failed")
             let states = graph.steps.mapValues { $0["state"]?.stringValue ?? "?" }
             #expect(states == ["prepare": "succeeded", "broken": "failed", "after-broken": "skipped", "last": "skipped",
