@@ -45,46 +45,80 @@ extension TaskMessage {
         }
         let (task, args) = try parsed.get()
         let properties = delivery.properties
-        let headers = properties.headers ?? [:]
-        let attempt = try Self.attempt(in: headers)
-        let firstAttempt = try Self.firstAttempt(in: headers, attempt: attempt)
+        let headers = Headers(properties.headers)
+        let attempt = try Self.attempt(headers.attempt)
+        let firstAttempt = try Self.firstAttempt(headers.firstAttempt, attempt: attempt)
         if let priority = properties.priority, priority > 9 {
             throw .malformed("priority must be 0 to 9, got \(priority)")
         }
-        let expiresAt = try Self.instant(headers, WireHeaders.expiresAt)
+        let expiresAt = try Self.instant(headers.expiresAt, WireHeaders.expiresAt)
         // Checked, and kept as the scheduler wrote it (with the schedule's UTC offset).
-        _ = try Self.instant(headers, WireHeaders.scheduledFor)
+        _ = try Self.instant(headers.scheduledFor, WireHeaders.scheduledFor)
         self.init(
             id: properties.messageID.flatMap { $0.isEmpty ? nil : $0 } ?? TaskMessage.newID(),
             task: task, args: args, queue: queue,
             attempt: attempt,
             priority: properties.priority.map(Int.init),
-            schedule: headers[WireHeaders.schedule]?.stringValue,
-            scheduledFor: headers[WireHeaders.scheduledFor]?.stringValue,
+            schedule: headers.schedule?.stringValue,
+            scheduledFor: headers.scheduledFor?.stringValue,
             expiresAt: expiresAt,
-            traceparent: headers[WireHeaders.traceparent]?.stringValue,
-            trigger: headers[WireHeaders.trigger]?.stringValue,
-            batch: headers[WireHeaders.batch]?.stringValue
+            traceparent: headers.traceparent?.stringValue,
+            trigger: headers.trigger?.stringValue,
+            batch: headers.batch?.stringValue
         )
         self.firstAttempt = firstAttempt
-        workflow = headers[WireHeaders.workflow]?.stringValue
-        publishedMs = try Self.milliseconds(in: headers, WireHeaders.publishedAt)
+        workflow = headers.workflow?.stringValue
+        publishedMs = try Self.milliseconds(headers.publishedAt, WireHeaders.publishedAt)
     }
 
-    /// A header of milliseconds since the epoch, nil when absent; anything but a non-negative
+    /// The headers a task message's reader looks at, picked out in one pass over the table (a
+    /// task carries one to three headers; looking each of ten names up would hash ten strings).
+    private struct Headers {
+        var attempt: FieldValue?
+        var firstAttempt: FieldValue?
+        var schedule: FieldValue?
+        var scheduledFor: FieldValue?
+        var expiresAt: FieldValue?
+        var traceparent: FieldValue?
+        var trigger: FieldValue?
+        var batch: FieldValue?
+        var workflow: FieldValue?
+        var publishedAt: FieldValue?
+
+        init(_ table: FieldTable?) {
+            guard let table else { return }
+            for (name, value) in table {
+                switch name {
+                case WireHeaders.attempt: attempt = value
+                case WireHeaders.firstAttempt: firstAttempt = value
+                case WireHeaders.schedule: schedule = value
+                case WireHeaders.scheduledFor: scheduledFor = value
+                case WireHeaders.expiresAt: expiresAt = value
+                case WireHeaders.traceparent: traceparent = value
+                case WireHeaders.trigger: trigger = value
+                case WireHeaders.batch: batch = value
+                case WireHeaders.workflow: workflow = value
+                case WireHeaders.publishedAt: publishedAt = value
+                default: break
+                }
+            }
+        }
+    }
+
+    /// Milliseconds since the epoch, nil when the header is absent; anything but a non-negative
     /// whole number is malformed.
-    static func milliseconds(in headers: FieldTable, _ name: String) throws(TaskMessageError) -> Int64? {
-        guard let header = headers[name] else { return nil }
+    static func milliseconds(_ header: FieldValue?, _ name: String) throws(TaskMessageError) -> Int64? {
+        guard let header else { return nil }
         guard let value = header.intValue, value >= 0 else {
             throw .malformed("\(name) must be milliseconds since the epoch, got \(Self.describe(header))")
         }
         return value
     }
 
-    /// The first attempt of the series a message's headers state: 1 without
-    /// `x-warren-first-attempt`; anything but a whole number from 1 to `attempt` is malformed.
-    static func firstAttempt(in headers: FieldTable, attempt: Int) throws(TaskMessageError) -> Int {
-        guard let header = headers[WireHeaders.firstAttempt] else { return 1 }
+    /// The first attempt of the series (`x-warren-first-attempt`): 1 without the header;
+    /// anything but a whole number from 1 to `attempt` is malformed.
+    static func firstAttempt(_ header: FieldValue?, attempt: Int) throws(TaskMessageError) -> Int {
+        guard let header else { return 1 }
         guard let value = header.intValue, (1...Int64(attempt)).contains(value) else {
             throw .malformed("\(WireHeaders.firstAttempt) must be a whole number from 1 to the attempt (\(attempt)), got \(Self.describe(header))")
         }
@@ -94,7 +128,11 @@ extension TaskMessage {
     /// The attempt a message's headers state: 1 without `x-warren-attempt`; a header that is not
     /// a whole number from 1 to `RetryPolicy.attemptLimit` is malformed.
     public static func attempt(in headers: FieldTable) throws(TaskMessageError) -> Int {
-        guard let header = headers[WireHeaders.attempt] else { return 1 }
+        try attempt(headers[WireHeaders.attempt])
+    }
+
+    private static func attempt(_ header: FieldValue?) throws(TaskMessageError) -> Int {
+        guard let header else { return 1 }
         guard let value = header.intValue, (1...Int64(RetryPolicy.attemptLimit)).contains(value) else {
             throw .malformed("\(WireHeaders.attempt) must be a whole number from 1 to \(RetryPolicy.attemptLimit), got \(Self.describe(header))")
         }
@@ -102,8 +140,8 @@ extension TaskMessage {
     }
 
     /// An ISO-8601 instant header, nil when absent; anything else there is malformed.
-    private static func instant(_ headers: FieldTable, _ name: String) throws(TaskMessageError) -> Date? {
-        guard let header = headers[name] else { return nil }
+    private static func instant(_ header: FieldValue?, _ name: String) throws(TaskMessageError) -> Date? {
+        guard let header else { return nil }
         guard let text = header.stringValue, let instant = TaskResult.parseTimestamp(text) else {
             throw .malformed("\(name) must be an ISO-8601 instant such as 2026-03-08T02:30:00Z, got \(describe(header))")
         }

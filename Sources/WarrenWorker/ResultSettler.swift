@@ -102,10 +102,7 @@ final class ResultSettler: Sendable {
             var items = items
             while true {
                 let retrying = await publish(items)
-                var settled: [String: Int] = [:]
-                for item in items { settled[item.consumedFrom, default: 0] += 1 }
-                for item in retrying { settled[item.consumedFrom, default: 0] -= 1 }
-                metrics.settled(settled)
+                metrics.settled(Self.countPerQueue(items, less: retrying))
                 if retrying.isEmpty { return }
                 if retrying.contains(where: { !$0.isolated }) {
                     guard (try? await Task.sleep(for: retryInterval)) != nil else { return }
@@ -116,6 +113,19 @@ final class ResultSettler: Sendable {
             }
         }
 
+        /// How many of `items` settled, per queue they were consumed from (a batch nearly always
+        /// comes from one queue: counted without hashing its name for each item).
+        static func countPerQueue(_ items: [Settlement], less retrying: [Settlement]) -> [String: Int] {
+            var counts: [(queue: String, count: Int)] = []
+            func add(_ queue: String, _ delta: Int) {
+                if let index = counts.firstIndex(where: { $0.queue == queue }) { counts[index].count += delta }
+                else { counts.append((queue, delta)) }
+            }
+            for item in items { add(item.consumedFrom, 1) }
+            for item in retrying { add(item.consumedFrom, -1) }
+            return Dictionary(counts.map { ($0.queue, $0.count) }, uniquingKeysWith: +)
+        }
+
         /// One round: the messages of settlements not isolated go as one batch, those of isolated
         /// ones one at a time. Returns the settlements to publish again.
         ///
@@ -124,8 +134,16 @@ final class ResultSettler: Sendable {
         private func publish(_ items: [Settlement]) async -> [Settlement] {
             var items = items
             let together = items.indices.filter { !items[$0].isolated }
-            let batch = together.flatMap { index in items[index].pending.map { (index, $0) } }
-            let messages = batch.map { items[$0.0].messages[$0.1].message }
+            var batch: [(Int, Int)] = []
+            var messages: [OutgoingMessage] = []
+            batch.reserveCapacity(together.count)
+            messages.reserveCapacity(together.count)
+            for index in together {
+                for slot in items[index].messages.indices where !items[index].messages[slot].confirmed {
+                    batch.append((index, slot))
+                    messages.append(items[index].messages[slot].message)
+                }
+            }
             let outcomes: [Result<Void, AMQPError>]
             if together.contains(where: { items[$0].nackedRounds >= NackRetry.newChannelFromRound }),
                let fresh = try? await publisher.connection.openChannel(confirms: true) {
@@ -155,6 +173,10 @@ final class ResultSettler: Sendable {
 
         /// What becomes of one settlement after a round: settled (nil), or to publish again.
         private func conclude(_ item: Settlement, failures: [(Int, AMQPError)]) -> Settlement? {
+            if failures.isEmpty, item.isConfirmed {
+                acknowledge(item, taskID: item.delivery.properties.messageID ?? "(none)")
+                return nil
+            }
             var item = item
             // Only for log lines: decoding the properties costs more than the ack itself.
             var taskID: String { item.delivery.properties.messageID ?? "(none)" }
@@ -189,7 +211,7 @@ final class ResultSettler: Sendable {
                 for index in item.messages.indices where item.messages[index].role == .result { item.messages[index].confirmed = true }
             }
             item.messages += replacements
-            if item.pending.isEmpty {
+            if item.isConfirmed {
                 acknowledge(item, taskID: taskID)
                 return nil
             }

@@ -4,9 +4,13 @@ import WarrenCore
 import WarrenMessaging
 
 /// One attempt of one task: what a redelivered copy is matched by.
+///
+/// It carries its hash, computed once: the ledger inserts and removes every run's key in
+/// tables of thousands, and a removal rehashes the keys after it in the table.
 struct RunKey: Sendable, Hashable {
-    var id: String
-    var attempt: Int
+    let id: String
+    let attempt: Int
+    private let digest: Int
 
     /// The key of a delivery as its properties state it, without decoding the body; nil when it
     /// has no `message_id` (nothing to match) or an attempt header Warren would not write.
@@ -19,6 +23,23 @@ struct RunKey: Sendable, Hashable {
     init(id: String, attempt: Int) {
         self.id = id
         self.attempt = attempt
+        var hasher = Hasher()
+        hasher.combine(id)
+        hasher.combine(attempt)
+        digest = hasher.finalize()
+    }
+
+    /// A message's run.
+    init(_ message: TaskMessage) {
+        self.init(id: message.id, attempt: message.attempt)
+    }
+
+    static func == (a: RunKey, b: RunKey) -> Bool {
+        a.digest == b.digest && a.attempt == b.attempt && a.id == b.id
+    }
+
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(digest)
     }
 }
 

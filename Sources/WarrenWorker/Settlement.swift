@@ -37,6 +37,9 @@ struct Settlement: Sendable {
 
     /// Indices of the messages not confirmed yet.
     var pending: [Int] { messages.indices.filter { !messages[$0].confirmed } }
+
+    /// Whether the broker confirmed every message (the delivery can be acked).
+    var isConfirmed: Bool { messages.allSatisfy(\.confirmed) }
 }
 
 final class ResultBox: Sendable {

@@ -36,7 +36,7 @@ struct TaskProcessor: Sendable {
             return
         }
         var result = TaskResult(message: message, worker: workerName)
-        result.args = TaskResult.boundedArgs(message.args, limit: definition.maxOutput, atMost: delivery.body.count)
+        result.args = TaskResult.boundedArgs(message.args, limit: definition.maxOutput, atMost: delivery.bodyCount)
         result.markRun(of: delivery)
         if let expiresAt = message.expiresAt, expiresAt < Date() {
             result.status = .expired
@@ -60,7 +60,8 @@ struct TaskProcessor: Sendable {
             return
         }
         // From here until it settles, a redelivered copy of this run is held, not run (RunLedger).
-        ledger.started(RunKey(id: message.id, attempt: message.attempt))
+        let runKey = RunKey(message)
+        ledger.started(runKey)
         let started = Date()
         let clock = ContinuousClock.now
         metrics.started(task: message.task)
@@ -76,8 +77,8 @@ struct TaskProcessor: Sendable {
             outcome = await run(definition, args: message.args, span: span)
         } else {
             // Never on the intake's executor (the consuming connection's I/O thread).
-            metrics.startedRunning(message, since: started)
-            defer { metrics.stoppedRunning(message) }
+            metrics.startedRunning(message, run: runKey, since: started)
+            defer { metrics.stoppedRunning(runKey) }
             let work = Task(executorPreference: globalConcurrentExecutor) { await run(definition, args: message.args, span: span) }
             guard cancellations.start(message.id, stop: { work.cancel() }) else {
                 work.cancel()
@@ -86,7 +87,7 @@ struct TaskProcessor: Sendable {
                 result.status = .cancelled
                 result.error = "cancelled before it started"
                 metrics.finished(task: message.task, status: result.status)
-                settle(delivery, message, result)
+                settle(delivery, message, result, run: runKey)
                 return
             }
             outcome = await withTaskCancellationHandler { await work.value } onCancel: { work.cancel() }
@@ -106,18 +107,18 @@ struct TaskProcessor: Sendable {
             result.status = .cancelled
             result.error = "cancelled while running"
             metrics.finished(task: message.task, status: result.status)
-            settle(delivery, message, result)
+            settle(delivery, message, result, run: runKey)
             return
         }
         switch outcome.status {
         case .interrupted:
             // Shutting down: no result; the unacked delivery returns to its queue.
             logger.info("task interrupted by shutdown, left for redelivery", metadata: ["task_id": "\(message.id)", "task": "\(message.task)"])
-            for copy in ledger.abandoned(RunKey(id: message.id, attempt: message.attempt)) { try? copy.nack(requeue: true) }
+            for copy in ledger.abandoned(runKey) { try? copy.nack(requeue: true) }
         case .succeeded:
             result.status = .succeeded
             metrics.finished(task: message.task, status: result.status)
-            settle(delivery, message, result)
+            settle(delivery, message, result, run: runKey)
         case .badArguments:
             await reject(delivery, queue: queue, message: message, reason: "bad-args", error: outcome.error ?? "bad arguments")
         case .failed, .timedOut:
@@ -129,13 +130,13 @@ struct TaskProcessor: Sendable {
                 let last = min(message.firstAttempt + definition.retry.attempts - 1, RetryPolicy.attemptLimit)
                 result.error = "\(outcome.error ?? "failed"); attempt \(next.attempt) of \(last) in \(DurationSyntax.format(delay))"
                 metrics.finished(task: message.task, status: result.status)
-                settle(delivery, message, result, also: [SettlementMessage(next.outgoing(delay: delay), .retry)])
+                settle(delivery, message, result, run: runKey, also: [SettlementMessage(next.outgoing(delay: delay), .retry)])
             } else {
                 result.status = outcome.status == .timedOut ? .timedOut : .failed
                 metrics.finished(task: message.task, status: result.status)
                 metrics.deadLettered(task: message.task, reason: "failed")
                 let copy = DeadLetter.copy(of: delivery, queue: queue, reason: "failed", error: outcome.error ?? "failed")
-                settle(delivery, message, result, also: [SettlementMessage(copy, .deadLetter)])
+                settle(delivery, message, result, run: runKey, also: [SettlementMessage(copy, .deadLetter)])
             }
         }
     }
@@ -172,7 +173,7 @@ struct TaskProcessor: Sendable {
         result.worker = workerName
         result.batch = message?.batch ?? delivery.properties.headers?[WireHeaders.batch]?.stringValue
         result.workflow = message?.workflow ?? delivery.properties.headers?[WireHeaders.workflow]?.stringValue
-        result.args = message.map { TaskResult.boundedArgs($0.args, limit: TaskResult.defaultArgsLimit, atMost: delivery.body.count) }
+        result.args = message.map { TaskResult.boundedArgs($0.args, limit: TaskResult.defaultArgsLimit, atMost: delivery.bodyCount) }
         result.markRun(of: delivery)
         result.status = .rejected
         result.error = error
@@ -182,14 +183,15 @@ struct TaskProcessor: Sendable {
         metrics.finished(task: label, status: result.status)
         metrics.deadLettered(task: label, reason: reason)
         let copy = DeadLetter.copy(of: delivery, queue: queue, reason: reason, error: error, id: id)
-        settle(delivery, queue: queue, key: message.map { RunKey(id: $0.id, attempt: $0.attempt) }, result,
+        settle(delivery, queue: queue, key: message.map(RunKey.init), result,
                also: [SettlementMessage(copy, .deadLetter)])
     }
 
     /// Hands a finished task's result (and `also`: a retry or a dead-letter copy) to the settler,
     /// which publishes them with confirms and then acks.
-    private func settle(_ delivery: Delivery, _ message: TaskMessage, _ result: TaskResult, also: [SettlementMessage] = []) {
-        settle(delivery, queue: message.queue, key: RunKey(id: message.id, attempt: message.attempt), result, also: also)
+    private func settle(_ delivery: Delivery, _ message: TaskMessage, _ result: TaskResult, run: RunKey? = nil,
+                        also: [SettlementMessage] = []) {
+        settle(delivery, queue: message.queue, key: run ?? RunKey(message), result, also: also)
     }
 
     private func settle(_ delivery: Delivery, queue: String, key: RunKey?, _ result: TaskResult, also: [SettlementMessage]) {

@@ -64,13 +64,13 @@ final class WorkerMetrics: Sendable {
     var runningTasks: Int { running.load(ordering: .relaxed) }
 
     /// A task that takes time started (`stoppedRunning` when it ends): the worker announces what it runs.
-    func startedRunning(_ message: TaskMessage, since: Date) {
+    func startedRunning(_ message: TaskMessage, run: RunKey, since: Date) {
         let task = WorkerAnnouncement.RunningTask(id: message.id, task: message.task, attempt: message.attempt, since: since)
-        runningNow.withLock { $0[RunKey(id: message.id, attempt: message.attempt)] = task }
+        runningNow.withLock { $0[run] = task }
     }
 
-    func stoppedRunning(_ message: TaskMessage) {
-        runningNow.withLock { _ = $0.removeValue(forKey: RunKey(id: message.id, attempt: message.attempt)) }
+    func stoppedRunning(_ run: RunKey) {
+        runningNow.withLock { _ = $0.removeValue(forKey: run) }
     }
 
     /// The tasks that take time running now, longest running first, at most `limit`.
