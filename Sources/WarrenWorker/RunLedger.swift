@@ -67,9 +67,11 @@ final class RunLedger<Held: Sendable>: Sendable {
 
     private struct State {
         var running: [RunKey: [Held]] = [:]
-        var settled: Set<RunKey> = []
-        var settledOrder: [RunKey] = []
-        var settledStart = 0
+        /// The runs settled lately, the oldest overwritten first. A ring, not a set: every run
+        /// is added and, later, forgotten, while only a redelivered copy (rare) looks a run up,
+        /// and scanning the keys' stored hashes then costs less than a set's two updates a run.
+        var settled: [RunKey] = []
+        var next = 0
     }
 
     /// How many settled runs are remembered (the oldest are forgotten first).
@@ -77,7 +79,7 @@ final class RunLedger<Held: Sendable>: Sendable {
     private let state = Mutex(State())
 
     init(memory: Int = 10_000) {
-        self.memory = memory
+        self.memory = max(1, memory)
     }
 
     /// Decides about a redelivered delivery; holds it when its run is under way here.
@@ -102,16 +104,11 @@ final class RunLedger<Held: Sendable>: Sendable {
     func settled(_ key: RunKey) -> [Held] {
         state.withLock { state in
             let held = state.running.removeValue(forKey: key) ?? []
-            if state.settled.insert(key).inserted {
-                state.settledOrder.append(key)
-                if state.settledOrder.count - state.settledStart > memory {
-                    state.settled.remove(state.settledOrder[state.settledStart])
-                    state.settledStart += 1
-                    if state.settledStart > memory {
-                        state.settledOrder.removeFirst(state.settledStart)
-                        state.settledStart = 0
-                    }
-                }
+            if state.settled.count < memory {
+                state.settled.append(key)
+            } else {
+                state.settled[state.next] = key
+                state.next = (state.next + 1) % memory
             }
             return held
         }
