@@ -123,7 +123,7 @@ final class ResultSettler: Sendable {
             }
             for item in items { add(item.consumedFrom, 1) }
             for item in retrying { add(item.consumedFrom, -1) }
-            return Dictionary(counts.map { ($0.queue, $0.count) }, uniquingKeysWith: +)
+            return Dictionary(uniqueKeysWithValues: counts.map { ($0.queue, $0.count) })
         }
 
         /// One round: the messages of settlements not isolated go as one batch, those of isolated
@@ -173,13 +173,12 @@ final class ResultSettler: Sendable {
 
         /// What becomes of one settlement after a round: settled (nil), or to publish again.
         private func conclude(_ item: Settlement, failures: [(Int, AMQPError)]) -> Settlement? {
+            // The common case, without copying the settlement.
             if failures.isEmpty, item.isConfirmed {
-                acknowledge(item, taskID: item.delivery.properties.messageID ?? "(none)")
+                acknowledge(item, taskID: item.taskID)
                 return nil
             }
             var item = item
-            // Only for log lines: decoding the properties costs more than the ack itself.
-            var taskID: String { item.delivery.properties.messageID ?? "(none)" }
             var transient = false
             var nacked = false
             var replacements: [SettlementMessage] = []
@@ -199,7 +198,7 @@ final class ResultSettler: Sendable {
                     item.messages[index].confirmed = true  // settled: never published again
                     metrics.refused(role: message.role)
                     logger.error("the broker refused a message of a finished task; the task is not run again",
-                                 metadata: ["task_id": "\(taskID)", "message": "\(message.role)", "error": "\(error)"])
+                                 metadata: ["task_id": "\(item.taskID)", "message": "\(message.role)", "error": "\(error)"])
                     let replacement = RefusalPolicy.replacement(for: message.role, error: error, result: item.result) { reason, text in
                         DeadLetter.copy(of: item.delivery, queue: item.queue, reason: reason, error: text)
                     }
@@ -212,26 +211,26 @@ final class ResultSettler: Sendable {
             }
             item.messages += replacements
             if item.isConfirmed {
-                acknowledge(item, taskID: taskID)
+                acknowledge(item, taskID: item.taskID)
                 return nil
             }
             guard item.delivery.isSettleable else {
                 logger.warning("could not publish a result, and the task's delivery went with its connection; the task will be redelivered",
-                               metadata: ["task_id": "\(taskID)"])
+                               metadata: ["task_id": "\(item.taskID)"])
                 release(ledger: item.key.map(ledger.abandoned) ?? [], queue: item.consumedFrom, requeue: true)
                 return nil
             }
             if nacked {
                 if item.nackedRounds == 0 {
                     logger.warning("the broker nacked a message of a finished task; publishing it again for a while (a queue leader may be changing)",
-                                   metadata: ["task_id": "\(taskID)"])
+                                   metadata: ["task_id": "\(item.taskID)"])
                 }
                 item.nackedRounds += 1
             }
             if transient {
                 if item.transientFailures == 0 {
                     logger.warning("could not publish a result; publishing it again once the broker is back",
-                                   metadata: ["task_id": "\(taskID)", "error": "\(failures.first.map { "\($0.1)" } ?? "")"])
+                                   metadata: ["task_id": "\(item.taskID)", "error": "\(failures.first.map { "\($0.1)" } ?? "")"])
                 }
                 item.transientFailures += 1
             }

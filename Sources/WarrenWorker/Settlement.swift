@@ -40,6 +40,9 @@ struct Settlement: Sendable {
 
     /// Whether the broker confirmed every message (the delivery can be acked).
     var isConfirmed: Bool { messages.allSatisfy(\.confirmed) }
+
+    /// The task's id, for log lines only: decoding the properties costs more than the ack.
+    var taskID: String { delivery.properties.messageID ?? "(none)" }
 }
 
 final class ResultBox: Sendable {

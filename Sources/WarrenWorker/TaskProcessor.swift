@@ -29,6 +29,7 @@ struct TaskProcessor: Sendable {
             await reject(delivery, queue: queue, message: nil, reason: error.reason, error: error.description)
             return
         }
+        let runKey = RunKey(message)
         let catalog = self.catalog.catalog
         guard let definition = catalog[message.task] else {
             await reject(delivery, queue: queue, message: message, reason: "unknown-task",
@@ -42,14 +43,14 @@ struct TaskProcessor: Sendable {
             result.status = .expired
             result.error = "expired at \(TaskResult.timestamp(expiresAt)) before a worker started it"
             metrics.finished(task: message.task, status: result.status)
-            settle(delivery, message, result)
+            settle(delivery, message, result, run: runKey)
             return
         }
         if cancellations.isCancelled(message.id) {
             result.status = .cancelled
             result.error = "cancelled before it started"
             metrics.finished(task: message.task, status: result.status)
-            settle(delivery, message, result)
+            settle(delivery, message, result, run: runKey)
             return
         }
         // The last moment to notice that the channel died since intake: the broker has requeued
@@ -60,7 +61,6 @@ struct TaskProcessor: Sendable {
             return
         }
         // From here until it settles, a redelivered copy of this run is held, not run (RunLedger).
-        let runKey = RunKey(message)
         ledger.started(runKey)
         let started = Date()
         let clock = ContinuousClock.now
@@ -189,9 +189,9 @@ struct TaskProcessor: Sendable {
 
     /// Hands a finished task's result (and `also`: a retry or a dead-letter copy) to the settler,
     /// which publishes them with confirms and then acks.
-    private func settle(_ delivery: Delivery, _ message: TaskMessage, _ result: TaskResult, run: RunKey? = nil,
+    private func settle(_ delivery: Delivery, _ message: TaskMessage, _ result: TaskResult, run: RunKey,
                         also: [SettlementMessage] = []) {
-        settle(delivery, queue: message.queue, key: run ?? RunKey(message), result, also: also)
+        settle(delivery, queue: message.queue, key: run, result, also: also)
     }
 
     private func settle(_ delivery: Delivery, queue: String, key: RunKey?, _ result: TaskResult, also: [SettlementMessage]) {
