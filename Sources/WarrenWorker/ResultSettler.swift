@@ -51,7 +51,13 @@ final class ResultSettler: Sendable {
         self.wake = wake
         let pending = self.pending
         let round = Round(publisher: publisher, ledger: ledger, metrics: metrics, logger: logger)
-        drained = Task { [pending] in
+        // The drain loop runs on the publishing connection's I/O thread, and so do rounds of a
+        // few settlements (few deliveries in flight: the default prefetch): their confirms
+        // resume them in the turn that read them, instead of a hop to another thread and back
+        // for every batch. A large round is built and concluded on the global executor, beside
+        // the I/O thread writing the one before it. (Once the connection has closed for good,
+        // its executor hands jobs to the global one.)
+        drained = Task(executorPreference: publisher.connection.executor) { [pending] in
             await withTaskGroup(of: Void.self) { group in
                 var inFlight = 0
                 for await _ in signals {
@@ -66,12 +72,19 @@ final class ResultSettler: Sendable {
                         let items = pending.takeAll()
                         if items.isEmpty { break }
                         inFlight += 1
-                        group.addTask { await round.untilDone(items, retryInterval: retryInterval) }
+                        if items.count > Self.inlineRoundLimit {
+                            group.addTask(executorPreference: globalConcurrentExecutor) { await round.untilDone(items, retryInterval: retryInterval) }
+                        } else {
+                            group.addTask { await round.untilDone(items, retryInterval: retryInterval) }
+                        }
                     }
                 }
             }
         }
     }
+
+    /// The most settlements a round takes on the publishing connection's I/O thread.
+    static let inlineRoundLimit = 64
 
     /// Hands over a delivery's messages; the delivery is acked once all are confirmed.
     func submit(_ settlement: Settlement) {
