@@ -68,10 +68,25 @@ final class BackendHarness: Sendable {
     func counts() async throws -> StoredCounts { try await store.counts() }
 
     /// Waits until the store holds `tasks` task ids and `attempts` attempts.
-    func waitForCounts(tasks: Int, attempts: Int, timeout: Duration = .seconds(60)) async throws {
-        try await waitUntil("\(tasks) tasks and \(attempts) attempts stored", timeout: timeout) {
-            // A failed read (a store connection a test closed) is read again, until the deadline.
-            (try? await self.counts()) == StoredCounts(tasks: tasks, attempts: attempts)
+    /// On a timeout, `backend` (when given) has its output recorded, beside the last read.
+    func waitForCounts(tasks: Int, attempts: Int, timeout: Duration = .seconds(60), backend: WarrenProcess? = nil) async throws {
+        var last = "no read yet"
+        do {
+            try await waitUntil("\(tasks) tasks and \(attempts) attempts stored", timeout: timeout) {
+                // A failed read (a store connection a test closed) is read again, until the deadline.
+                do {
+                    let read = try await self.counts()
+                    last = "\(read.tasks) tasks and \(read.attempts) attempts"
+                    return read == StoredCounts(tasks: tasks, attempts: attempts)
+                } catch {
+                    last = "the read failed: \(error)"
+                    return false
+                }
+            }
+        } catch {
+            Issue.record("last read: \(last)")
+            if let backend { Issue.record("the backend's output:\n\(backend.output.suffix(6000))") }
+            throw error
         }
     }
 

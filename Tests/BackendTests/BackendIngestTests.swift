@@ -90,7 +90,7 @@ struct BackendIngestTests {
         try await TestPostgresDatabase.psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(database)'")
         // The backend's pool reconnects and its writer retries (at most every 5 s); a CI run with
         // every suite at once once took longer than a minute here.
-        try await harness.waitForCounts(tasks: 400, attempts: 400, timeout: .seconds(150))
+        try await harness.waitForCounts(tasks: 400, attempts: 400, timeout: .seconds(150), backend: backend)
         try await waitUntil("the backend reports the store back") { backend.output.contains("result store available again") }
         backend.signal(SIGTERM)
         let exit = try await backend.wait()
