@@ -109,6 +109,10 @@ extension Scheduler.ActiveRun {
             pipeline.unrecorded = nil
             carriesProgress = true
         }
+        // Handed to the client now, after the batch before it settled: in a burst, that wait is
+        // part of how late a fire goes out.
+        let sentAt = clock.nanosecondsNow()
+        for (fire, _) in batch.fires { metrics.sentFire(latenessNanoseconds: sentAt - fire.due * 1_000_000) }
         let confirms: Confirms = last ? .received(await channel.publishBatch(messages))
             : .pending(Task { [channel] in await channel.publishBatch(messages) })
         pipeline.inFlight = SentBatch(batch: batch, confirms: confirms, carriesProgress: carriesProgress, watermark: watermark)
@@ -213,8 +217,6 @@ extension Scheduler.ActiveRun {
             sent.append((fire, schedule))
         }
         messages += skipped
-        let sentAt = clock.nanosecondsNow()
-        for (fire, _) in sent { metrics.sentFire(latenessNanoseconds: sentAt - fire.due * 1_000_000) }
         return PreparedBatch(messages: messages, fires: sent, spans: spans, overlapSchedules: overlapSchedules)
     }
 
