@@ -196,32 +196,6 @@ extension SchedulerBrokerTests {
             #expect(try await scheduler.wait(timeout: .seconds(20)).status == 0)
         }
     }
-
-    @Test("SIGTERM while a fire's batch awaits confirms that never come (the link to the broker frozen): the scheduler exits at once, not when heartbeats give the connection up")
-    func sigtermWhileConfirmsHang() async throws {
-        try await SchedulerHarness.with(["frozen.yaml": """
-            schedules:
-              frozen~: { every: 1s, task: warren.echo, queue: QUEUE }
-            """]) { harness in
-            let port = TestPorts.free()
-            let forwarder = try TCPForwarder(port: port)
-            defer { forwarder.stop() }
-            let scheduler = try harness.startProcess(instance: "frozen\(harness.suffix)", ["--log-level", "info"],
-                                                     url: TCPForwarder.url(testBrokerURL, port: port))
-            try await harness.waitFor(2, of: "frozen")
-            forwarder.pause()
-            // The next fire goes out and the link holds it: its confirm never comes (until the
-            // heartbeats, 10 s apart, give the connection up).
-            try await waitUntil("a fire held by the frozen link") { forwarder.unreadBytes > 0 }
-            let signalled = ContinuousClock.now
-            scheduler.signal(SIGTERM)
-            let exit = try await scheduler.wait(timeout: .seconds(60))
-            let took = ContinuousClock.now - signalled
-            forwarder.resume()
-            #expect(exit.status == 0, "\(exit.output)")
-            #expect(took < .seconds(8), "the scheduler took \(took) to exit after SIGTERM")
-        }
-    }
 }
 
 extension SchedulerHarness {

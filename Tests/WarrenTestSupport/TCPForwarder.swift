@@ -41,28 +41,6 @@ public final class TCPForwarder: Sendable {
         process.waitUntilExit()
     }
 
-    /// Freezes the link (SIGSTOP): nothing passes either way, and no connection drops, as when
-    /// a network path stalls. `resume()` lets it flow again.
-    public func pause() { kill(process.processIdentifier, SIGSTOP) }
-
-    /// Lets a paused link flow again (SIGCONT).
-    public func resume() { kill(process.processIdentifier, SIGCONT) }
-
-    /// Bytes clients have sent that the forwarder has not read yet (the receive queues of its
-    /// accepted connections, from /proc/net/tcp): what a paused link is holding.
-    public var unreadBytes: Int {
-        guard let table = try? String(contentsOfFile: "/proc/net/tcp", encoding: .utf8) else { return 0 }
-        let local = String(format: ":%04X", port)
-        var total = 0
-        for line in table.split(separator: "\n").dropFirst() {
-            let fields = line.split(separator: " ")
-            // sl, local_address, rem_address, st (01: established), tx_queue:rx_queue, …
-            guard fields.count > 4, fields[1].hasSuffix(local), fields[3] == "01" else { continue }
-            if let queues = fields[4].split(separator: ":").last, let unread = Int(queues, radix: 16) { total += unread }
-        }
-        return total
-    }
-
     /// How many connections were answered with a 541 so far (0 without `failingDeclares`).
     public var failedDeclares: Int {
         (try? String(contentsOfFile: Self.counterPath(port), encoding: .utf8)).flatMap { Int($0) } ?? 0
