@@ -72,13 +72,15 @@ struct BackendIngestTests {
     func postgresReadOnly() async throws {
         let harness = try await BackendHarness.make(.postgres)
         let database = try #require(harness.fixture.argument.split(separator: "/").last.map(String.init))
-        let backend = try harness.startBackend(["--batch-size", "100"])
+        // At debug level the writer logs each failure, not only the first: the first can be the
+        // terminated connection (a write in flight), and the read-only refusal only a retry.
+        let backend = try harness.startBackend(["--batch-size", "100", "--log-level", "debug"])
         try await harness.publish(sampleResults("before", count: 100))
         try await harness.waitForCounts(tasks: 100, attempts: 100)
         try await TestPostgresDatabase.psql("ALTER DATABASE \(database) SET default_transaction_read_only = on")
         try await TestPostgresDatabase.psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(database)'")
         try await harness.publish(sampleResults("during", count: 300))
-        try await waitUntil("the backend reports the store unavailable") { backend.output.contains("result store unavailable") }
+        try await waitUntil("the backend refused by the read-only store") { backend.output.contains("read-only transaction") }
         // pg_terminate_backend closed the test's own store connections too: read once one is back.
         var read: StoredCounts?
         try await waitUntil("the test's own store connection back") {

@@ -143,8 +143,10 @@ struct WorkerTests {
         let id = try await harness.publish("flaky")
         let final = try await harness.finalResult(id, timeout: .seconds(30))
         let attempts = harness.results(for: id)
-        #expect(attempts.map(\.status) == [.retrying, .failed])
-        #expect(attempts.map(\.attempt) == [1, 2])
+        // Each result with its run id: a result published twice shares one, a second run has its own.
+        let seen = attempts.map { "attempt \($0.attempt) \($0.status) run \($0.runID ?? "-")" }
+        #expect(attempts.map(\.status) == [.retrying, .failed], "\(seen)")
+        #expect(attempts.map(\.attempt) == [1, 2], "\(seen)")
         #expect(attempts[0].error == "exited with status 1; attempt 2 of 2 in 2s")
         let firstEnd = try #require(attempts[0].finishedAt.flatMap(TaskResult.parseTimestamp))
         let secondStart = try #require(final.startedAt.flatMap(TaskResult.parseTimestamp))
