@@ -72,6 +72,8 @@ final class ResultSettler: Sendable {
                         let items = pending.takeAll()
                         if items.isEmpty { break }
                         inFlight += 1
+                        // Two calls, not one with an optional preference: a nil held in an
+                        // optional variable did not keep this task's preference (measured).
                         if items.count > Self.inlineRoundLimit {
                             group.addTask(executorPreference: globalConcurrentExecutor) { await round.untilDone(items, retryInterval: retryInterval) }
                         } else {
@@ -188,7 +190,7 @@ final class ResultSettler: Sendable {
         private func conclude(_ item: Settlement, failures: [(Int, AMQPError)]) -> Settlement? {
             // The common case, without copying the settlement.
             if failures.isEmpty, item.isConfirmed {
-                acknowledge(item, taskID: item.taskID)
+                acknowledge(item)
                 return nil
             }
             var item = item
@@ -224,7 +226,7 @@ final class ResultSettler: Sendable {
             }
             item.messages += replacements
             if item.isConfirmed {
-                acknowledge(item, taskID: item.taskID)
+                acknowledge(item)
                 return nil
             }
             guard item.delivery.isSettleable else {
@@ -251,12 +253,12 @@ final class ResultSettler: Sendable {
         }
 
         /// Everything confirmed: the delivery is acked, and so are copies of it held meanwhile.
-        private func acknowledge(_ item: Settlement, taskID: @autoclosure () -> String) {
+        private func acknowledge(_ item: Settlement) {
             do {
                 try item.delivery.ack()
             } catch {
                 logger.warning("could not ack (the connection was replaced); the task will be redelivered",
-                               metadata: ["task_id": "\(taskID())", "error": "\(error)"])
+                               metadata: ["task_id": "\(item.taskID)", "error": "\(error)"])
             }
             release(ledger: item.key.map(ledger.settled) ?? [], queue: item.consumedFrom, requeue: false)
         }
