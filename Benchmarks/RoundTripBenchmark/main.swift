@@ -37,9 +37,10 @@ let queue = arguments[2]
 var configuration = try ConnectionConfiguration(urls: arguments[1], connectionName: "warren-roundtrip-bench")
 configuration.logger.logLevel = .error
 let connection = try await Connection.open(configuration)
-// As `warren publish` does: the topology, and the queue unless the worker declared it already.
-try await TaskPublisher.ensureQueue(queue, options: TaskQueueOptions(), on: connection)
-let publisher = try await connection.openChannel(confirms: true)
+// As `warren publish` does: through a TaskClient, which declares the topology, and the queue
+// unless the worker declared it already, once.
+let client = TaskClient(connection: connection, actor: "bench")
+try await client.ensureQueue(queue)
 var latencies: [Double] = []
 var setups: [Double] = []
 latencies.reserveCapacity(n)
@@ -47,12 +48,11 @@ var cpuStart = 0.0
 let clock = ContinuousClock()
 for index in 0..<(warmup + n) {
     if index == warmup { cpuStart = cpuSeconds() }
-    let message = TaskMessage(task: "warren.echo", args: .object(["n": .integer(Int64(index))]), queue: queue).outgoing()
+    let message = TaskMessage(task: "warren.echo", args: .object(["n": .integer(Int64(index))]), queue: queue)
     let setupStart = clock.now
-    let waiter = try await ResultWaiter.start(id: message.properties.messageID ?? "", on: connection)
+    let waiter = try await client.waitForResult(of: message.id)
     let start = clock.now
-    try await publisher.publish(message.body, exchange: message.exchange, routingKey: message.routingKey,
-                                properties: message.properties, mandatory: message.mandatory)
+    try await client.publish(message)
     guard let result = await waiter.finalResult(timeout: .seconds(30)) else { fail("no result for task \(index) within 30 s") }
     let end = clock.now
     guard result.status == .succeeded else { fail("task \(index) ended \(result.status)") }
