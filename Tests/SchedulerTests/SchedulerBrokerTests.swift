@@ -107,6 +107,11 @@ import WarrenTestSupport
             clock.fastForward(until: t0 + 3 * 60_000)
             try await harness.waitFor(3, of: "many")
             try await harness.waitFor(2, of: "single")
+            // The record follows the fire's confirm; a stop cancels a record still in flight.
+            let secondRun = harness.taskID("single", "2026-06-01T12:03:00Z")
+            try await waitUntil("the progress record to name the 12:03 run as open", async: {
+                try await harness.progress()?.openRuns["single" + harness.suffix]?.taskID == secondRun
+            })
             try await harness.stop(task)
             #expect(harness.messages(of: "single").map(\.id) == [harness.taskID("single", "2026-06-01T12:01:00Z"), harness.taskID("single", "2026-06-01T12:03:00Z")])
             #expect(try await harness.progress()?.openRuns["single" + harness.suffix]?.taskID == harness.taskID("single", "2026-06-01T12:03:00Z"))
