@@ -8,7 +8,8 @@ import WarrenCore
 /// Start it before publishing so no result can slip past.
 ///
 /// Results are read and decoded from the moment it starts, so a result that arrives while the
-/// caller still awaits its publish's confirm is in hand when the caller asks for it.
+/// caller still awaits its publish's confirm is in hand when the caller asks for it. One caller
+/// reads them at a time (`finalResult` or `finalResults`, not both at once).
 public struct ResultWaiter: Sendable {
     private let channel: Channel
     private let arrived: ArrivedResults
