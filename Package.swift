@@ -61,6 +61,7 @@ let package = Package(
             name: "WarrenMessaging",
             dependencies: [
                 "WarrenCore", "RabbitMQ",
+                .product(name: "DequeModule", package: "swift-collections"),
                 // For waiting on the broker at start the same way in every service.
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -1,6 +1,7 @@
+import DequeModule
 import Foundation
-import Synchronization
 import RabbitMQ
+import Synchronization
 import WarrenCore
 
 /// Waits for tasks' final results through the broker (no store involved): a private, exclusive
@@ -91,8 +92,7 @@ public struct ResultWaiter: Sendable {
 /// waiting for the next of them.
 final class ArrivedResults: Sendable {
     private struct State {
-        var results: [TaskResult] = []
-        var taken = 0
+        var results = Deque<TaskResult>()
         var ended = false
         var waiter: (id: UInt64, continuation: CheckedContinuation<TaskResult?, Never>)?
         var nextWaiterID: UInt64 = 0
@@ -126,11 +126,11 @@ final class ArrivedResults: Sendable {
     /// The next result, or nil at `deadline`, once no result can come, or when the caller is
     /// cancelled. One caller at a time.
     func next(until deadline: ContinuousClock.Instant) async -> TaskResult? {
-        if let ready = state.withLock({ Self.take(&$0) }) { return ready }
-        let id = state.withLock { state in
+        let (ready, id) = state.withLock { state -> (TaskResult??, UInt64) in
             defer { state.nextWaiterID += 1 }
-            return state.nextWaiterID
+            return (Self.take(&state), state.nextWaiterID)
         }
+        if let ready { return ready }
         let timer = Task {
             try? await Task.sleep(until: deadline)
             self.release(id)
@@ -154,16 +154,7 @@ final class ArrivedResults: Sendable {
 
     /// A result ready now (`.some(nil)`: none will come), or nil when the caller must wait.
     private static func take(_ state: inout State) -> TaskResult?? {
-        if state.taken < state.results.count {
-            defer {
-                state.taken += 1
-                if state.taken == state.results.count {
-                    state.results.removeAll(keepingCapacity: true)
-                    state.taken = 0
-                }
-            }
-            return state.results[state.taken]
-        }
+        if let result = state.results.popFirst() { return result }
         return state.ended ? .some(nil) : nil
     }
 

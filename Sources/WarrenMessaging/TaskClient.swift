@@ -16,6 +16,8 @@ public final class TaskClient: Sendable {
     public let actor: String
     /// Queues known to exist (or created) through this client.
     private let ensured = Mutex<Set<String>>([])
+    /// The exchanges are declared: by a waiter, or with any queue or the shared topology.
+    private let exchangesDeclared = Mutex(false)
     /// The confirm channel publishes go over, opened on first use.
     private let publishing = Mutex<Task<Channel, any Error>?>(nil)
 
@@ -36,6 +38,7 @@ public final class TaskClient: Sendable {
         if ensured.withLock({ $0.contains(queue) }) { return }
         try await TaskPublisher.ensureQueue(queue, options: queueOptions, priority: priority, on: connection)
         ensured.withLock { _ = $0.insert(queue) }
+        exchangesDeclared.withLock { $0 = true }
     }
 
     /// Declares the shared topology (results, dead letters, delay chain, workflows) once for this
@@ -46,6 +49,7 @@ public final class TaskClient: Sendable {
         try await WarrenTopology.declareShared(on: setup, queueType: queueOptions.type)
         try? await setup.close()
         ensured.withLock { _ = $0.insert("") }
+        exchangesDeclared.withLock { $0 = true }
     }
 
     /// Publishes one task; returns once the broker confirmed it. A positive `delay` sends it
@@ -115,16 +119,11 @@ public final class TaskClient: Sendable {
     public func waitForResults(of ids: some Sequence<String>) async throws -> ResultWaiter {
         // The exchanges are declared once per client: a process waiting on one task after
         // another then pays four broker round trips per waiter instead of nine.
-        let declare = !ensured.withLock { !$0.isEmpty }
+        let declare = !exchangesDeclared.withLock { $0 }
         let waiter = try await ResultWaiter.start(ids: ids, on: connection, declaringExchanges: declare)
-        if declare { ensured.withLock { _ = $0.insert(Self.exchangesDeclared) } }
+        if declare { exchangesDeclared.withLock { $0 = true } }
         return waiter
     }
-
-    /// In `ensured` once the exchanges are declared (not a queue name: those are never empty
-    /// and never start with a NUL). Any entry means they are: every queue ensured, and the
-    /// shared topology (""), declared them first.
-    private static let exchangesDeclared = "\u{0}exchanges"
 
     /// Cancels task `id`: appended to the cancellation stream (confirmed), which every worker
     /// reads; a queued task never runs, a running one is stopped.
